@@ -1,0 +1,1 @@
+"""NTN channel physics and the mapping of channels to qiskit-aer noise models."""

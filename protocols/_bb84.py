@@ -1,0 +1,185 @@
+"""BB84 (Bennett & Brassard 1984), prepare-and-measure, symmetric or biased bases."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+from qiskit import QuantumCircuit
+
+from qproto._attacks import Eavesdropper, InterceptResend
+from qproto._channel import Channel
+from qproto._engine import CompiledConfigurations
+from qproto._protocol import ChannelForm, register_protocol
+from qproto._qkd import QKDProtocol, QKDRounds, X, Z, random_bits, sample_arrivals
+from qproto._validation import check_in_range, check_probability
+from qproto.noise_models._aer import channel_marker, channel_noise_model, erasure_marker
+from qproto.security._entropy import binary_entropy
+
+__all__ = ["BB84"]
+
+
+@register_protocol
+class BB84(QKDProtocol):
+    """BB84 with single photons over one :class:`~qproto.Channel` (PHYSICS.md A1).
+
+    Each round Alice draws a basis (Z with probability ``p_z``) and a bit and
+    prepares the qubit (``x`` then ``h`` for X); the channel acts; Bob draws his
+    basis (Z with probability ``p_z``) and measures. Rounds with equal bases are
+    sifted; the QBER is estimated per basis; the asymptotic key rate is
+    Shor-Preskill's, with key bits from both bases. ``p_z = 0.5`` is the original
+    protocol; ``p_z -> 1`` is efficient BB84 (Lo, Chau, Ardehali 2005).
+
+    Circuits: qubit 0 is the photon; with an eavesdropper qubit 1 is her ancilla;
+    in the erasure form the last qubit is the loss flag. Clbit 0 is Bob's
+    outcome, then Eve's record, then the flag.
+
+    Args:
+        p_z: probability in (0, 1) that Alice (and Bob) choose the Z basis.
+        f_ec: error-correction inefficiency f_EC in [1, 2] (default 1.16).
+
+    Examples:
+        >>> from qproto import Channel
+        >>> from qproto.protocols import BB84
+        >>> r = BB84().run(Channel(depolarisation=0.1), rounds=20_000, seed=1)
+        >>> r.qber.contains(0.05)
+        True
+    """
+
+    name: ClassVar[str] = "bb84"
+    n_channels: ClassVar[int] = 1
+
+    def __init__(self, *, p_z: float = 0.5, f_ec: float = 1.16):
+        self.p_z = check_in_range("p_z", p_z, 0.0, 1.0, lo_open=True, hi_open=True)
+        self.f_ec = check_in_range("f_ec", f_ec, 1.0, 2.0)
+
+    def __repr__(self) -> str:
+        return f"BB84(p_z={self.p_z!r}, f_ec={self.f_ec!r})"
+
+    def parameters(self) -> dict[str, Any]:
+        return {"p_z": self.p_z, "f_ec": self.f_ec}
+
+    # ---- circuits -----------------------------------------------------------------
+    @staticmethod
+    def _layout(eavesdropper: Eavesdropper | None, form: ChannelForm) -> tuple[int, int, int | None, int | None]:
+        """(n_qubits, n_clbits, eve qubit/clbit, flag qubit/clbit)."""
+        n = 1
+        eve = None
+        if eavesdropper is not None:
+            eve, n = n, n + 1
+        flag = None
+        if form == "erasure":
+            flag, n = n, n + 1
+        return n, n, eve, flag
+
+    def build_circuits(self, *, eavesdropper: Eavesdropper | None = None,
+                       form: ChannelForm = "fast") -> tuple[QuantumCircuit, ...]:
+        """Configuration ``((eve_branch * 2 + alice_basis) * 2 + alice_bit) * 2 + bob_basis``."""
+        nq, nc, eve, flag = self._layout(eavesdropper, form)
+        branches = 1 if eavesdropper is None else eavesdropper.n_branches
+        circuits = []
+        for cfg in range(8 * branches):
+            branch, a_basis, a_bit, b_basis = cfg >> 3, (cfg >> 2) & 1, (cfg >> 1) & 1, cfg & 1
+            qc = QuantumCircuit(nq, nc, name=f"bb84_e{branch}_a{'ZX'[a_basis]}{a_bit}_b{'ZX'[b_basis]}")
+            if a_bit:
+                qc.x(0)
+            if a_basis == X:
+                qc.h(0)
+            if eavesdropper is not None:
+                eavesdropper.apply(qc, 0, eve, branch)
+            if form == "fast":
+                qc.append(channel_marker(), [0])
+            else:
+                qc.append(erasure_marker(), [0, flag])
+            if b_basis == X:
+                qc.h(0)
+            qc.measure(0, 0)
+            if eve is not None:
+                qc.measure(eve, eve)
+            if flag is not None:
+                qc.measure(flag, flag)
+            circuits.append(qc)
+        return tuple(circuits)
+
+    def noise_model(self, channels: tuple[Channel, ...], *, eavesdropper: Eavesdropper | None = None,
+                    form: ChannelForm = "fast"):
+        _, _, _, flag = self._layout(eavesdropper, form)
+        return channel_noise_model({0: channels[0]}, form=form, flags={0: flag} if flag is not None else None)
+
+    # ---- sampling ------------------------------------------------------------------
+    def sample_chunk(self, compiled: CompiledConfigurations, channels: tuple[Channel, ...], rounds: int,
+                     rng: np.random.Generator, *, eavesdropper: Eavesdropper | None, form: ChannelForm,
+                     aer_seed: int) -> QKDRounds:
+        n = rounds
+        p_x = 1.0 - self.p_z
+        a_basis = random_bits(rng, n, p_x)
+        a_bit = random_bits(rng, n)
+        b_basis = random_bits(rng, n, p_x)
+        if eavesdropper is not None:
+            branch = eavesdropper.draw_branches(n, rng)
+            cfg = ((branch << 3) | (a_basis << 2) | (a_bit << 1) | b_basis)
+        else:
+            branch = np.zeros(n, dtype=np.uint8)
+            cfg = (a_basis << 2) | (a_bit << 1) | b_basis
+        _, _, eve, flag = self._layout(eavesdropper, form)
+
+        if form == "erasure":
+            codes = compiled.sample(cfg, rng, aer_seed=aer_seed)
+            detected = ((codes >> flag) & 1) == 0
+            bob_bit = (codes & 1).astype(np.uint8)
+        else:
+            signal, noise_only = sample_arrivals(channels[0], n, rng)
+            if signal is None:  # lossless: every round arrives
+                detected = np.ones(n, dtype=bool)
+                codes = compiled.sample(cfg, rng, aer_seed=aer_seed)
+                bob_bit = (codes & 1).astype(np.uint8)
+            else:
+                detected = signal if noise_only is None else signal | noise_only
+                idx = np.flatnonzero(detected)
+                codes = np.zeros(n, dtype=np.uint32)
+                codes[idx] = compiled.sample(cfg[idx], rng, aer_seed=aer_seed)
+                bob_bit = (codes & 1).astype(np.uint8)
+                if noise_only is not None:
+                    noisy = np.flatnonzero(noise_only)
+                    bob_bit[noisy] = random_bits(rng, noisy.size)
+        eve_bit = ((codes >> eve) & 1).astype(np.uint8) if eve is not None else np.zeros(n, dtype=np.uint8)
+        return QKDRounds(alice_setting=a_basis, alice_bit=a_bit, bob_setting=b_basis, bob_bit=bob_bit,
+                         detected=detected, eve_branch=branch, eve_bit=eve_bit)
+
+    # ---- closed forms --------------------------------------------------------------
+    def expected(self, channel: Channel | tuple[Channel, ...], *,
+                 eavesdropper: Eavesdropper | None = None) -> dict[str, float]:
+        """Closed-form expectations of a run (PHYSICS.md A1, C.8).
+
+        Returns a dict with ``detection_rate``, ``sifted_fraction``, ``qber_z``,
+        ``qber_x``, ``key_rate`` (bits per round) and, for an intercept-resend
+        eavesdropper, ``eve_agreement``.
+        """
+        ch = self.normalise_channels(channel)[0]
+        s = ch.signal_fraction
+        p_q = ch.qubit_depolarisation
+        f, pe_z = 0.0, 0.5
+        if eavesdropper is not None:
+            if not isinstance(eavesdropper, InterceptResend):
+                raise NotImplementedError(f"no closed form for {eavesdropper!r}")
+            f, pe_z = eavesdropper.fraction, eavesdropper.p_z
+        out: dict[str, float] = {}
+        # Eve's basis differs from Alice's with probability 1 - pe_z (Alice in Z) or pe_z (X);
+        # then Bob's bit is uniformly random, otherwise only the channel's p_q/2 acts.
+        for basis, wrong in (("z", 1.0 - pe_z), ("x", pe_z)):
+            e_sig = (1.0 - f * wrong) * p_q / 2.0 + f * wrong / 2.0
+            out[f"qber_{basis}"] = s * e_sig + (1.0 - s) / 2.0
+        p_det = ch.detection_probability
+        pz, px = self.p_z, 1.0 - self.p_z
+        out["detection_rate"] = p_det
+        out["sifted_fraction"] = pz**2 + px**2
+        h = binary_entropy
+        rate = 0.0
+        for frac, eb, ep in ((pz**2, out["qber_z"], out["qber_x"]), (px**2, out["qber_x"], out["qber_z"])):
+            rate += frac * p_det * max(0.0, 1.0 - h(ep) - self.f_ec * h(eb))
+        out["key_rate"] = rate
+        if eavesdropper is not None:
+            # On attacked sifted rounds, Eve is right when her basis matches Alice's, else guesses.
+            p_match = (pz**2 * pe_z + px**2 * (1.0 - pe_z)) / (pz**2 + px**2)
+            out["eve_agreement"] = p_match + (1.0 - p_match) / 2.0
+        return out

@@ -1,0 +1,190 @@
+"""BBM92 (Bennett, Brassard, Mermin 1992): entanglement-based QKD with a CHSH test."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+import numpy as np
+from qiskit import QuantumCircuit
+
+from qproto._attacks import Eavesdropper, InterceptResend
+from qproto._channel import Channel
+from qproto._engine import CompiledConfigurations
+from qproto._protocol import ChannelForm, register_protocol
+from qproto._qkd import QKDProtocol, QKDRounds, X, random_bits, sample_arrivals
+from qproto._validation import check_in_range
+from qproto.noise_models._aer import channel_marker, channel_noise_model, erasure_marker
+from qproto.security._entropy import binary_entropy
+
+__all__ = ["BBM92", "BOB_ANGLES"]
+
+#: Bob's measurement angles (x-z plane) by setting code: Z, X, then the CHSH angles.
+BOB_ANGLES = (0.0, math.pi / 2, math.pi / 4, 3 * math.pi / 4)
+
+
+@register_protocol
+class BBM92(QKDProtocol):
+    """BBM92 with a source of Phi+ pairs in the middle (PHYSICS.md A3, A4).
+
+    Each round a Phi+ pair is emitted; qubit 0 crosses Alice's channel and qubit 1
+    Bob's (``run(channel=(alice_channel, bob_channel))``; a single Channel is used
+    for both arms). A fraction ``chsh_fraction`` of rounds are CHSH test rounds, with
+    Alice measuring at angle 0 or pi/2 and Bob at pi/4 or 3pi/4 (PHYSICS.md A4,
+    ``ry(-theta)`` then measure); the others are key rounds where each measures Z
+    (probability ``p_z``) or X. Key rounds are sifted on equal bases; CHSH rounds
+    give S = E(0,pi/4) - E(0,3pi/4) + E(pi/2,pi/4) + E(pi/2,3pi/4) = 2 sqrt(2) V for a
+    Werner state of visibility V. A coincidence needs a click in both arms; a
+    noise-only click gives a random bit. An eavesdropper attacks Bob's arm.
+
+    Args:
+        p_z: probability in (0, 1) of the Z basis in key rounds.
+        chsh_fraction: fraction in [0, 1) of rounds used for the CHSH test.
+        f_ec: error-correction inefficiency in [1, 2].
+    """
+
+    name: ClassVar[str] = "bbm92"
+    n_channels: ClassVar[int] = 2
+
+    def __init__(self, *, p_z: float = 0.5, chsh_fraction: float = 0.1, f_ec: float = 1.16):
+        self.p_z = check_in_range("p_z", p_z, 0.0, 1.0, lo_open=True, hi_open=True)
+        self.chsh_fraction = check_in_range("chsh_fraction", chsh_fraction, 0.0, 1.0, hi_open=True)
+        self.f_ec = check_in_range("f_ec", f_ec, 1.0, 2.0)
+
+    def __repr__(self) -> str:
+        return f"BBM92(p_z={self.p_z!r}, chsh_fraction={self.chsh_fraction!r}, f_ec={self.f_ec!r})"
+
+    def parameters(self) -> dict[str, Any]:
+        return {"p_z": self.p_z, "chsh_fraction": self.chsh_fraction, "f_ec": self.f_ec}
+
+    @staticmethod
+    def _layout(eavesdropper: Eavesdropper | None, form: ChannelForm):
+        """(n_qubits, eve qubit/clbit, (flag_a, flag_b)); qubits and clbits coincide."""
+        n = 2
+        eve = None
+        if eavesdropper is not None:
+            eve, n = n, n + 1
+        flags = None
+        if form == "erasure":
+            flags, n = (n, n + 1), n + 2
+        return n, eve, flags
+
+    def build_circuits(self, *, eavesdropper: Eavesdropper | None = None,
+                       form: ChannelForm = "fast") -> tuple[QuantumCircuit, ...]:
+        """Configuration ``(eve_branch * 2 + alice_setting) * 4 + bob_setting``."""
+        nq, eve, flags = self._layout(eavesdropper, form)
+        branches = 1 if eavesdropper is None else eavesdropper.n_branches
+        circuits = []
+        for cfg in range(8 * branches):
+            branch, a_set, b_set = cfg >> 3, (cfg >> 2) & 1, cfg & 3
+            qc = QuantumCircuit(nq, nq, name=f"bbm92_e{branch}_a{a_set}_b{b_set}")
+            qc.h(0)
+            qc.cx(0, 1)
+            if eavesdropper is not None:
+                eavesdropper.apply(qc, 1, eve, branch)
+            for q in (0, 1):
+                if flags is None:
+                    qc.append(channel_marker(), [q])
+                else:
+                    qc.append(erasure_marker(), [q, flags[q]])
+            if a_set == X:
+                qc.h(0)
+            if b_set == X:
+                qc.h(1)
+            elif b_set >= 2:
+                qc.ry(-BOB_ANGLES[b_set], 1)
+            for q in range(nq):
+                qc.measure(q, q)
+            circuits.append(qc)
+        return tuple(circuits)
+
+    def noise_model(self, channels: tuple[Channel, ...], *, eavesdropper: Eavesdropper | None = None,
+                    form: ChannelForm = "fast"):
+        _, _, flags = self._layout(eavesdropper, form)
+        return channel_noise_model({0: channels[0], 1: channels[1]}, form=form,
+                                   flags=None if flags is None else {0: flags[0], 1: flags[1]})
+
+    def sample_chunk(self, compiled: CompiledConfigurations, channels: tuple[Channel, ...], rounds: int,
+                     rng: np.random.Generator, *, eavesdropper: Eavesdropper | None, form: ChannelForm,
+                     aer_seed: int) -> QKDRounds:
+        n = rounds
+        p_x = 1.0 - self.p_z
+        a_set = random_bits(rng, n, p_x)
+        b_set = random_bits(rng, n, p_x)
+        if self.chsh_fraction > 0.0:
+            test = rng.random(n) < self.chsh_fraction
+            a_set = np.where(test, random_bits(rng, n), a_set)
+            b_set = np.where(test, 2 + random_bits(rng, n), b_set)
+        if eavesdropper is not None:
+            branch = eavesdropper.draw_branches(n, rng)
+        else:
+            branch = np.zeros(n, dtype=np.uint8)
+        cfg = (branch << 3) | (a_set << 2) | b_set
+        _, eve, flags = self._layout(eavesdropper, form)
+
+        if form == "erasure":
+            codes = compiled.sample(cfg, rng, aer_seed=aer_seed)
+            detected = (((codes >> flags[0]) | (codes >> flags[1])) & 1) == 0
+        else:
+            sig_a, noise_a = sample_arrivals(channels[0], n, rng)
+            sig_b, noise_b = sample_arrivals(channels[1], n, rng)
+            click_a = _clicks(sig_a, noise_a, n)
+            click_b = _clicks(sig_b, noise_b, n)
+            detected = click_a & click_b
+            idx = np.flatnonzero(detected)
+            codes = np.zeros(n, dtype=np.uint32)
+            codes[idx] = compiled.sample(cfg[idx], rng, aer_seed=aer_seed)
+            # A side that clicked on noise alone holds a uniformly random bit.
+            for noise, bit in ((noise_a, 0), (noise_b, 1)):
+                if noise is not None:
+                    noisy = np.flatnonzero(noise & detected)
+                    codes[noisy] = (codes[noisy] & ~np.uint32(1 << bit)) | (
+                        random_bits(rng, noisy.size).astype(np.uint32) << bit)
+        alice_bit = (codes & 1).astype(np.uint8)
+        bob_bit = ((codes >> 1) & 1).astype(np.uint8)
+        eve_bit = ((codes >> eve) & 1).astype(np.uint8) if eve is not None else np.zeros(n, dtype=np.uint8)
+        return QKDRounds(alice_setting=a_set.astype(np.uint8), alice_bit=alice_bit,
+                         bob_setting=b_set.astype(np.uint8), bob_bit=bob_bit, detected=detected,
+                         eve_branch=branch, eve_bit=eve_bit)
+
+    def expected(self, channel: Channel | tuple[Channel, ...], *,
+                 eavesdropper: Eavesdropper | None = None) -> dict[str, float]:
+        """Closed-form expectations (PHYSICS.md A3, A4).
+
+        Returns ``detection_rate`` (coincidences per pair), ``qber_z``, ``qber_x``,
+        ``visibility`` (V of the post-selected pair without Eve), ``chsh``, ``key_rate``.
+        """
+        ch_a, ch_b = self.normalise_channels(channel)
+        w = ch_a.signal_fraction * ch_b.signal_fraction
+        v = w * (1.0 - ch_a.qubit_depolarisation) * (1.0 - ch_b.qubit_depolarisation)
+        f, pe_z = 0.0, 0.5
+        if eavesdropper is not None:
+            if not isinstance(eavesdropper, InterceptResend):
+                raise NotImplementedError(f"no closed form for {eavesdropper!r}")
+            f, pe_z = eavesdropper.fraction, eavesdropper.p_z
+        # Eve measuring Bob's qubit in the other basis kills that basis's correlation.
+        out: dict[str, float] = {
+            "detection_rate": ch_a.detection_probability * ch_b.detection_probability,
+            "visibility": v,
+            "qber_z": (1.0 - v * (1.0 - f * (1.0 - pe_z))) / 2.0,
+            "qber_x": (1.0 - v * (1.0 - f * pe_z)) / 2.0,
+        }
+
+        def corr(ta: float, tb: float) -> float:
+            eve_part = pe_z * math.cos(ta) * math.cos(tb) + (1.0 - pe_z) * math.sin(ta) * math.sin(tb)
+            return v * ((1.0 - f) * math.cos(ta - tb) + f * eve_part)
+
+        q = math.pi / 4
+        out["chsh"] = corr(0, q) - corr(0, 3 * q) + corr(2 * q, q) + corr(2 * q, 3 * q)
+        pz, px = self.p_z, 1.0 - self.p_z
+        key_rounds = (1.0 - self.chsh_fraction) * out["detection_rate"]
+        h = binary_entropy
+        out["key_rate"] = key_rounds * (
+            pz**2 * max(0.0, 1.0 - h(out["qber_x"]) - self.f_ec * h(out["qber_z"]))
+            + px**2 * max(0.0, 1.0 - h(out["qber_z"]) - self.f_ec * h(out["qber_x"])))
+        return out
+
+
+def _clicks(signal: np.ndarray | None, noise_only: np.ndarray | None, n: int) -> np.ndarray:
+    click = np.ones(n, dtype=bool) if signal is None else signal
+    return click if noise_only is None else click | noise_only

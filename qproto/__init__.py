@@ -1,0 +1,34 @@
+"""qproto: quantum-communication protocols as Qiskit circuits on qiskit-aer,
+over channels modelled on non-terrestrial free-space links.
+
+The public surface is small; everything else lives in private modules::
+
+    from qproto import Channel, get_protocol
+    result = get_protocol("bb84").run(Channel(transmittance=0.1, depolarisation=0.02),
+                                      rounds=100_000, seed=1)
+    result.qber_z, result.key_rate
+"""
+
+from qproto._attacks import EAVESDROPPERS, Eavesdropper, InterceptResend, get_eavesdropper, parse_eavesdropper
+from qproto._channel import Channel
+from qproto._engine import Engine
+from qproto._errors import InvalidParameter, InvalidType, QprotoError
+from qproto._protocol import (
+    PROTOCOLS,
+    Protocol,
+    available_protocols,
+    get_protocol,
+    register_protocol,
+    run,
+)
+from qproto._results import Estimate, ProtocolResult, QKDCounts, QKDResult, result_from_dict
+from qproto._seeding import SeedLike
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Channel", "Engine", "Estimate", "Eavesdropper", "EAVESDROPPERS", "InterceptResend", "InvalidParameter",
+    "InvalidType", "PROTOCOLS", "Protocol", "ProtocolResult", "QKDCounts", "QKDResult", "QprotoError",
+    "SeedLike", "available_protocols", "get_eavesdropper", "get_protocol", "parse_eavesdropper",
+    "register_protocol", "result_from_dict", "run",
+]

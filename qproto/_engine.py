@@ -1,0 +1,239 @@
+"""The batched Aer engine shared by every protocol.
+
+A protocol draws each round's random choices with numpy and reduces them to an
+integer *configuration* per round (bases, bits, attack branch, ...). Rounds that
+share a configuration run the same circuit, so the engine never simulates a
+round on its own. It turns ``(circuits, config_ids)`` into one integer outcome
+code per round, where bit ``k`` of the code is the value of classical bit ``k``
+(Qiskit's little-endian convention), in one of two ways:
+
+* ``"distribution"``: each configuration's circuit runs once on Aer's
+  density-matrix method (statevector when noiseless) with its final
+  measurements replaced by ``save_probabilities``; the exact outcome
+  distribution is then sampled for every round with numpy. Aer's cost is
+  independent of the number of rounds. Needs terminal measurements and at most
+  :attr:`Engine.max_distribution_qubits` qubits.
+* ``"shots"``: each configuration's circuit runs once with ``shots`` equal to the
+  number of rounds in that configuration (``seed_simulator`` derived from the
+  chunk's seed); the counts are expanded and shuffled into the rounds, which
+  is exact because rounds in one configuration are independent and identically
+  distributed. Aer picks its method, except that Clifford circuits use the
+  ``stabilizer`` method.
+
+``"auto"`` (the default) uses the distribution path when it can.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+from qiskit import QuantumCircuit
+from qiskit_aer import AerSimulator
+from qiskit_aer.noise import NoiseModel
+
+from qproto._errors import InvalidParameter, InvalidType
+from qproto._validation import check_int, check_one_of
+
+__all__ = ["Engine", "CompiledConfigurations", "EngineMode"]
+
+EngineMode = Literal["auto", "distribution", "shots"]
+
+_CLIFFORD_GATES = frozenset({"id", "x", "y", "z", "h", "s", "sdg", "sx", "sxdg", "cx", "cy", "cz",
+                             "swap", "measure", "barrier", "reset", "delay"})
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Engine:
+    """How protocols execute their circuits on qiskit-aer.
+
+    Attributes:
+        mode: ``"auto"``, ``"distribution"`` or ``"shots"`` (see the module docs).
+        max_distribution_qubits: the largest circuit (in qubits) the
+            distribution path simulates as a density matrix (4^n complex entries).
+        chunk_size: rounds simulated at once; memory grows linearly with it
+            (about 40 bytes per round for BB84). Results depend on it, so it is
+            part of the reproducibility contract.
+    """
+
+    mode: EngineMode = "auto"
+    max_distribution_qubits: int = 10
+    chunk_size: int = 1 << 21
+
+    def __post_init__(self) -> None:
+        check_one_of("mode", self.mode, ("auto", "distribution", "shots"))
+        check_int("max_distribution_qubits", self.max_distribution_qubits, minimum=1, maximum=14)
+        check_int("chunk_size", self.chunk_size, minimum=1)
+
+    def compile(self, circuits: Sequence[QuantumCircuit],
+                noise_model: NoiseModel | None = None) -> CompiledConfigurations:
+        """Prepare a tuple of configuration circuits for sampling (compile once, sample many).
+
+        In the distribution path this runs all circuits in one Aer job and keeps
+        their outcome distributions; in the shots path it only records them.
+
+        Args:
+            circuits: one circuit per configuration id (index = id). Every clbit
+                must be measured.
+            noise_model: the Aer noise model (for example from
+                :func:`qproto.noise_models.channel_noise_model`), or ``None``.
+
+        Raises:
+            InvalidParameter: ``mode="distribution"`` was requested for circuits
+                it cannot handle, or a circuit measures no clbits.
+        """
+        circuits = tuple(circuits)
+        if not circuits:
+            raise InvalidParameter("circuits", circuits, "at least one circuit")
+        for i, c in enumerate(circuits):
+            if not isinstance(c, QuantumCircuit):
+                raise InvalidType(f"circuits[{i}]", c, "a qiskit QuantumCircuit")
+            if c.num_clbits == 0:
+                raise InvalidParameter(f"circuits[{i}]", c.name, "circuits with measured clbits",
+                                       f"circuits[{i}] ({c.name!r}) measures nothing")
+        can_dist = all(c.num_qubits <= self.max_distribution_qubits and _terminal_measures(c) is not None
+                       for c in circuits)
+        mode = self.mode
+        if mode == "distribution" and not can_dist:
+            raise InvalidParameter("mode", mode, "'shots' or 'auto' for these circuits",
+                                   f"mode='distribution' needs terminal measurements and at most "
+                                   f"{self.max_distribution_qubits} qubits; use mode='shots' or 'auto'")
+        if mode == "auto":
+            mode = "distribution" if can_dist else "shots"
+        if mode == "distribution":
+            return CompiledConfigurations(circuits=circuits, noise_model=noise_model,
+                                          cdf=_distributions_cdf(circuits, noise_model))
+        return CompiledConfigurations(circuits=circuits, noise_model=noise_model, cdf=None)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class CompiledConfigurations:
+    """Configuration circuits ready to be sampled round by round.
+
+    Attributes:
+        circuits: one circuit per configuration id.
+        noise_model: the Aer noise model they run under.
+        cdf: in the distribution path, an array of shape ``(n_configs, 2**n_clbits)``
+            holding each configuration's cumulative outcome distribution; ``None``
+            in the shots path.
+    """
+
+    circuits: tuple[QuantumCircuit, ...]
+    noise_model: NoiseModel | None
+    cdf: np.ndarray | None
+
+    @property
+    def mode(self) -> str:
+        """``"distribution"`` or ``"shots"``."""
+        return "shots" if self.cdf is None else "distribution"
+
+    @property
+    def probabilities(self) -> np.ndarray:
+        """Exact outcome distributions, shape ``(n_configs, 2**n_clbits)`` (distribution path only)."""
+        if self.cdf is None:
+            raise InvalidParameter("mode", "shots", "'distribution'",
+                                   "outcome probabilities exist only in the distribution path")
+        return np.diff(self.cdf, axis=1, prepend=0.0)
+
+    def sample(self, config_ids: np.ndarray, rng: np.random.Generator, *, aer_seed: int = 0) -> np.ndarray:
+        """Sample one outcome code per round.
+
+        Args:
+            config_ids: integer array, the configuration of each round.
+            rng: numpy Generator for this chunk.
+            aer_seed: ``seed_simulator`` base for the shots path (configuration
+                ``c`` uses ``aer_seed + c``).
+
+        Returns:
+            ``uint32`` array of outcome codes (bit k = clbit k), same shape as ``config_ids``.
+        """
+        config_ids = np.asarray(config_ids)
+        n_cfg = len(self.circuits)
+        if config_ids.size and (config_ids.min() < 0 or config_ids.max() >= n_cfg):
+            raise InvalidParameter("config_ids", (int(config_ids.min()), int(config_ids.max())),
+                                   f"integers in [0, {n_cfg - 1}]")
+        if self.cdf is not None:
+            return _sample_cdf(self.cdf, config_ids, rng)
+        return self._sample_shots(config_ids, rng, aer_seed)
+
+    def _sample_shots(self, config_ids: np.ndarray, rng: np.random.Generator, aer_seed: int) -> np.ndarray:
+        out = np.zeros(config_ids.shape, dtype=np.uint32)
+        counts_per_cfg = np.bincount(config_ids.ravel(), minlength=len(self.circuits))
+        for cfg in np.flatnonzero(counts_per_cfg):
+            circuit = self.circuits[cfg]
+            # Aer's density-matrix method is the fastest for small noisy circuits; large
+            # Clifford circuits with Pauli noise need the stabilizer method.
+            big_clifford = circuit.num_qubits > 12 and _is_clifford(circuit)
+            sim = AerSimulator(method="stabilizer" if big_clifford else "automatic",
+                               noise_model=self.noise_model)
+            shots = int(counts_per_cfg[cfg])
+            counts = sim.run(circuit, shots=shots, seed_simulator=(aer_seed + int(cfg)) % (2**31)).result().get_counts()
+            codes = np.repeat(np.array([int(k.replace(" ", ""), 2) for k in counts], dtype=np.uint32),
+                              np.array(list(counts.values()), dtype=np.int64))
+            out[config_ids == cfg] = rng.permutation(codes)
+        return out
+
+
+def _sample_cdf(cdf: np.ndarray, config_ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Inverse-CDF sampling, vectorised over rounds: code = #{j : u >= cdf[cfg, j]}."""
+    n_out = cdf.shape[1]
+    out = np.zeros(config_ids.shape, dtype=np.uint32)
+    if config_ids.size == 0:
+        return out
+    # Columns whose cdf is 1 for every configuration can never be exceeded: skip them.
+    live = [j for j in range(n_out - 1) if np.any(cdf[:, j] < 1.0)]
+    if not live:
+        return out
+    u = rng.random(config_ids.shape)
+    for j in live:
+        out += u >= cdf[config_ids, j]
+    return out
+
+
+def _terminal_measures(circuit: QuantumCircuit) -> list[int] | None:
+    """Qubit measured into each clbit, if every clbit is measured once at the end; else None."""
+    qubit_of_clbit: dict[int, int] = {}
+    measured: set[int] = set()
+    for inst in circuit.data:
+        qs = [circuit.find_bit(q).index for q in inst.qubits]
+        if inst.operation.name == "measure":
+            c = circuit.find_bit(inst.clbits[0]).index
+            if c in qubit_of_clbit:
+                return None
+            qubit_of_clbit[c] = qs[0]
+            measured.add(qs[0])
+        elif inst.operation.name == "barrier":
+            continue
+        elif measured.intersection(qs) or inst.clbits:
+            return None
+    if sorted(qubit_of_clbit) != list(range(circuit.num_clbits)):
+        return None
+    return [qubit_of_clbit[c] for c in range(circuit.num_clbits)]
+
+
+def _distributions_cdf(circuits: tuple[QuantumCircuit, ...], noise_model: NoiseModel | None) -> np.ndarray:
+    prepared = []
+    for c in circuits:
+        qubits = _terminal_measures(c)
+        qc = c.remove_final_measurements(inplace=False)
+        qc.save_probabilities(qubits)
+        prepared.append(qc)
+    method = "statevector" if noise_model is None or noise_model.is_ideal() else "density_matrix"
+    sim = AerSimulator(method=method, noise_model=noise_model)
+    result = sim.run(prepared, shots=1).result()
+    width = 2 ** circuits[0].num_clbits
+    if any(2 ** c.num_clbits != width for c in circuits):
+        raise InvalidParameter("circuits", [c.num_clbits for c in circuits], "the same number of clbits")
+    probs = np.array([np.asarray(result.data(i)["probabilities"], dtype=float) for i in range(len(prepared))])
+    probs = np.clip(probs, 0.0, None)
+    probs /= probs.sum(axis=1, keepdims=True)
+    cdf = np.cumsum(probs, axis=1)
+    cdf[:, -1] = 1.0
+    return cdf
+
+
+def _is_clifford(circuit: QuantumCircuit) -> bool:
+    """True when every instruction is a Clifford gate, measurement or reset."""
+    return {inst.operation.name for inst in circuit.data} <= _CLIFFORD_GATES

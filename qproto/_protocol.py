@@ -1,0 +1,258 @@
+"""The :class:`Protocol` base class and the protocol registry.
+
+A protocol builds circuits (one per round configuration), samples rounds with
+the shared :class:`~qproto._engine.Engine`, and analyses the per-round arrays
+into tallies; :meth:`Protocol.run` streams chunks and merges their tallies, so
+memory stays bounded whatever ``rounds`` is.
+"""
+
+from __future__ import annotations
+
+import abc
+import importlib.metadata
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+from qiskit import QuantumCircuit
+
+from qproto._attacks import Eavesdropper, parse_eavesdropper
+from qproto._channel import Channel
+from qproto._engine import CompiledConfigurations, Engine
+from qproto._errors import InvalidParameter, InvalidType
+from qproto._results import ProtocolResult
+from qproto._seeding import SeedLike, chunk_aer_seed, chunk_generator, root_seed
+from qproto._validation import check_int, check_one_of
+
+__all__ = [
+    "Protocol", "PROTOCOLS", "register_protocol", "get_protocol", "available_protocols",
+    "ProgressCallback", "ChannelForm", "run",
+]
+
+LOG = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[int, int], None]
+ChannelForm = Literal["fast", "erasure"]
+ENTRY_POINT_GROUP = "qproto.protocols"
+
+
+class Protocol(abc.ABC):
+    """Base class of every protocol.
+
+    Subclasses set ``name`` (the registry key) and ``n_channels`` and implement:
+
+    * :meth:`build_circuits`: pure, one circuit per configuration id;
+    * :meth:`noise_model`: the Aer noise model of the channels;
+    * :meth:`sample_chunk`: draw a chunk's random choices with numpy, map them to
+      configuration ids and sample outcomes from the compiled circuits;
+    * :meth:`analyse`: pure, per-round arrays in, tallies out;
+    * :meth:`make_result`: tallies and run metadata in, a frozen result out.
+
+    Constructor arguments are the protocol's parameters; they are validated on
+    construction and reported by :meth:`parameters`.
+    """
+
+    name: ClassVar[str]
+    n_channels: ClassVar[int] = 1
+
+    @abc.abstractmethod
+    def parameters(self) -> dict[str, Any]:
+        """The protocol's parameters as a JSON-ready dict."""
+
+    @abc.abstractmethod
+    def build_circuits(self, *, eavesdropper: Eavesdropper | None = None,
+                       form: ChannelForm = "fast") -> tuple[QuantumCircuit, ...]:
+        """One circuit per configuration id (pure: no randomness, no backend)."""
+
+    @abc.abstractmethod
+    def noise_model(self, channels: tuple[Channel, ...], *, eavesdropper: Eavesdropper | None = None,
+                    form: ChannelForm = "fast"):
+        """The Aer ``NoiseModel`` of ``channels`` for these circuits."""
+
+    @abc.abstractmethod
+    def sample_chunk(self, compiled: CompiledConfigurations, channels: tuple[Channel, ...], rounds: int,
+                     rng: np.random.Generator, *, eavesdropper: Eavesdropper | None,
+                     form: ChannelForm, aer_seed: int) -> Any:
+        """Simulate ``rounds`` rounds and return their per-round record."""
+
+    @abc.abstractmethod
+    def analyse(self, record: Any) -> Any:
+        """Tallies (with ``+``) of a per-round record (pure)."""
+
+    @abc.abstractmethod
+    def make_result(self, tallies: Any, *, channels: tuple[Channel, ...], rounds: int, seed: int,
+                    eavesdropper: Eavesdropper | None) -> ProtocolResult:
+        """The frozen result of a run."""
+
+    # ---- shared machinery ---------------------------------------------------------
+    def normalise_channels(self, channel: Channel | Sequence[Channel]) -> tuple[Channel, ...]:
+        """Return one Channel per channel use; a single Channel is used for all of them.
+
+        Raises:
+            InvalidType: not a Channel or a sequence of Channels.
+            InvalidParameter: wrong number of channels.
+        """
+        if isinstance(channel, Channel):
+            return (channel,) * self.n_channels
+        if isinstance(channel, (list, tuple)):
+            chans = tuple(channel)
+            for i, c in enumerate(chans):
+                if not isinstance(c, Channel):
+                    raise InvalidType(f"channel[{i}]", c, "a qproto.Channel")
+            if len(chans) != self.n_channels:
+                raise InvalidParameter("channel", f"{len(chans)} channels", f"{self.n_channels} channel(s)",
+                                       f"{self.name} takes {self.n_channels} channel(s); got {len(chans)}")
+            return chans
+        raise InvalidType("channel", channel, f"a qproto.Channel or a sequence of {self.n_channels}")
+
+    def prepare(self, channel: Channel | Sequence[Channel], *, eavesdropper: Eavesdropper | str | None = None,
+                engine: Engine | None = None, form: ChannelForm = "fast"
+                ) -> tuple[tuple[Channel, ...], Eavesdropper | None, CompiledConfigurations]:
+        """Validate inputs and compile the configuration circuits once (one Aer job)."""
+        channels = self.normalise_channels(channel)
+        eve = _normalise_eavesdropper(eavesdropper)
+        check_one_of("form", form, ("fast", "erasure"))
+        engine = Engine() if engine is None else engine
+        if not isinstance(engine, Engine):
+            raise InvalidType("engine", engine, "a qproto.Engine")
+        compiled = engine.compile(self.build_circuits(eavesdropper=eve, form=form),
+                                  self.noise_model(channels, eavesdropper=eve, form=form))
+        return channels, eve, compiled
+
+    def sample(self, channel: Channel | Sequence[Channel], *, rounds: int, seed: SeedLike = None,
+               eavesdropper: Eavesdropper | str | None = None, engine: Engine | None = None,
+               form: ChannelForm = "fast") -> Any:
+        """Simulate ``rounds`` rounds in one chunk and return the per-round record.
+
+        Meant for inspection and tests (memory grows with ``rounds``); the
+        record equals chunk 0 of :meth:`run` with the same seed when
+        ``rounds`` does not exceed the engine's chunk size.
+        """
+        rounds = check_int("rounds", rounds, minimum=1)
+        root = root_seed(seed)
+        channels, eve, compiled = self.prepare(channel, eavesdropper=eavesdropper, engine=engine, form=form)
+        return self.sample_chunk(compiled, channels, rounds, chunk_generator(root, 0), eavesdropper=eve,
+                                 form=form, aer_seed=chunk_aer_seed(root, 0))
+
+    def run(self, channel: Channel | Sequence[Channel], *, rounds: int, seed: SeedLike = None,
+            eavesdropper: Eavesdropper | str | None = None, engine: Engine | None = None,
+            form: ChannelForm = "fast", progress: ProgressCallback | None = None) -> ProtocolResult:
+        """Run the protocol for ``rounds`` rounds over ``channel``.
+
+        Args:
+            channel: a :class:`Channel`, or one per channel use (``n_channels``).
+            rounds: number of rounds (channel uses / emitted pairs), >= 1.
+            seed: ``None``, an int >= 0, a ``SeedSequence`` or a ``Generator``.
+            eavesdropper: an :class:`Eavesdropper`, a spec such as
+                ``"intercept-resend:0.5"``, or ``None``.
+            engine: execution settings (default ``Engine()``).
+            form: ``"fast"`` (loss sampled in closed form) or ``"erasure"``
+                (loss heralded in the circuit by a flag qubit); same statistics.
+            progress: called as ``progress(rounds_done, rounds_total)`` after each chunk.
+
+        Returns:
+            A frozen result whose ``seed`` replays the run.
+
+        Reproducibility: the same seed, rounds, engine chunk size and library
+        versions give the same result in any executor; chunk ``i`` draws from
+        ``SeedSequence(seed, spawn_key=(i,))``. Changing ``rounds`` or the chunk
+        size changes the draws, and an upgrade of numpy or qiskit-aer may too.
+        """
+        rounds = check_int("rounds", rounds, minimum=1)
+        if progress is not None and not callable(progress):
+            raise InvalidType("progress", progress, "a callable(done, total) or None")
+        root = root_seed(seed)
+        engine = Engine() if engine is None else engine
+        channels, eve, compiled = self.prepare(channel, eavesdropper=eavesdropper, engine=engine, form=form)
+        tallies = None
+        done = 0
+        for i, start in enumerate(range(0, rounds, engine.chunk_size)):
+            n = min(engine.chunk_size, rounds - start)
+            record = self.sample_chunk(compiled, channels, n, chunk_generator(root, i), eavesdropper=eve,
+                                       form=form, aer_seed=chunk_aer_seed(root, i))
+            t = self.analyse(record)
+            tallies = t if tallies is None else tallies + t
+            done += n
+            if progress is not None:
+                progress(done, rounds)
+        LOG.debug("%s: %d rounds in %d chunk(s)", self.name, rounds, i + 1)
+        return self.make_result(tallies, channels=channels, rounds=rounds, seed=root, eavesdropper=eve)
+
+
+def _normalise_eavesdropper(eve: Eavesdropper | str | None) -> Eavesdropper | None:
+    if eve is None or isinstance(eve, Eavesdropper):
+        return eve
+    if isinstance(eve, str):
+        return parse_eavesdropper(eve)
+    raise InvalidType("eavesdropper", eve, "an Eavesdropper, a spec string or None")
+
+
+# ---- registry ---------------------------------------------------------------------
+PROTOCOLS: dict[str, type[Protocol]] = {}
+_entry_points_loaded = False
+
+
+def register_protocol(cls: type[Protocol]) -> type[Protocol]:
+    """Class decorator: register a :class:`Protocol` subclass under ``cls.name``.
+
+    Raises:
+        InvalidType: ``cls`` is not a Protocol subclass.
+        InvalidParameter: the name is missing or already taken by another class.
+    """
+    if not (isinstance(cls, type) and issubclass(cls, Protocol)):
+        raise InvalidType("cls", cls, "a subclass of qproto.Protocol")
+    name = getattr(cls, "name", None)
+    if not isinstance(name, str) or not name:
+        raise InvalidParameter("name", name, "a non-empty str class attribute")
+    if name in PROTOCOLS and PROTOCOLS[name] is not cls:
+        raise InvalidParameter("name", name, "a name not yet registered",
+                               f"protocol name {name!r} is already registered by {PROTOCOLS[name].__qualname__}")
+    PROTOCOLS[name] = cls
+    return cls
+
+
+def _load_protocols() -> None:
+    """Import the built-in protocols and, once, third-party ones from entry points."""
+    global _entry_points_loaded
+    import qproto.protocols  # noqa: F401  (registers the built-ins)
+
+    if _entry_points_loaded:
+        return
+    _entry_points_loaded = True
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            cls = ep.load()
+            if cls.name not in PROTOCOLS:
+                register_protocol(cls)
+        except Exception:  # a broken plugin must not break qproto
+            LOG.warning("could not load qproto protocol plugin %r", ep.name, exc_info=True)
+
+
+def available_protocols() -> list[str]:
+    """Sorted names of every registered protocol (built-in and plugins)."""
+    _load_protocols()
+    return sorted(PROTOCOLS)
+
+
+def get_protocol(name: str, **params: Any) -> Protocol:
+    """Instantiate a registered protocol by name with its parameters.
+
+    Raises:
+        InvalidParameter: unknown name; the message lists the available ones.
+    """
+    _load_protocols()
+    if not isinstance(name, str):
+        raise InvalidType("protocol", name, "a str")
+    if name not in PROTOCOLS:
+        raise InvalidParameter("protocol", name, f"one of {sorted(PROTOCOLS)}",
+                               f"unknown protocol {name!r}; available: {sorted(PROTOCOLS)}")
+    return PROTOCOLS[name](**params)
+
+
+def run(protocol: str, channel: Channel | Sequence[Channel], *, rounds: int, seed: SeedLike = None,
+        eavesdropper: Eavesdropper | str | None = None, engine: Engine | None = None,
+        progress: ProgressCallback | None = None, **params: Any) -> ProtocolResult:
+    """Run a registered protocol by name: ``get_protocol(protocol, **params).run(...)``."""
+    return get_protocol(protocol, **params).run(channel, rounds=rounds, seed=seed, eavesdropper=eavesdropper,
+                                                engine=engine, progress=progress)
