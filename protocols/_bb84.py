@@ -14,7 +14,7 @@ from qproto._protocol import ChannelForm, register_protocol
 from qproto._qkd import QKDProtocol, QKDRounds, X, Z, random_bits, sample_arrivals
 from qproto._validation import check_in_range, check_probability
 from qproto.noise_models._aer import channel_marker, channel_noise_model, erasure_marker
-from qproto.security._entropy import binary_entropy
+from qproto.security._decoy import bb84_asymptotic_fraction
 
 __all__ = ["BB84"]
 
@@ -173,12 +173,10 @@ class BB84(QKDProtocol):
         pz, px = self.p_z, 1.0 - self.p_z
         out["detection_rate"] = p_det
         out["sifted_fraction"] = pz**2 + px**2
-        h = binary_entropy
-        rate = 0.0
-        for frac, eb, ep in ((pz**2, out["qber_z"], out["qber_x"]), (px**2, out["qber_x"], out["qber_z"])):
-            rate += frac * p_det * max(0.0, 1.0 - h(ep) - self.f_ec * h(eb))
-        out["key_rate"] = rate
-        if eavesdropper is not None:
+        out["key_rate"] = p_det * (
+            pz**2 * bb84_asymptotic_fraction(out["qber_x"], out["qber_z"], f_ec=self.f_ec)
+            + px**2 * bb84_asymptotic_fraction(out["qber_z"], out["qber_x"], f_ec=self.f_ec))
+        if eavesdropper is not None and f > 0.0:
             # On attacked sifted rounds, Eve is right when her basis matches Alice's, else guesses.
             p_match = (pz**2 * pe_z + px**2 * (1.0 - pe_z)) / (pz**2 + px**2)
             out["eve_agreement"] = p_match + (1.0 - p_match) / 2.0

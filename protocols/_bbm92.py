@@ -15,7 +15,7 @@ from qproto._protocol import ChannelForm, register_protocol
 from qproto._qkd import QKDProtocol, QKDRounds, X, random_bits, sample_arrivals
 from qproto._validation import check_in_range
 from qproto.noise_models._aer import channel_marker, channel_noise_model, erasure_marker
-from qproto.security._entropy import binary_entropy
+from qproto.security._decoy import bb84_asymptotic_fraction
 
 __all__ = ["BBM92", "BOB_ANGLES"]
 
@@ -178,10 +178,9 @@ class BBM92(QKDProtocol):
         out["chsh"] = corr(0, q) - corr(0, 3 * q) + corr(2 * q, q) + corr(2 * q, 3 * q)
         pz, px = self.p_z, 1.0 - self.p_z
         key_rounds = (1.0 - self.chsh_fraction) * out["detection_rate"]
-        h = binary_entropy
         out["key_rate"] = key_rounds * (
-            pz**2 * max(0.0, 1.0 - h(out["qber_x"]) - self.f_ec * h(out["qber_z"]))
-            + px**2 * max(0.0, 1.0 - h(out["qber_z"]) - self.f_ec * h(out["qber_x"])))
+            pz**2 * bb84_asymptotic_fraction(out["qber_x"], out["qber_z"], f_ec=self.f_ec)
+            + px**2 * bb84_asymptotic_fraction(out["qber_z"], out["qber_x"], f_ec=self.f_ec))
         return out
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 import importlib.metadata
+import inspect
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Literal
@@ -247,7 +248,14 @@ def get_protocol(name: str, **params: Any) -> Protocol:
     if name not in PROTOCOLS:
         raise InvalidParameter("protocol", name, f"one of {sorted(PROTOCOLS)}",
                                f"unknown protocol {name!r}; available: {sorted(PROTOCOLS)}")
-    return PROTOCOLS[name](**params)
+    cls = PROTOCOLS[name]
+    accepted = [n for n, prm in inspect.signature(cls.__init__).parameters.items()
+                if n != "self" and prm.kind in (prm.KEYWORD_ONLY, prm.POSITIONAL_OR_KEYWORD)]
+    unknown = sorted(set(params) - set(accepted))
+    if unknown:
+        raise InvalidParameter("params", unknown, f"parameters of {name!r}: {accepted}",
+                               f"unknown parameter(s) {unknown} for protocol {name!r}; accepted: {accepted}")
+    return cls(**params)
 
 
 def run(protocol: str, channel: Channel | Sequence[Channel], *, rounds: int, seed: SeedLike = None,

@@ -18,7 +18,9 @@ from scipy import stats
 from qproto._channel import Channel
 from qproto._errors import InvalidParameter, InvalidType
 from qproto._validation import check_in_range, check_int
-from qproto.security._entropy import binary_entropy
+from qproto.security._chsh import chsh_value
+from qproto.security._bounds import plob_bound
+from qproto.security._decoy import bb84_asymptotic_fraction
 
 __all__ = ["Estimate", "QKDCounts", "ProtocolResult", "QKDResult", "result_from_dict", "DEFAULT_CONFIDENCE"]
 
@@ -284,7 +286,7 @@ class QKDResult(ProtocolResult):
             total = 0.0
             for frac, e_bit, e_ph in ((fz, ez, ex), (fx, ex, ez)):
                 if frac > 0 and not (math.isnan(e_bit) or math.isnan(e_ph)):
-                    total += frac * max(0.0, 1.0 - binary_entropy(e_ph) - self.f_ec * binary_entropy(e_bit))
+                    total += frac * bb84_asymptotic_fraction(e_ph, e_bit, f_ec=self.f_ec)
             return total
 
         def clip(e: float) -> float:
@@ -296,8 +298,7 @@ class QKDResult(ProtocolResult):
     @property
     def plob(self) -> float:
         """PLOB bound -log2(1 - eta) in bits per round for the weakest channel (inf at eta = 1)."""
-        eta = min(ch.total_transmittance for ch in self.channels)
-        return math.inf if eta >= 1.0 else -math.log2(1.0 - eta)
+        return plob_bound(min(ch.total_transmittance for ch in self.channels))
 
     @property
     def chsh(self) -> Estimate | None:
@@ -310,7 +311,7 @@ class QKDResult(ProtocolResult):
         if np.any(n == 0):
             return None
         e = np.array(self.counts.chsh_sum, dtype=float) / n
-        s = float(e[0] - e[1] + e[2] + e[3])
+        s = chsh_value(e)
         sigma = float(np.sqrt(np.sum((1.0 - e**2) / n)))
         z = float(stats.norm.ppf(0.5 + self.confidence / 2))
         return Estimate(s - z * sigma, s, s + z * sigma, self.confidence)

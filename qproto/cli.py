@@ -1,0 +1,216 @@
+"""The ``qproto`` command line.
+
+``qproto list``, ``qproto run PROTOCOL ...`` and ``qproto demo`` (the job
+``make run`` runs). Bad arguments produce one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from qproto._attacks import EAVESDROPPERS, parse_eavesdropper
+from qproto._channel import Channel
+from qproto._errors import QprotoError
+from qproto._protocol import PROTOCOLS, available_protocols, get_protocol
+from qproto._results import Estimate, QKDResult
+
+__all__ = ["main"]
+
+DEMO_CHANNEL = Channel(transmittance=0.1, depolarisation=0.02, misalignment=0.01, noise_click=1e-5)
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line, no usage dump
+        raise _UsageError(message)
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="qproto", description="Quantum-communication protocols as circuits on qiskit-aer.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub.add_parser("list", help="list the registered protocols and eavesdroppers")
+
+    r = sub.add_parser("run", help="run one protocol over a channel")
+    r.add_argument("protocol", help="registry name, see 'qproto list'")
+    r.add_argument("--rounds", type=int, default=100_000, help="rounds (channel uses), default 100000")
+    r.add_argument("--transmittance", type=float, default=1.0, help="channel transmittance in [0, 1]")
+    r.add_argument("--depolarisation", type=float, default=0.0, help="Aer depolarising parameter in [0, 4/3]")
+    r.add_argument("--misalignment", type=float, default=0.0, help="misalignment error in [0, 0.5]")
+    r.add_argument("--noise-click", type=float, default=0.0, help="noise-click probability per window")
+    r.add_argument("--detector-efficiency", type=float, default=1.0, help="detector efficiency in [0, 1]")
+    r.add_argument("--eavesdropper", default=None, help="e.g. intercept-resend or intercept-resend:0.5")
+    r.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="protocol parameter, e.g. --param p_z=0.9 (repeatable)")
+    r.add_argument("--seed", type=int, default=None, help="root seed (int >= 0); default: fresh entropy")
+    r.add_argument("--json", action="store_true", help="print the result as JSON")
+    r.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    d = sub.add_parser("demo", help="BB84 and BBM92 over a default lossy, noisy channel, with and without Eve")
+    d.add_argument("--rounds", type=int, default=1_000_000, help="rounds per run, default 1000000")
+    d.add_argument("--seed", type=int, default=2024, help="root seed, default 2024")
+    d.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return p
+
+
+def _parse_param(text: str) -> tuple[str, Any]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise _UsageError(f"--param {text!r}: expected NAME=VALUE")
+    for conv in (int, float):
+        try:
+            return name, conv(value)
+        except ValueError:
+            pass
+    return name, value
+
+
+def _progress_bar(total: int, desc: str, disabled: bool):
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=desc, unit="round", unit_scale=True, file=sys.stderr,
+               disable=True if disabled else None, leave=False)
+
+    def callback(done: int, _total: int) -> None:
+        bar.update(done - bar.n)
+
+    return bar, callback
+
+
+def _fmt(x: float | None, digits: int = 4) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    if isinstance(x, float) and math.isinf(x):
+        return "inf"
+    if x != 0 and (abs(x) < 1e-3 or abs(x) >= 1e5):
+        return f"{x:.{digits - 1}e}"
+    return f"{x:.{digits}f}"
+
+
+def _fmt_est(e: Estimate | None) -> tuple[str, str]:
+    if e is None:
+        return "-", "-"
+    return _fmt(e.best), f"[{_fmt(e.low)}, {_fmt(e.high)}]"
+
+
+def _result_table(result: QKDResult, expected: dict[str, float] | None) -> str:
+    rows: list[tuple[str, str, str, str]] = []
+    exp = expected or {}
+
+    def add(label: str, est: Estimate | None, key: str | None) -> None:
+        best, interval = _fmt_est(est)
+        rows.append((label, best, interval, _fmt(exp.get(key)) if key in exp else "-"))
+
+    add("detection rate", result.detection_rate, "detection_rate")
+    rows.append(("sifted bits", f"{result.sifted_bits:,}", "", "-"))
+    add("QBER Z", result.qber_z, "qber_z")
+    add("QBER X", result.qber_x, "qber_x")
+    add("key rate (bit/round)", result.key_rate, "key_rate")
+    rows.append(("PLOB bound (bit/round)", _fmt(result.plob), "", "-"))
+    if result.chsh is not None:
+        add("CHSH S", result.chsh, "chsh")
+    if result.eavesdropper is not None:
+        add("Eve agrees with Alice", result.eve_agreement, "eve_agreement")
+    head = ("quantity", "estimate", f"{result.confidence:.0%} interval", "expected")
+    widths = [max(len(r[i]) for r in rows + [head]) for i in range(4)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths)), "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
+    return "\n".join(lines)
+
+
+def _cmd_list() -> int:
+    print("protocols:")
+    for name in available_protocols():
+        doc = (PROTOCOLS[name].__doc__ or "").strip().splitlines()
+        print(f"  {name:<12} {doc[0] if doc else ''}")
+    print("eavesdroppers:")
+    for name, cls in sorted(EAVESDROPPERS.items()):
+        doc = (cls.__doc__ or "").strip().splitlines()
+        print(f"  {name:<18} {doc[0] if doc else ''}")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    params = dict(_parse_param(t) for t in args.param)
+    protocol = get_protocol(args.protocol, **params)
+    channel = Channel(transmittance=args.transmittance, depolarisation=args.depolarisation,
+                      misalignment=args.misalignment, noise_click=args.noise_click,
+                      detector_efficiency=args.detector_efficiency)
+    eve = parse_eavesdropper(args.eavesdropper) if args.eavesdropper is not None else None
+    bar, callback = _progress_bar(args.rounds if isinstance(args.rounds, int) else 0, protocol.name,
+                                  args.no_progress or args.json)
+    try:
+        result = protocol.run(channel, rounds=args.rounds, seed=args.seed, eavesdropper=eve, progress=callback)
+    finally:
+        bar.close()
+    try:
+        expected = protocol.expected(channel, eavesdropper=eve)
+    except NotImplementedError:
+        expected = None
+    if args.json:
+        out = result.to_dict()
+        if expected is not None:
+            out["expected"] = expected
+        print(json.dumps(out, indent=2))
+        return 0
+    print(f"{protocol!r} over {channel!r}")
+    print(f"rounds {result.rounds:,}, seed {result.seed}"
+          + (f", eavesdropper {result.eavesdropper}" if result.eavesdropper else ""))
+    print(_result_table(result, expected))
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    ch = DEMO_CHANNEL
+    print("qproto demo: BB84 and BBM92 as Qiskit circuits on qiskit-aer")
+    print(f"channel: {ch!r}  (loss {ch.loss_db:.1f} dB; BBM92 uses it on both arms)")
+    print(f"rounds per run: {args.rounds:,}, seed {args.seed}\n")
+    head = ("protocol", "eavesdropper", "detected/round", "sifted bits", "QBER Z", "QBER X",
+            "key rate (bit/round)", "CHSH S")
+    rows = []
+    for name in ("bb84", "bbm92"):
+        protocol = get_protocol(name)
+        for eve_spec in (None, "intercept-resend"):
+            bar, callback = _progress_bar(args.rounds, f"{name} {eve_spec or ''}".strip(), args.no_progress)
+            try:
+                r = protocol.run(ch, rounds=args.rounds, seed=args.seed, eavesdropper=eve_spec, progress=callback)
+            finally:
+                bar.close()
+            chsh = r.chsh
+            rows.append((name, eve_spec or "none", _fmt(r.detection_rate.best), f"{r.sifted_bits:,}",
+                         f"{r.qber_z.best:.4f}", f"{r.qber_x.best:.4f}", _fmt(r.key_rate.best),
+                         "-" if chsh is None else f"{chsh.best:.3f} +- {r.chsh_sigma:.3f}"))
+    widths = [max(len(str(x[i])) for x in rows + [head]) for i in range(len(head))]
+    print("  ".join(h.ljust(w) for h, w in zip(head, widths)))
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths)))
+    print("\nIntercept-resend raises the QBER by about 25 % and kills the key; BBM92's CHSH value drops"
+          "\nfrom about 2*sqrt(2)*V to at most sqrt(2)*V, below the classical bound of 2.")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``qproto`` command; returns the exit status."""
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command == "list":
+            return _cmd_list()
+        if args.command == "run":
+            return _cmd_run(args)
+        return _cmd_demo(args)
+    except (_UsageError, QprotoError) as exc:
+        print(f"qproto: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
