@@ -11,7 +11,7 @@ from qproto._attacks import Eavesdropper, InterceptResend
 from qproto._channel import Channel
 from qproto._engine import CompiledConfigurations
 from qproto._protocol import ChannelForm, register_protocol
-from qproto._qkd import QKDProtocol, QKDRounds, X, Z, random_bits, sample_arrivals
+from qproto._qkd import QKDProtocol, QKDRounds, X, bernoulli, random_bits, sample_arrivals
 from qproto._validation import check_in_range, check_probability
 from qproto.noise_models._aer import channel_marker, channel_noise_model, erasure_marker
 from qproto.security._decoy import bb84_asymptotic_fraction
@@ -111,40 +111,42 @@ class BB84(QKDProtocol):
                      rng: np.random.Generator, *, eavesdropper: Eavesdropper | None, form: ChannelForm,
                      aer_seed: int) -> QKDRounds:
         n = rounds
-        p_x = 1.0 - self.p_z
-        a_basis = random_bits(rng, n, p_x)
-        a_bit = random_bits(rng, n)
-        b_basis = random_bits(rng, n, p_x)
-        if eavesdropper is not None:
-            branch = eavesdropper.draw_branches(n, rng)
-            cfg = ((branch << 3) | (a_basis << 2) | (a_bit << 1) | b_basis)
+        if self.p_z == 0.5:
+            # One random byte per round: bit 2 Alice's basis, bit 1 her bit, bit 0 Bob's basis.
+            cfg = np.frombuffer(rng.bytes(n), dtype=np.uint8) & np.uint8(7)
         else:
-            branch = np.zeros(n, dtype=np.uint8)
-            cfg = (a_basis << 2) | (a_bit << 1) | b_basis
+            p_x = 1.0 - self.p_z
+            cfg = (bernoulli(rng, n, p_x).view(np.uint8) << 2) | (random_bits(rng, n) << 1) \
+                | bernoulli(rng, n, p_x).view(np.uint8)
+        if eavesdropper is not None:
+            cfg |= eavesdropper.draw_branches(n, rng) << 3
         _, _, eve, flag = self._layout(eavesdropper, form)
 
         if form == "erasure":
-            codes = compiled.sample(cfg, rng, aer_seed=aer_seed)
-            detected = ((codes >> flag) & 1) == 0
-            bob_bit = (codes & 1).astype(np.uint8)
+            outcome = compiled.sample_trusted(cfg, rng, aer_seed=aer_seed)
+            detected = ((outcome >> flag) & 1) == 0
         else:
             signal, noise_only = sample_arrivals(channels[0], n, rng)
-            if signal is None:  # lossless: every round arrives
-                detected = np.ones(n, dtype=bool)
-                codes = compiled.sample(cfg, rng, aer_seed=aer_seed)
-                bob_bit = (codes & 1).astype(np.uint8)
+            if signal is None:  # lossless: every round reaches the circuits
+                detected = None
+                outcome = compiled.sample_trusted(cfg, rng, aer_seed=aer_seed)
             else:
                 detected = signal if noise_only is None else signal | noise_only
                 idx = np.flatnonzero(detected)
-                codes = np.zeros(n, dtype=np.uint32)
-                codes[idx] = compiled.sample(cfg[idx], rng, aer_seed=aer_seed)
-                bob_bit = (codes & 1).astype(np.uint8)
-                if noise_only is not None:
+                outcome = np.zeros(n, dtype=np.uint8)
+                outcome[idx] = compiled.sample_trusted(cfg[idx], rng, aer_seed=aer_seed)
+                if noise_only is not None:  # a noise click gives Bob a uniformly random bit
                     noisy = np.flatnonzero(noise_only)
-                    bob_bit[noisy] = random_bits(rng, noisy.size)
-        eve_bit = ((codes >> eve) & 1).astype(np.uint8) if eve is not None else np.zeros(n, dtype=np.uint8)
-        return QKDRounds(alice_setting=a_basis, alice_bit=a_bit, bob_setting=b_basis, bob_bit=bob_bit,
-                         detected=detected, eve_branch=branch, eve_bit=eve_bit)
+                    outcome[noisy] = (outcome[noisy] & np.uint8(0xFE)) | random_bits(rng, noisy.size)
+        return QKDRounds(config=cfg, outcome=outcome, detected=detected, n_configs=len(compiled.circuits),
+                         n_outcomes=compiled.n_outcomes, decode=self._decoder(eve))
+
+    @staticmethod
+    def _decoder(eve: int | None):
+        def decode(cfg: np.ndarray, outcome: np.ndarray) -> tuple[np.ndarray, ...]:
+            eve_bit = (outcome >> eve) & 1 if eve is not None else np.zeros_like(outcome)
+            return (cfg >> 2) & 1, (cfg >> 1) & 1, cfg & 1, outcome & 1, cfg >> 3, eve_bit
+        return decode
 
     # ---- closed forms --------------------------------------------------------------
     def expected(self, channel: Channel | tuple[Channel, ...], *,

@@ -12,7 +12,7 @@ from qproto._attacks import Eavesdropper, InterceptResend
 from qproto._channel import Channel
 from qproto._engine import CompiledConfigurations
 from qproto._protocol import ChannelForm, register_protocol
-from qproto._qkd import QKDProtocol, QKDRounds, X, random_bits, sample_arrivals
+from qproto._qkd import QKDProtocol, QKDRounds, X, bernoulli, random_bits, sample_arrivals
 from qproto._validation import check_in_range
 from qproto.noise_models._aer import channel_marker, channel_noise_model, erasure_marker
 from qproto.security._decoy import bb84_asymptotic_fraction
@@ -112,40 +112,43 @@ class BBM92(QKDProtocol):
         a_set = random_bits(rng, n, p_x)
         b_set = random_bits(rng, n, p_x)
         if self.chsh_fraction > 0.0:
-            test = rng.random(n) < self.chsh_fraction
+            test = bernoulli(rng, n, self.chsh_fraction)
             a_set = np.where(test, random_bits(rng, n), a_set)
-            b_set = np.where(test, 2 + random_bits(rng, n), b_set)
+            b_set = np.where(test, np.uint8(2) + random_bits(rng, n), b_set)
+        cfg = (a_set << 2) | b_set
         if eavesdropper is not None:
-            branch = eavesdropper.draw_branches(n, rng)
-        else:
-            branch = np.zeros(n, dtype=np.uint8)
-        cfg = (branch << 3) | (a_set << 2) | b_set
+            cfg |= eavesdropper.draw_branches(n, rng) << 3
         _, eve, flags = self._layout(eavesdropper, form)
 
         if form == "erasure":
-            codes = compiled.sample(cfg, rng, aer_seed=aer_seed)
-            detected = (((codes >> flags[0]) | (codes >> flags[1])) & 1) == 0
+            outcome = compiled.sample_trusted(cfg, rng, aer_seed=aer_seed)
+            detected = (((outcome >> flags[0]) | (outcome >> flags[1])) & 1) == 0
         else:
             sig_a, noise_a = sample_arrivals(channels[0], n, rng)
             sig_b, noise_b = sample_arrivals(channels[1], n, rng)
-            click_a = _clicks(sig_a, noise_a, n)
-            click_b = _clicks(sig_b, noise_b, n)
-            detected = click_a & click_b
-            idx = np.flatnonzero(detected)
-            codes = np.zeros(n, dtype=np.uint32)
-            codes[idx] = compiled.sample(cfg[idx], rng, aer_seed=aer_seed)
-            # A side that clicked on noise alone holds a uniformly random bit.
-            for noise, bit in ((noise_a, 0), (noise_b, 1)):
-                if noise is not None:
-                    noisy = np.flatnonzero(noise & detected)
-                    codes[noisy] = (codes[noisy] & ~np.uint32(1 << bit)) | (
-                        random_bits(rng, noisy.size).astype(np.uint32) << bit)
-        alice_bit = (codes & 1).astype(np.uint8)
-        bob_bit = ((codes >> 1) & 1).astype(np.uint8)
-        eve_bit = ((codes >> eve) & 1).astype(np.uint8) if eve is not None else np.zeros(n, dtype=np.uint8)
-        return QKDRounds(alice_setting=a_set.astype(np.uint8), alice_bit=alice_bit,
-                         bob_setting=b_set.astype(np.uint8), bob_bit=bob_bit, detected=detected,
-                         eve_branch=branch, eve_bit=eve_bit)
+            if sig_a is None and sig_b is None:
+                detected = None
+                outcome = compiled.sample_trusted(cfg, rng, aer_seed=aer_seed)
+            else:
+                detected = _clicks(sig_a, noise_a, n) & _clicks(sig_b, noise_b, n)
+                idx = np.flatnonzero(detected)
+                outcome = np.zeros(n, dtype=np.uint8)
+                outcome[idx] = compiled.sample_trusted(cfg[idx], rng, aer_seed=aer_seed)
+                # A side that clicked on noise alone holds a uniformly random bit.
+                for noise, bit in ((noise_a, 0), (noise_b, 1)):
+                    if noise is not None:
+                        noisy = np.flatnonzero(noise & detected)
+                        outcome[noisy] = (outcome[noisy] & np.uint8(0xFF ^ (1 << bit))) | (
+                            random_bits(rng, noisy.size) << bit)
+        return QKDRounds(config=cfg, outcome=outcome, detected=detected, n_configs=len(compiled.circuits),
+                         n_outcomes=compiled.n_outcomes, decode=self._decoder(eve))
+
+    @staticmethod
+    def _decoder(eve: int | None):
+        def decode(cfg: np.ndarray, outcome: np.ndarray) -> tuple[np.ndarray, ...]:
+            eve_bit = (outcome >> eve) & 1 if eve is not None else np.zeros_like(outcome)
+            return (cfg >> 2) & 1, outcome & 1, cfg & 3, (outcome >> 1) & 1, cfg >> 3, eve_bit
+        return decode
 
     def expected(self, channel: Channel | tuple[Channel, ...], *,
                  eavesdropper: Eavesdropper | None = None) -> dict[str, float]:

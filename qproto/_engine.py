@@ -35,6 +35,7 @@ from qiskit_aer import AerSimulator
 from qiskit_aer.noise import NoiseModel
 
 from qproto._errors import InvalidParameter, InvalidType
+from qproto._random import ONE, threshold31, uniform31
 from qproto._validation import check_int, check_one_of
 
 __all__ = ["Engine", "CompiledConfigurations", "EngineMode"]
@@ -60,7 +61,7 @@ class Engine:
 
     mode: EngineMode = "auto"
     max_distribution_qubits: int = 10
-    chunk_size: int = 1 << 21
+    chunk_size: int = 1 << 20
 
     def __post_init__(self) -> None:
         check_one_of("mode", self.mode, ("auto", "distribution", "shots"))
@@ -124,6 +125,15 @@ class CompiledConfigurations:
     noise_model: NoiseModel | None
     cdf: np.ndarray | None
 
+    def __post_init__(self) -> None:
+        if self.cdf is not None:
+            object.__setattr__(self, "_thresholds", _cdf_thresholds(self.cdf))
+
+    @property
+    def n_outcomes(self) -> int:
+        """Number of possible outcome codes, 2**n_clbits."""
+        return 2 ** self.circuits[0].num_clbits
+
     @property
     def mode(self) -> str:
         """``"distribution"`` or ``"shots"``."""
@@ -147,19 +157,27 @@ class CompiledConfigurations:
                 ``c`` uses ``aer_seed + c``).
 
         Returns:
-            ``uint32`` array of outcome codes (bit k = clbit k), same shape as ``config_ids``.
+            Outcome codes (bit k = clbit k), same shape as ``config_ids``, in the smallest
+            unsigned dtype that holds them (``uint8`` up to 8 clbits). In the distribution
+            path each round compares one uniform 31-bit integer with the configuration's
+            cumulative distribution rounded to multiples of 2^-31; probabilities 0 and 1 are
+            exact.
         """
         config_ids = np.asarray(config_ids)
         n_cfg = len(self.circuits)
         if config_ids.size and (config_ids.min() < 0 or config_ids.max() >= n_cfg):
             raise InvalidParameter("config_ids", (int(config_ids.min()), int(config_ids.max())),
                                    f"integers in [0, {n_cfg - 1}]")
+        return self.sample_trusted(config_ids, rng, aer_seed=aer_seed)
+
+    def sample_trusted(self, config_ids: np.ndarray, rng: np.random.Generator, *, aer_seed: int = 0) -> np.ndarray:
+        """:meth:`sample` without the range check of ``config_ids`` (for protocols' own ids)."""
         if self.cdf is not None:
-            return _sample_cdf(self.cdf, config_ids, rng)
+            return _sample_thresholds(self._thresholds, config_ids, rng)
         return self._sample_shots(config_ids, rng, aer_seed)
 
     def _sample_shots(self, config_ids: np.ndarray, rng: np.random.Generator, aer_seed: int) -> np.ndarray:
-        out = np.zeros(config_ids.shape, dtype=np.uint32)
+        out = np.zeros(config_ids.shape, dtype=_code_dtype(self.n_outcomes))
         counts_per_cfg = np.bincount(config_ids.ravel(), minlength=len(self.circuits))
         for cfg in np.flatnonzero(counts_per_cfg):
             circuit = self.circuits[cfg]
@@ -170,26 +188,54 @@ class CompiledConfigurations:
                                noise_model=self.noise_model)
             shots = int(counts_per_cfg[cfg])
             counts = sim.run(circuit, shots=shots, seed_simulator=(aer_seed + int(cfg)) % (2**31)).result().get_counts()
-            codes = np.repeat(np.array([int(k.replace(" ", ""), 2) for k in counts], dtype=np.uint32),
+            codes = np.repeat(np.array([int(k.replace(" ", ""), 2) for k in counts], dtype=out.dtype),
                               np.array(list(counts.values()), dtype=np.int64))
             out[config_ids == cfg] = rng.permutation(codes)
         return out
 
 
-def _sample_cdf(cdf: np.ndarray, config_ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Inverse-CDF sampling, vectorised over rounds: code = #{j : u >= cdf[cfg, j]}."""
-    n_out = cdf.shape[1]
-    out = np.zeros(config_ids.shape, dtype=np.uint32)
-    if config_ids.size == 0:
+_BLOCK = 1 << 15  # rounds per sampling block: keeps the temporaries in the CPU cache
+
+
+def _sample_thresholds(thresholds: np.ndarray, config_ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Inverse-CDF sampling: code = #{j : u >= T[cfg, j]} with u uniform on [0, 2^31).
+
+    Works through the rounds in cache-sized blocks; the Generator's stream is
+    consumed in order, so the result does not depend on the block size.
+    """
+    n_cols = thresholds.shape[1]
+    out = np.zeros(config_ids.shape, dtype=_code_dtype(n_cols + 1))
+    if config_ids.size == 0 or n_cols == 0:
         return out
-    # Columns whose cdf is 1 for every configuration can never be exceeded: skip them.
-    live = [j for j in range(n_out - 1) if np.any(cdf[:, j] < 1.0)]
-    if not live:
-        return out
-    u = rng.random(config_ids.shape)
-    for j in live:
-        out += u >= cdf[config_ids, j]
+    columns = [np.ascontiguousarray(thresholds[:, j]) for j in range(n_cols)]
+    flat_cfg, flat_out = config_ids.reshape(-1), out.reshape(-1)
+    for start in range(0, flat_cfg.size, _BLOCK):
+        cfg = flat_cfg[start:start + _BLOCK]
+        u = uniform31(rng, cfg.size)
+        block = flat_out[start:start + _BLOCK]
+        for col in columns:
+            block += u >= col[cfg]
     return out
+
+
+def _code_dtype(n_outcomes: int) -> type:
+    for dtype in (np.uint8, np.uint16, np.uint32):
+        if n_outcomes <= np.iinfo(dtype).max + 1:
+            return dtype
+    return np.uint64
+
+
+def _cdf_thresholds(cdf: np.ndarray) -> np.ndarray:
+    """Thresholds round(cdf * 2^31) (uint32), dropping trailing columns no round can pass.
+
+    Probabilities 0 and 1 map to thresholds 2^31 and 0 exactly, so deterministic
+    outcomes stay deterministic; others are rounded to a multiple of 2^-31.
+    """
+    t = threshold31(cdf[:, :-1])
+    keep = t.shape[1]
+    while keep > 0 and np.all(t[:, keep - 1] == ONE):
+        keep -= 1
+    return np.ascontiguousarray(t[:, :keep])
 
 
 def _terminal_measures(circuit: QuantumCircuit) -> list[int] | None:

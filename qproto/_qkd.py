@@ -1,8 +1,18 @@
-"""Pieces shared by the QKD protocols: per-round records, sifting and tallies."""
+"""Pieces shared by the QKD protocols: per-round records, sifting and tallies.
+
+A chunk's record keeps, per round, the configuration id (which circuit ran:
+settings, Alice's prepared bit, the attack branch), the outcome code the circuit
+produced (with noise-only clicks randomised) and whether the round clicked.
+Everything else (bases, bits, Eve's record) is decoded from those two integers
+by the protocol's ``decode``. Tallies come from one histogram over
+(configuration, outcome, detected), so analysing a chunk is a single pass.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -10,106 +20,129 @@ import numpy as np
 from qproto._attacks import Eavesdropper
 from qproto._channel import Channel
 from qproto._protocol import Protocol
+from qproto._random import bernoulli, random_bits
 from qproto._results import QKDCounts, QKDResult
 
-__all__ = ["QKDRounds", "QKDProtocol", "random_bits", "Z", "X"]
+__all__ = ["QKDRounds", "QKDProtocol", "random_bits", "bernoulli", "sample_arrivals", "analyse_rounds", "Z", "X"]
 
 Z, X = 0, 1  # measurement-setting codes for the two BB84 bases
+
+#: decode(config, outcome) -> (alice_setting, alice_bit, bob_setting, bob_bit, eve_branch, eve_bit)
+Decoder = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, ...]]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class QKDRounds:
-    """Per-round record of a QKD run (all arrays have one entry per round).
+    """Per-round record of a QKD chunk.
 
     Attributes:
-        alice_setting: uint8; 0 = Z, 1 = X (for CHSH rounds: 0 = angle 0, 1 = pi/2).
-        alice_bit: uint8, Alice's bit (prepared, or measured for entanglement).
-        bob_setting: uint8; 0 = Z, 1 = X; 2, 3 = CHSH angles pi/4, 3pi/4.
-        bob_bit: uint8, Bob's measured bit (random on noise-only clicks).
-        detected: bool, whether the round clicked (coincidence for pairs).
-        eve_branch: uint8, the eavesdropper's branch (0 = not attacked).
-        eve_bit: uint8, the eavesdropper's record (meaningless where eve_branch == 0).
+        config: configuration id of each round (index of the circuit that ran).
+        outcome: outcome code of each round (bit k = clbit k); noise-only clicks
+            carry a random bit; meaningless where the round did not click.
+        detected: whether each round clicked (a coincidence for pairs), or
+            ``None`` when every round did.
+        n_configs: number of configuration ids.
+        n_outcomes: number of outcome codes (2**clbits).
+        decode: the protocol's decoder of (config, outcome) into bases and bits.
+
+    The decoded per-round arrays are available as attributes: ``alice_setting``
+    (0 = Z, 1 = X; CHSH rounds: 0 = angle 0, 1 = pi/2), ``alice_bit``,
+    ``bob_setting`` (0 = Z, 1 = X; 2, 3 = CHSH angles pi/4, 3pi/4), ``bob_bit``,
+    ``eve_branch`` (0 = not attacked) and ``eve_bit``.
     """
 
-    alice_setting: np.ndarray
-    alice_bit: np.ndarray
-    bob_setting: np.ndarray
-    bob_bit: np.ndarray
-    detected: np.ndarray
-    eve_branch: np.ndarray
-    eve_bit: np.ndarray
+    config: np.ndarray
+    outcome: np.ndarray
+    detected: np.ndarray | None
+    n_configs: int
+    n_outcomes: int
+    decode: Decoder
 
     def __len__(self) -> int:
-        return int(self.alice_bit.shape[0])
+        return int(self.config.shape[0])
+
+    @functools.cached_property
+    def _fields(self) -> tuple[np.ndarray, ...]:
+        return tuple(np.asarray(f, dtype=np.uint8) for f in self.decode(self.config, self.outcome))
+
+    alice_setting = property(lambda self: self._fields[0], doc="uint8 per round: Alice's setting.")
+    alice_bit = property(lambda self: self._fields[1], doc="uint8 per round: Alice's bit.")
+    bob_setting = property(lambda self: self._fields[2], doc="uint8 per round: Bob's setting.")
+    bob_bit = property(lambda self: self._fields[3], doc="uint8 per round: Bob's bit.")
+    eve_branch = property(lambda self: self._fields[4], doc="uint8 per round: the attack branch.")
+    eve_bit = property(lambda self: self._fields[5], doc="uint8 per round: Eve's record.")
+
+    @property
+    def detected_mask(self) -> np.ndarray:
+        """Boolean per round: whether it clicked."""
+        return np.ones(len(self), dtype=bool) if self.detected is None else self.detected
 
     def sifted_keys(self, basis: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Alice's and Bob's sifted keys (rounds detected with equal key bases), optionally one basis."""
-        mask = self.detected & (self.bob_setting < 2) & (self.alice_setting == self.bob_setting)
+        """Alice's and Bob's sifted keys (detected key rounds with equal bases), optionally of one basis."""
+        mask = self.detected_mask & (self.bob_setting < 2) & (self.alice_setting == self.bob_setting)
         if basis is not None:
             mask &= self.alice_setting == basis
         return self.alice_bit[mask], self.bob_bit[mask]
 
 
-def random_bits(rng: np.random.Generator, n: int, p_one: float = 0.5) -> np.ndarray:
-    """``n`` independent bits (uint8) equal to 1 with probability ``p_one``."""
-    if p_one == 0.5:
-        return rng.integers(0, 2, size=n, dtype=np.uint8)
-    if p_one <= 0.0:
-        return np.zeros(n, dtype=np.uint8)
-    if p_one >= 1.0:
-        return np.ones(n, dtype=np.uint8)
-    return (rng.random(n) < p_one).view(np.uint8)
-
-
 def sample_arrivals(channel: Channel, n: int, rng: np.random.Generator) -> tuple[np.ndarray | None, np.ndarray | None]:
     """Closed-form click sampling for one channel use per round.
 
-    Returns ``(signal, noise_only)`` boolean arrays, or ``None`` for "all True" /
-    "all False" so that lossless channels cost nothing.
+    Returns ``(signal, noise_only)`` boolean arrays; ``signal`` is ``None`` when
+    every photon arrives and ``noise_only`` is ``None`` when no noise click can
+    matter, so lossless channels cost nothing.
     """
     eta = channel.total_transmittance
-    signal = None if eta >= 1.0 else rng.random(n) < eta
-    if signal is None or channel.noise_click == 0.0:
+    if eta >= 1.0:
+        return None, None
+    signal = bernoulli(rng, n, eta)
+    if channel.noise_click == 0.0:
         return signal, None
-    return signal, ~signal & (rng.random(n) < channel.noise_click)
+    return signal, ~signal & bernoulli(rng, n, channel.noise_click)
 
 
 def analyse_rounds(r: QKDRounds) -> QKDCounts:
-    """Sift and tally a record (pure): see :class:`QKDCounts` for the fields."""
-    n = len(r)
-    err = r.alice_bit != r.bob_bit
-    key = r.bob_setting < 2
-    det_key = r.detected & key
-    same = r.alice_setting == r.bob_setting
-    sift = det_key & same
-    z = sift & (r.alice_setting == Z)
-    x = sift & (r.alice_setting == X)
-    mism = det_key & ~same
-    attacked = sift & (r.eve_branch > 0)
-    chsh = r.detected & ~key
-    chsh_n, chsh_sum = [], []
+    """Sift and tally a record (pure) with one histogram over (config, outcome, detected)."""
+    cells = r.n_configs * r.n_outcomes * 2
+    dtype = np.uint8 if cells <= 256 else np.uint16 if cells <= 65536 else np.int64
+    key = r.config.astype(dtype, copy=False) * dtype(r.n_outcomes)
+    key += r.outcome.astype(dtype, copy=False)
+    if r.detected is None:
+        hist = np.bincount(key, minlength=cells // 2)
+        n_det = len(r)
+    else:
+        key *= dtype(2)
+        key += r.detected.view(np.uint8)
+        hist = np.bincount(key, minlength=cells)[1::2]
+        n_det = int(hist.sum())
+    grid = np.arange(cells // 2)
+    a_set, a_bit, b_set, b_bit, branch, e_bit = (np.asarray(f) for f in r.decode(grid // r.n_outcomes,
+                                                                                   grid % r.n_outcomes))
+    err = a_bit != b_bit
+    key_round = b_set < 2
+    same = a_set == b_set
+    sift = key_round & same
+    z, x = sift & (a_set == Z), sift & (a_set == X)
+    mism = key_round & ~same
+    attacked = sift & (branch > 0)
+
+    def tot(mask: np.ndarray) -> int:
+        return int(hist[mask].sum())
+
+    chsh_n, chsh_sum = [0] * 4, [0] * 4
+    chsh = ~key_round
     if chsh.any():
-        idx = r.alice_setting.astype(np.int64) * 2 + (r.bob_setting.astype(np.int64) - 2)
+        idx = a_set.astype(np.int64) * 2 + (b_set.astype(np.int64) - 2)
         for k in range(4):
             m = chsh & (idx == k)
-            nk = int(np.count_nonzero(m))
-            chsh_n.append(nk)
-            chsh_sum.append(nk - 2 * int(np.count_nonzero(m & err)))
-    else:
-        chsh_n, chsh_sum = [0] * 4, [0] * 4
+            chsh_n[k] = tot(m)
+            chsh_sum[k] = chsh_n[k] - 2 * tot(m & err)
     return QKDCounts(
-        rounds=n,
-        detected=int(np.count_nonzero(r.detected)),
-        sifted_z=int(np.count_nonzero(z)),
-        sifted_x=int(np.count_nonzero(x)),
-        errors_z=int(np.count_nonzero(z & err)),
-        errors_x=int(np.count_nonzero(x & err)),
-        mismatched=int(np.count_nonzero(mism)),
-        mismatched_agree=int(np.count_nonzero(mism & ~err)),
-        eve_sifted=int(np.count_nonzero(attacked)),
-        eve_correct=int(np.count_nonzero(attacked & (r.eve_bit == r.alice_bit))),
-        chsh_n=tuple(chsh_n),
-        chsh_sum=tuple(chsh_sum),
+        rounds=len(r), detected=n_det,
+        sifted_z=tot(z), sifted_x=tot(x), errors_z=tot(z & err), errors_x=tot(x & err),
+        mismatched=tot(mism), mismatched_agree=tot(mism & ~err),
+        eve_sifted=tot(attacked), eve_correct=tot(attacked & (e_bit == a_bit)),
+        chsh_n=tuple(chsh_n), chsh_sum=tuple(chsh_sum),
     )
 
 
@@ -126,6 +159,6 @@ class QKDProtocol(Protocol):
                          counts=tallies)
 
     def expected(self, channel: Channel | tuple[Channel, ...], *,
-                 eavesdropper: Eavesdropper | None = None) -> dict[str, Any]:
+                 eavesdropper: Eavesdropper | str | None = None) -> dict[str, Any]:
         """Closed-form expectations (PHYSICS.md) for the estimates of a run; see subclasses."""
         raise NotImplementedError

@@ -70,6 +70,10 @@ class Estimate:
         return {k: _json_float(v) for k, v in dataclasses.asdict(self).items()}
 
 
+_SCALAR_COUNT_FIELDS = ("rounds", "detected", "sifted_z", "sifted_x", "errors_z", "errors_x", "mismatched",
+                        "mismatched_agree", "eve_sifted", "eve_correct")
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class QKDCounts:
     """Tallies of a QKD run (or of one chunk of it); ``+`` merges tallies.
@@ -114,14 +118,21 @@ class QKDCounts:
             raise InvalidParameter("errors_z/errors_x", (self.errors_z, self.errors_x),
                                    "at most sifted_z/sifted_x")
 
+    @classmethod
+    def from_vector(cls, vector: np.ndarray) -> QKDCounts:
+        """Build from the flat integer vector of :meth:`to_vector` (order of the fields, CHSH last)."""
+        v = [int(x) for x in vector]
+        return cls(**dict(zip(_SCALAR_COUNT_FIELDS, v[:10])), chsh_n=tuple(v[10:14]), chsh_sum=tuple(v[14:18]))
+
+    def to_vector(self) -> np.ndarray:
+        """The tallies as one int64 vector (the 10 scalar fields, then chsh_n, then chsh_sum)."""
+        return np.array([getattr(self, f) for f in _SCALAR_COUNT_FIELDS] + list(self.chsh_n)
+                        + list(self.chsh_sum), dtype=np.int64)
+
     def __add__(self, other: QKDCounts) -> QKDCounts:
         if not isinstance(other, QKDCounts):
             return NotImplemented
-        values = {}
-        for f in dataclasses.fields(self):
-            a, b = getattr(self, f.name), getattr(other, f.name)
-            values[f.name] = tuple(x + y for x, y in zip(a, b)) if isinstance(a, tuple) else a + b
-        return QKDCounts(**values)
+        return QKDCounts.from_vector(self.to_vector() + other.to_vector())
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict of the tallies."""

@@ -1,0 +1,88 @@
+"""The qproto command line: tables, JSON, and one-line errors with exit status 2."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from qproto.cli import main
+
+
+def test_list(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "bb84" in out and "bbm92" in out and "intercept-resend" in out
+
+
+def test_run_table(capsys):
+    assert main(["run", "bb84", "--rounds", "20000", "--transmittance", "0.5", "--depolarisation", "0.1",
+                 "--seed", "1", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "QBER Z" in out and "key rate" in out and "PLOB" in out and "expected" in out
+
+
+def test_run_json_has_intervals_and_replays(capsys):
+    args = ["run", "bbm92", "--rounds", "20000", "--depolarisation", "0.05", "--eavesdropper",
+            "intercept-resend:0.5", "--seed", "7", "--json"]
+    assert main(args) == 0
+    data = json.loads(capsys.readouterr().out)
+    est = data["estimates"]
+    for key in ("qber_z", "qber_x", "key_rate", "chsh"):
+        assert est[key]["low"] <= est[key]["best"] <= est[key]["high"]
+    assert est["sifted_bits"] > 0 and data["seed"] == 7
+    assert data["eavesdropper"]["fraction"] == 0.5
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out) == data
+
+
+def test_run_accepts_protocol_parameters(capsys):
+    assert main(["run", "bb84", "--rounds", "5000", "--param", "p_z=0.9", "--json", "--seed", "1"]) == 0
+    assert json.loads(capsys.readouterr().out)["parameters"]["p_z"] == 0.9
+
+
+BAD_ARGS = [
+    (["run", "bb84", "--transmittance", "1.5"], "transmittance=1.5"),
+    (["run", "bb84", "--transmittance", "nan"], "transmittance=nan"),
+    (["run", "bb84", "--depolarisation", "-0.1"], "depolarisation=-0.1"),
+    (["run", "bb84", "--misalignment", "0.7"], "misalignment=0.7"),
+    (["run", "bb84", "--noise-click", "2"], "noise_click=2"),
+    (["run", "bb84", "--rounds", "0"], "rounds=0"),
+    (["run", "bb84", "--rounds", "-5"], "rounds=-5"),
+    (["run", "bb84", "--rounds", "ten"], "--rounds"),
+    (["run", "bb84", "--seed", "-1"], "seed=-1"),
+    (["run", "e91"], "unknown protocol 'e91'"),
+    (["run", "bb84", "--eavesdropper", "beam-splitter"], "unknown eavesdropper 'beam-splitter'"),
+    (["run", "bb84", "--eavesdropper", "intercept-resend:1.5"], "fraction=1.5"),
+    (["run", "bb84", "--eavesdropper", "intercept-resend:half"], "fraction 'half'"),
+    (["run", "bb84", "--param", "p_z=1"], "p_z=1"),
+    (["run", "bb84", "--param", "colour=red"], "unknown parameter(s) ['colour']"),
+    (["run", "bb84", "--param", "p_z"], "NAME=VALUE"),
+    (["frobnicate"], "invalid choice"),
+    ([], "required"),
+]
+
+
+@pytest.mark.parametrize("argv, fragment", BAD_ARGS)
+def test_bad_arguments_give_one_line_and_status_2(argv, fragment, capsys):
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert err.startswith("qproto: error:")
+    assert fragment in err
+    assert len(err.splitlines()) == 1
+    assert "Traceback" not in captured.err + captured.out
+
+
+def test_console_script_exits_2_without_traceback():
+    proc = subprocess.run([sys.executable, "-m", "qproto", "run", "bb84", "--depolarisation", "5"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == ("qproto: error: depolarisation=5.0 is outside the allowed range "
+                                   "[0, 1.33333]")
+
+
+def test_demo_runs_small(capsys):
+    assert main(["demo", "--rounds", "20000", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("bb84") >= 2 and out.count("bbm92") >= 2 and "intercept-resend" in out
