@@ -1,19 +1,27 @@
 """NTN channel physics and the mapping of channels to qiskit-aer noise models.
 
-Installed as :mod:`qproto.noise_models`.
+Installed as :mod:`qproto.noise_models`. Pure, vectorised functions with units in
+their names (``_m``, ``_rad``, ``_deg``, ``_hz``), one concept per private module:
+
+* geometry: slant ranges, circular-orbit passes, TLE passes (skyfield, offline);
+* optics: Gaussian beams and collection into an aperture (1/e^2 half-angle divergence);
+* pointing: jitter as a mean factor and as a sampled fading distribution;
+* atmosphere: extinction by airmass, altitude-dependent extinction;
+* turbulence: Hufnagel-Valley 5/7, Fried parameter, isoplanatic angle, Greenwood
+  frequency, Rytov variance, scintillation, beam wander, fading samplers;
+* background: sky photons per detection window; detectors: presets and noise clicks;
+* aer: a :class:`qproto.Channel` as an Aer ``NoiseModel`` (fast and erasure forms).
 """
 
-from qproto.noise_models._aer import (
-    CHANNEL_LABEL,
-    ERASURE_LABEL,
-    channel_marker,
-    channel_noise_model,
-    erasure_error,
-    erasure_marker,
-    qubit_error,
-)
+from qproto.noise_models import _aer, _atmosphere, _background, _detectors, _geometry, _optics, _pointing, _turbulence
+from qproto.noise_models._aer import *  # noqa: F403
+from qproto.noise_models._atmosphere import *  # noqa: F403
+from qproto.noise_models._background import *  # noqa: F403
+from qproto.noise_models._detectors import *  # noqa: F403
+from qproto.noise_models._geometry import *  # noqa: F403
+from qproto.noise_models._optics import *  # noqa: F403
+from qproto.noise_models._pointing import *  # noqa: F403
+from qproto.noise_models._turbulence import *  # noqa: F403
 
-__all__ = [
-    "CHANNEL_LABEL", "ERASURE_LABEL", "channel_marker", "channel_noise_model", "erasure_error",
-    "erasure_marker", "qubit_error",
-]
+__all__ = [name for module in (_aer, _geometry, _optics, _pointing, _atmosphere, _turbulence, _background,
+                               _detectors) for name in module.__all__]
