@@ -10,7 +10,7 @@ from qiskit import QuantumCircuit
 from qproto._attacks import Eavesdropper, InterceptResend
 from qproto._channel import Channel
 from qproto._engine import CompiledConfigurations
-from qproto._protocol import ChannelForm, register_protocol
+from qproto._protocol import ChannelForm, normalise_eavesdropper, register_protocol
 from qproto._qkd import QKDProtocol, QKDRounds, X, bernoulli, random_bits, sample_arrivals
 from qproto._validation import check_in_range, check_probability
 from qproto.noise_models._aer import channel_marker, channel_noise_model, erasure_marker
@@ -150,7 +150,7 @@ class BB84(QKDProtocol):
 
     # ---- closed forms --------------------------------------------------------------
     def expected(self, channel: Channel | tuple[Channel, ...], *,
-                 eavesdropper: Eavesdropper | None = None) -> dict[str, float]:
+                 eavesdropper: Eavesdropper | str | None = None) -> dict[str, float]:
         """Closed-form expectations of a run (PHYSICS.md A1, C.8).
 
         Returns a dict with ``detection_rate``, ``sifted_fraction``, ``qber_z``,
@@ -161,6 +161,7 @@ class BB84(QKDProtocol):
         s = ch.signal_fraction
         p_q = ch.qubit_depolarisation
         f, pe_z = 0.0, 0.5
+        eavesdropper = normalise_eavesdropper(eavesdropper)
         if eavesdropper is not None:
             if not isinstance(eavesdropper, InterceptResend):
                 raise NotImplementedError(f"no closed form for {eavesdropper!r}")
@@ -175,6 +176,7 @@ class BB84(QKDProtocol):
         pz, px = self.p_z, 1.0 - self.p_z
         out["detection_rate"] = p_det
         out["sifted_fraction"] = pz**2 + px**2
+        out["qber"] = (pz**2 * out["qber_z"] + px**2 * out["qber_x"]) / (pz**2 + px**2)
         out["key_rate"] = p_det * (
             pz**2 * bb84_asymptotic_fraction(out["qber_x"], out["qber_z"], f_ec=self.f_ec)
             + px**2 * bb84_asymptotic_fraction(out["qber_z"], out["qber_x"], f_ec=self.f_ec))

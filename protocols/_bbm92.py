@@ -11,7 +11,7 @@ from qiskit import QuantumCircuit
 from qproto._attacks import Eavesdropper, InterceptResend
 from qproto._channel import Channel
 from qproto._engine import CompiledConfigurations
-from qproto._protocol import ChannelForm, register_protocol
+from qproto._protocol import ChannelForm, normalise_eavesdropper, register_protocol
 from qproto._qkd import QKDProtocol, QKDRounds, X, bernoulli, random_bits, sample_arrivals
 from qproto._validation import check_in_range
 from qproto.noise_models._aer import channel_marker, channel_noise_model, erasure_marker
@@ -151,7 +151,7 @@ class BBM92(QKDProtocol):
         return decode
 
     def expected(self, channel: Channel | tuple[Channel, ...], *,
-                 eavesdropper: Eavesdropper | None = None) -> dict[str, float]:
+                 eavesdropper: Eavesdropper | str | None = None) -> dict[str, float]:
         """Closed-form expectations (PHYSICS.md A3, A4).
 
         Returns ``detection_rate`` (coincidences per pair), ``qber_z``, ``qber_x``,
@@ -161,6 +161,7 @@ class BBM92(QKDProtocol):
         w = ch_a.signal_fraction * ch_b.signal_fraction
         v = w * (1.0 - ch_a.qubit_depolarisation) * (1.0 - ch_b.qubit_depolarisation)
         f, pe_z = 0.0, 0.5
+        eavesdropper = normalise_eavesdropper(eavesdropper)
         if eavesdropper is not None:
             if not isinstance(eavesdropper, InterceptResend):
                 raise NotImplementedError(f"no closed form for {eavesdropper!r}")
@@ -177,9 +178,17 @@ class BBM92(QKDProtocol):
             eve_part = pe_z * math.cos(ta) * math.cos(tb) + (1.0 - pe_z) * math.sin(ta) * math.sin(tb)
             return v * ((1.0 - f) * math.cos(ta - tb) + f * eve_part)
 
+        pz, px = self.p_z, 1.0 - self.p_z
+        out["sifted_fraction"] = pz**2 + px**2
+        out["qber"] = (pz**2 * out["qber_z"] + px**2 * out["qber_x"]) / (pz**2 + px**2)
+        if f > 0.0:
+            # Eve's bit (Bob's qubit, measured at the source) matches Alice's when her basis is the
+            # sifted one, up to Alice's arm noise; otherwise it is a guess.
+            v_a = ch_a.signal_fraction * (1.0 - ch_a.qubit_depolarisation)
+            p_match = (pz**2 * pe_z + px**2 * (1.0 - pe_z)) / (pz**2 + px**2)
+            out["eve_agreement"] = p_match * (1.0 + v_a) / 2.0 + (1.0 - p_match) / 2.0
         q = math.pi / 4
         out["chsh"] = corr(0, q) - corr(0, 3 * q) + corr(2 * q, q) + corr(2 * q, 3 * q)
-        pz, px = self.p_z, 1.0 - self.p_z
         key_rounds = (1.0 - self.chsh_fraction) * out["detection_rate"]
         out["key_rate"] = key_rounds * (
             pz**2 * bb84_asymptotic_fraction(out["qber_x"], out["qber_z"], f_ec=self.f_ec)

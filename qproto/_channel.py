@@ -88,6 +88,17 @@ class Channel:
         q = check_in_range("qber", qber, 0.0, 2.0 / 3.0)
         return cls(transmittance=transmittance, depolarisation=2.0 * q)
 
+    @classmethod
+    def from_loss_db(cls, loss_db: float, **fields: Any) -> Channel:
+        """A channel whose transmittance is ``10 ** (-loss_db / 10)``.
+
+        Args:
+            loss_db: channel loss in dB, >= 0 (``inf`` for a channel that loses everything).
+            **fields: the other fields (depolarisation, misalignment, ...).
+        """
+        db = check_in_range("loss_db", loss_db, 0.0, math.inf) if loss_db != math.inf else math.inf
+        return cls(transmittance=0.0 if db == math.inf else 10.0 ** (-db / 10.0), **fields)
+
     def replace(self, **changes: Any) -> Channel:
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)

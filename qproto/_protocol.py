@@ -112,7 +112,7 @@ class Protocol(abc.ABC):
                 ) -> tuple[tuple[Channel, ...], Eavesdropper | None, CompiledConfigurations]:
         """Validate inputs and compile the configuration circuits once (one Aer job)."""
         channels = self.normalise_channels(channel)
-        eve = _normalise_eavesdropper(eavesdropper)
+        eve = normalise_eavesdropper(eavesdropper)
         check_one_of("form", form, ("fast", "erasure"))
         engine = Engine() if engine is None else engine
         if not isinstance(engine, Engine):
@@ -181,7 +181,8 @@ class Protocol(abc.ABC):
         return self.make_result(tallies, channels=channels, rounds=rounds, seed=root, eavesdropper=eve)
 
 
-def _normalise_eavesdropper(eve: Eavesdropper | str | None) -> Eavesdropper | None:
+def normalise_eavesdropper(eve: Eavesdropper | str | None) -> Eavesdropper | None:
+    """An Eavesdropper, a spec string such as ``"intercept-resend:0.5"`` or None, as an Eavesdropper or None."""
     if eve is None or isinstance(eve, Eavesdropper):
         return eve
     if isinstance(eve, str):

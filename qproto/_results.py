@@ -193,9 +193,19 @@ class ProtocolResult:
             "eavesdropper": data.get("eavesdropper"),
         }
 
+    #: Human-readable labels of the keys of :meth:`estimates` (the CLI's table uses them).
+    LABELS: ClassVar[dict[str, str]] = {}
+
+    def estimates(self) -> dict[str, Estimate | float | int | None]:
+        """Every derived quantity by name: an :class:`Estimate` where it is sampled,
+        a plain number where it is exact or a bound. Subclasses override this."""
+        return {}
+
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict; :func:`result_from_dict` inverts it."""
-        return self._base_dict()
+        """JSON-ready dict; :func:`result_from_dict` inverts it (``estimates`` are derived, not read back)."""
+        d = self._base_dict()
+        d["estimates"] = {k: _json_value(v) for k, v in self.estimates().items()}
+        return d
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ProtocolResult:
@@ -336,29 +346,40 @@ class QKDResult(ProtocolResult):
         e = np.array(self.counts.chsh_sum, dtype=float) / n
         return float(np.sqrt(np.sum((1.0 - e**2) / n)))
 
-    def estimates(self) -> dict[str, Any]:
-        """Every derived estimate as a JSON-ready dict (also included in :meth:`to_dict`)."""
-        out: dict[str, Any] = {
-            "detection_rate": self.detection_rate.to_dict(),
+    LABELS: ClassVar[dict[str, str]] = {
+        "detection_rate": "detection rate (per round)",
+        "sifted_bits": "sifted bits",
+        "sifted_fraction": "sifted fraction",
+        "qber_z": "QBER Z",
+        "qber_x": "QBER X",
+        "qber": "QBER (both bases)",
+        "key_rate": "key rate (bit/round)",
+        "plob": "PLOB bound (bit/round)",
+        "chsh": "CHSH S",
+        "eve_agreement": "Eve agrees with Alice",
+    }
+
+    def estimates(self) -> dict[str, Estimate | float | int | None]:
+        """QBERs, rates, PLOB bound, CHSH value (if measured) and Eve's agreement (if attacked)."""
+        out: dict[str, Estimate | float | int | None] = {
+            "detection_rate": self.detection_rate,
             "sifted_bits": self.sifted_bits,
-            "sifted_fraction": self.sifted_fraction.to_dict(),
-            "qber_z": self.qber_z.to_dict(),
-            "qber_x": self.qber_x.to_dict(),
-            "qber": self.qber.to_dict(),
-            "key_rate": self.key_rate.to_dict(),
-            "plob": _json_float(self.plob),
+            "sifted_fraction": self.sifted_fraction,
+            "qber_z": self.qber_z,
+            "qber_x": self.qber_x,
+            "qber": self.qber,
+            "key_rate": self.key_rate,
+            "plob": self.plob,
+            "chsh": self.chsh,
         }
-        chsh = self.chsh
-        out["chsh"] = None if chsh is None else chsh.to_dict()
         if self.eavesdropper is not None:
-            out["eve_agreement"] = self.eve_agreement.to_dict()
+            out["eve_agreement"] = self.eve_agreement
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        d = self._base_dict()
+        d = super().to_dict()
         d["counts"] = self.counts.to_dict()
         d["confidence"] = self.confidence
-        d["estimates"] = self.estimates()
         return d
 
     @classmethod
@@ -385,3 +406,16 @@ def result_from_dict(data: dict[str, Any]) -> ProtocolResult:
 
 def _json_float(v: float) -> float | None:
     return None if v is None or not math.isfinite(v) else float(v)
+
+
+def _json_value(v: Any) -> Any:
+    """Estimates as dicts, non-finite floats as None, numpy scalars as Python numbers."""
+    if isinstance(v, Estimate):
+        return v.to_dict()
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        return _json_float(float(v))
+    return v

@@ -17,7 +17,7 @@ from qproto._attacks import EAVESDROPPERS, parse_eavesdropper
 from qproto._channel import Channel
 from qproto._errors import QprotoError
 from qproto._protocol import PROTOCOLS, available_protocols, get_protocol
-from qproto._results import Estimate, QKDResult
+from qproto._results import DEFAULT_CONFIDENCE, Estimate, ProtocolResult, _json_value
 
 __all__ = ["main"]
 
@@ -47,6 +47,7 @@ def _build_parser() -> argparse.ArgumentParser:
     r.add_argument("--noise-click", type=float, default=0.0, help="noise-click probability per window")
     r.add_argument("--detector-efficiency", type=float, default=1.0, help="detector efficiency in [0, 1]")
     r.add_argument("--eavesdropper", default=None, help="e.g. intercept-resend or intercept-resend:0.5")
+    r.add_argument("--parties", type=int, default=None, help="number of parties (multipartite protocols)")
     r.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="protocol parameter, e.g. --param p_z=0.9 (repeatable)")
     r.add_argument("--seed", type=int, default=None, help="root seed (int >= 0); default: fresh entropy")
@@ -100,28 +101,27 @@ def _fmt_est(e: Estimate | None) -> tuple[str, str]:
     return _fmt(e.best), f"[{_fmt(e.low)}, {_fmt(e.high)}]"
 
 
-def _result_table(result: QKDResult, expected: dict[str, float] | None) -> str:
-    rows: list[tuple[str, str, str, str]] = []
+def _result_table(result: ProtocolResult, expected: dict[str, float] | None) -> str:
+    """The result's :meth:`~qproto.ProtocolResult.estimates` as rows: estimate, interval, expected."""
     exp = expected or {}
-
-    def add(label: str, est: Estimate | None, key: str | None) -> None:
-        best, interval = _fmt_est(est)
-        rows.append((label, best, interval, _fmt(exp.get(key)) if key in exp else "-"))
-
-    add("detection rate", result.detection_rate, "detection_rate")
-    rows.append(("sifted bits", f"{result.sifted_bits:,}", "", "-"))
-    add("QBER Z", result.qber_z, "qber_z")
-    add("QBER X", result.qber_x, "qber_x")
-    add("key rate (bit/round)", result.key_rate, "key_rate")
-    rows.append(("PLOB bound (bit/round)", _fmt(result.plob), "", "-"))
-    if result.chsh is not None:
-        add("CHSH S", result.chsh, "chsh")
-    if result.eavesdropper is not None:
-        add("Eve agrees with Alice", result.eve_agreement, "eve_agreement")
-    head = ("quantity", "estimate", f"{result.confidence:.0%} interval", "expected")
+    rows: list[tuple[str, str, str, str]] = []
+    for key, value in result.estimates().items():
+        if value is None:
+            continue
+        label = result.LABELS.get(key, key.replace("_", " "))
+        want = _fmt(exp[key]) if isinstance(exp.get(key), (int, float)) else "-"
+        if isinstance(value, Estimate):
+            best, interval = _fmt_est(value)
+            rows.append((label, best, interval, want))
+        elif isinstance(value, int):
+            rows.append((label, f"{value:,}", "", want))
+        else:
+            rows.append((label, _fmt(value), "", want))
+    confidence = getattr(result, "confidence", DEFAULT_CONFIDENCE)
+    head = ("quantity", "estimate", f"{confidence:.0%} interval", "expected")
     widths = [max(len(r[i]) for r in rows + [head]) for i in range(4)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths)), "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths)).rstrip(), "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
     return "\n".join(lines)
 
 
@@ -139,6 +139,8 @@ def _cmd_list() -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     params = dict(_parse_param(t) for t in args.param)
+    if args.parties is not None:
+        params["parties"] = args.parties
     protocol = get_protocol(args.protocol, **params)
     channel = Channel(transmittance=args.transmittance, depolarisation=args.depolarisation,
                       misalignment=args.misalignment, noise_click=args.noise_click,
@@ -157,7 +159,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.json:
         out = result.to_dict()
         if expected is not None:
-            out["expected"] = expected
+            out["expected"] = {k: _json_value(v) for k, v in expected.items()}
         print(json.dumps(out, indent=2))
         return 0
     print(f"{protocol!r} over {channel!r}")

@@ -127,6 +127,7 @@ def assert_chsh(result: QKDResult, s0: float, *, sigmas: float = SIGMAS) -> None
 _QKD_PROPORTIONS: dict[str, Callable[[QKDResult], tuple[int, int]]] = {
     "qber_z": lambda r: (r.counts.errors_z, r.counts.sifted_z),
     "qber_x": lambda r: (r.counts.errors_x, r.counts.sifted_x),
+    "qber": lambda r: (r.counts.errors_z + r.counts.errors_x, r.sifted_bits),
     "detection_rate": lambda r: (r.counts.detected, r.counts.rounds),
     "sifted_fraction": lambda r: (r.sifted_bits, r.sifted_bits + r.counts.mismatched),
     "eve_agreement": lambda r: (r.counts.eve_correct, r.counts.eve_sifted),

@@ -139,3 +139,13 @@ def test_channels_must_match_the_number_of_arms():
         BBM92().run((Channel(),), rounds=10)
     with pytest.raises(InvalidType, match=r"channel\[1\]"):
         BBM92().run((Channel(), 0.5), rounds=10)
+
+
+@given(f=probabilities(min_value=0.2), ch_a=noisy_channels(), seed=seeds())
+@settings(max_examples=6)
+def test_eavesdropper_on_bobs_arm_matches_closed_forms(f, ch_a, seed):
+    """Intercept-resend on Bob's arm: QBER, CHSH and Eve's agreement with Alice as derived."""
+    bbm92 = BBM92(chsh_fraction=0.3)
+    eve = InterceptResend(fraction=f)
+    r = bbm92.run((ch_a, Channel()), rounds=40_000, seed=seed, eavesdropper=eve)
+    assert_matches_expected(r, bbm92.expected((ch_a, Channel()), eavesdropper=eve))

@@ -1,0 +1,40 @@
+# The README's two commands: `make run` and `make test`. Both set everything up
+# from a fresh clone (a virtual environment in .venv, the package installed
+# editable with the extras they need).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# Parallel test workers; CI has 2 cores.
+WORKERS ?= 2
+
+.PHONY: run test install bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.run-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@ $(VENV)/.run-installed
+
+install: $(VENV)/.run-installed
+
+## make run: the main job on the built-in default scenario
+run: $(VENV)/.run-installed
+	$(BIN)/qproto demo
+
+## make test: every test, notebooks included
+test: $(VENV)/.test-installed
+	$(BIN)/python -m pytest -n $(WORKERS) -q
+
+## make bench: the benchmark scripts (results go to BENCHMARKS.md by hand)
+bench: $(VENV)/.test-installed
+	$(BIN)/python benchmarks/bench_bb84.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
