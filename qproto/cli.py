@@ -1,7 +1,9 @@
 """The ``qproto`` command line.
 
 ``qproto list``, ``qproto run PROTOCOL ...`` and ``qproto demo`` (the job
-``make run`` runs). Bad arguments produce one line on stderr and exit status 2.
+``make run`` runs), plus one subcommand per ``qproto/_cli_*.py`` module. Bad
+arguments produce one line on stderr and exit status 2: subcommands raise
+``qproto.QprotoError`` (or call ``parser.error``) and never print tracebacks.
 """
 
 from __future__ import annotations
@@ -54,11 +56,27 @@ def _build_parser() -> argparse.ArgumentParser:
     r.add_argument("--json", action="store_true", help="print the result as JSON")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
 
+    for module in _command_modules():
+        module.add_parser(sub)
+
     d = sub.add_parser("demo", help="BB84 and BBM92 over a default lossy, noisy channel, with and without Eve")
     d.add_argument("--rounds", type=int, default=1_000_000, help="rounds per run, default 1000000")
     d.add_argument("--seed", type=int, default=2024, help="root seed, default 2024")
     d.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
+
+
+def _command_modules() -> list:
+    """Further subcommands: every ``qproto._cli_*`` module, each with ``COMMAND``,
+    ``add_parser(subparsers)`` and ``main(args) -> int``."""
+    import importlib
+    import pkgutil
+
+    import qproto
+
+    return [importlib.import_module(f"qproto.{m.name}") for m in sorted(pkgutil.iter_modules(qproto.__path__),
+                                                                        key=lambda m: m.name)
+            if m.name.startswith("_cli_")]
 
 
 def _parse_param(text: str) -> tuple[str, Any]:
@@ -208,7 +226,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_list()
         if args.command == "run":
             return _cmd_run(args)
-        return _cmd_demo(args)
+        if args.command == "demo":
+            return _cmd_demo(args)
+        return next(m for m in _command_modules() if m.COMMAND == args.command).main(args)
     except (_UsageError, QprotoError) as exc:
         print(f"qproto: error: {exc}", file=sys.stderr)
         return 2
