@@ -232,6 +232,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (_UsageError, QprotoError) as exc:
         print(f"qproto: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into head, less, ...: stop quietly
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover
