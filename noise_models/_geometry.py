@@ -23,7 +23,15 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from qproto._errors import InvalidParameter, InvalidType
-from qproto._validation import check_in_range, check_non_negative, check_positive
+from qproto._validation import (
+    check_array_in_range,
+    check_array_non_negative,
+    check_array_positive,
+    check_in_range,
+    check_non_negative,
+    check_positive,
+    scalar_or_array,
+)
 
 __all__ = [
     "EARTH_RADIUS_M",
@@ -51,49 +59,17 @@ GM_EARTH_M3_S2 = 3.986004418e14
 # --------------------------------------------------------------------------- helpers
 # Shared by the other physics modules. A candidate for qproto/_validation.py.
 
+# Array validation lives in qproto._validation; these private names stay for the other modules.
 def _as_array(name: str, value: Any) -> np.ndarray:
     """Return ``value`` as a finite float array, raising qproto errors otherwise."""
-    raw = np.asarray(value)
-    if raw.dtype.kind not in "iuf":
-        raise InvalidType(name, value, "a real number or an array of real numbers")
-    arr = raw.astype(float)
-    if not np.all(np.isfinite(arr)):
-        bad = arr[~np.isfinite(arr)].flat[0]
-        raise InvalidParameter(
-            name, value, "finite real numbers",
-            f"{name} contains {bad!r}, which is not finite; expected finite real numbers")
-    return arr
+    return check_array_in_range(name, value)
 
 
-def _check_array_in_range(name: str, value: Any, lo: float, hi: float, *,
-                          lo_open: bool = False, hi_open: bool = False) -> np.ndarray:
-    """Array version of :func:`qproto._validation.check_in_range` (all elements)."""
-    arr = _as_array(name, value)
-    bad = (arr <= lo if lo_open else arr < lo) | (arr >= hi if hi_open else arr > hi)
-    if np.any(bad):
-        interval = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
-        first = float(arr[bad].flat[0])
-        raise InvalidParameter(
-            name, value, interval,
-            f"{name} contains {first!r}, outside the allowed range {interval}")
-    return arr
+_check_array_in_range = check_array_in_range
+_check_array_positive = check_array_positive
+_check_array_non_negative = check_array_non_negative
+_out = scalar_or_array
 
-
-def _check_array_positive(name: str, value: Any) -> np.ndarray:
-    return _check_array_in_range(name, value, 0.0, math.inf, lo_open=True, hi_open=True)
-
-
-def _check_array_non_negative(name: str, value: Any) -> np.ndarray:
-    return _check_array_in_range(name, value, 0.0, math.inf, hi_open=True)
-
-
-def _out(x: np.ndarray) -> np.ndarray | float:
-    """A Python float for 0-d results, the array otherwise."""
-    x = np.asarray(x, dtype=float)
-    return float(x) if x.ndim == 0 else x
-
-
-# --------------------------------------------------------------------------- slant range
 
 def _slant_range(elev_rad: np.ndarray, r_obs: float | np.ndarray, r_plat: float | np.ndarray):
     return np.sqrt(r_plat**2 - (r_obs * np.cos(elev_rad)) ** 2) - r_obs * np.sin(elev_rad)

@@ -12,7 +12,7 @@ from qproto._channel import Channel
 from qproto._engine import CompiledConfigurations
 from qproto._protocol import ChannelForm, normalise_eavesdropper, register_protocol
 from qproto._qkd import QKDProtocol, QKDRounds, X, bernoulli, random_bits, sample_arrivals
-from qproto._validation import check_in_range, check_probability
+from qproto._validation import check_in_range
 from qproto.noise_models._aer import channel_marker, channel_noise_model, erasure_marker
 from qproto.security._decoy import bb84_asymptotic_fraction
 

@@ -21,6 +21,10 @@ __all__ = [
     "check_int",
     "check_one_of",
     "check_bool",
+    "check_array_in_range",
+    "check_array_positive",
+    "check_array_non_negative",
+    "scalar_or_array",
 ]
 
 
@@ -111,3 +115,60 @@ def check_bool(name: str, value: Any) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise InvalidType(name, value, "a bool")
     return bool(value)
+
+
+def check_array_in_range(name: str, value: Any, lo: float = -math.inf, hi: float = math.inf, *,
+                         lo_open: bool = False, hi_open: bool = False, allow_nan: bool = False) -> np.ndarray:
+    """Return ``value`` as a float ndarray after checking every element lies in the range.
+
+    Args:
+        name: the parameter's name, used in the error message.
+        value: a real number or array-like of real numbers.
+        lo, hi: the bounds; ``lo_open``/``hi_open`` make them strict.
+        allow_nan: let NaN elements through unchecked (infinities never pass).
+
+    Raises:
+        InvalidType: not a real number or array of them (strings, bools, complex, objects).
+        InvalidParameter: empty, or an element is NaN, infinite or outside the range.
+    """
+    if value is None or isinstance(value, (bool, np.bool_, str, bytes)):
+        raise InvalidType(name, value, "a real number or an array of real numbers")
+    try:
+        raw = np.asarray(value)
+    except (TypeError, ValueError) as exc:  # ragged sequences and the like
+        raise InvalidType(name, value, "a real number or an array of real numbers") from exc
+    if raw.dtype.kind not in "iuf":
+        raise InvalidType(name, value, "a real number or an array of real numbers")
+    arr = raw.astype(float)
+    if arr.size == 0:
+        raise InvalidParameter(name, value, "a non-empty array", f"{name} is empty; expected at least one value")
+    nan = np.isnan(arr) if allow_nan else np.zeros(arr.shape, dtype=bool)
+    if not np.all(np.isfinite(arr) | nan):
+        bad = arr[~(np.isfinite(arr) | nan)].flat[0]
+        raise InvalidParameter(name, value, "finite real numbers",
+                               f"{name} contains {bad!r}, which is not finite; expected finite real numbers")
+    with np.errstate(invalid="ignore"):
+        out_of_range = (arr <= lo if lo_open else arr < lo) | (arr >= hi if hi_open else arr > hi)
+    out_of_range &= ~nan
+    if np.any(out_of_range):
+        interval = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+        first = float(arr[out_of_range].flat[0])
+        shown = f"{name}={value!r}" if arr.ndim == 0 else f"{name} contains {first!r}, which"
+        raise InvalidParameter(name, value, interval, f"{shown} is outside the allowed range {interval}")
+    return arr
+
+
+def check_array_positive(name: str, value: Any) -> np.ndarray:
+    """Array version of :func:`check_positive` (every element > 0 and finite)."""
+    return check_array_in_range(name, value, 0.0, math.inf, lo_open=True, hi_open=True)
+
+
+def check_array_non_negative(name: str, value: Any) -> np.ndarray:
+    """Array version of :func:`check_non_negative` (every element >= 0 and finite)."""
+    return check_array_in_range(name, value, 0.0, math.inf, hi_open=True)
+
+
+def scalar_or_array(x: np.ndarray) -> np.ndarray | float:
+    """A Python float for 0-d results, the float array otherwise."""
+    x = np.asarray(x, dtype=float)
+    return float(x) if x.ndim == 0 else x

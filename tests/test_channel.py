@@ -4,7 +4,6 @@ import math
 
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
 
 from qproto import Channel, InvalidParameter, InvalidType
 from qproto.testing import channels, probabilities

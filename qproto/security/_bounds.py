@@ -20,7 +20,8 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
-from qproto._errors import InvalidParameter, InvalidType
+from qproto._errors import InvalidParameter
+from qproto._validation import check_array_in_range, scalar_or_array
 
 __all__ = ["plob_bound", "tgw_bound", "transmittance_from_db", "db_from_transmittance"]
 
@@ -31,55 +32,9 @@ _LN2 = math.log(2.0)
 # Array validation shared by the security modules (private).
 # ---------------------------------------------------------------------------
 
-def _interval(lo: float, hi: float, lo_open: bool, hi_open: bool) -> str:
-    return f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
-
-
-def _real_array(name: str, value: ArrayLike, lo: float = -math.inf, hi: float = math.inf, *,
-                lo_open: bool = False, hi_open: bool = False,
-                allow_nan: bool = False) -> np.ndarray:
-    """Return ``value`` as a float ndarray after checking every element.
-
-    With ``allow_nan`` NaN elements pass (unchecked); infinities never do.
-
-    Raises:
-        InvalidType: not convertible to a real array (strings, complex, bools,
-            objects).
-        InvalidParameter: an element is NaN, infinite or outside the range.
-    """
-    if value is None or isinstance(value, (bool, np.bool_, str, bytes)):
-        raise InvalidType(name, value, "a real number or array of real numbers")
-    try:
-        raw = np.asarray(value)
-    except (TypeError, ValueError) as exc:  # ragged sequences and the like
-        raise InvalidType(name, value, "a real number or array of real numbers") from exc
-    if raw.dtype.kind not in "iuf":
-        raise InvalidType(name, value, "a real number or array of real numbers")
-    arr = raw.astype(float)
-    if arr.size == 0:
-        raise InvalidParameter(name, value, "a non-empty array",
-                               f"{name} is empty; expected at least one value")
-    nan = np.isnan(arr) if allow_nan else np.zeros(arr.shape, dtype=bool)
-    if not np.all(np.isfinite(arr) | nan):
-        raise InvalidParameter(name, value, "finite real numbers",
-                               f"{name}={value!r} contains NaN or infinite values; "
-                               "expected finite real numbers")
-    with np.errstate(invalid="ignore"):
-        bad = (arr <= lo if lo_open else arr < lo) | (arr >= hi if hi_open else arr > hi)
-    bad &= ~nan
-    if np.any(bad):
-        interval = _interval(lo, hi, lo_open, hi_open)
-        first = float(arr[bad].ravel()[0])
-        raise InvalidParameter(
-            name, value, interval,
-            f"{name}={value!r} is outside the allowed range {interval} (e.g. {first!r})")
-    return arr
-
-
-def _out(x: np.ndarray) -> np.ndarray | float:
-    """Return a Python float for 0-d results, the array otherwise."""
-    x = np.asarray(x, dtype=float)
-    return float(x) if x.ndim == 0 else x
+# Array validation lives in qproto._validation; these private names stay for _decoy and _finite_key.
+_real_array = check_array_in_range
+_out = scalar_or_array
 
 
 def _eta_from(eta: ArrayLike | None, loss_db: ArrayLike | None) -> np.ndarray:
