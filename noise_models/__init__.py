@@ -10,18 +10,34 @@ their names (``_m``, ``_rad``, ``_deg``, ``_hz``), one concept per private modul
 * turbulence: Hufnagel-Valley 5/7, Fried parameter, isoplanatic angle, Greenwood
   frequency, Rytov variance, scintillation, beam wander, fading samplers;
 * background: sky photons per detection window; detectors: presets and noise clicks;
-* aer: a :class:`qproto.Channel` as an Aer ``NoiseModel`` (fast and erasure forms).
+* aer: a :class:`qproto.Channel` as an Aer ``NoiseModel`` (fast and erasure forms);
+* link: :class:`Link` composing all of the above into loss budgets, Channels and passes,
+  and the registered presets (:data:`LINKS`, :func:`get_link`);
+* fig4: seed 001 Fig. 4, Greenwood frequency and Fried parameter against zenith angle.
 """
 
-from qproto.noise_models import _aer, _atmosphere, _background, _detectors, _geometry, _optics, _pointing, _turbulence
+from qproto.noise_models import (
+    _aer,
+    _atmosphere,
+    _background,
+    _detectors,
+    _fig4,
+    _geometry,
+    _link,
+    _optics,
+    _pointing,
+    _turbulence,
+)
 from qproto.noise_models._aer import *  # noqa: F403
 from qproto.noise_models._atmosphere import *  # noqa: F403
 from qproto.noise_models._background import *  # noqa: F403
 from qproto.noise_models._detectors import *  # noqa: F403
+from qproto.noise_models._fig4 import *  # noqa: F403
 from qproto.noise_models._geometry import *  # noqa: F403
+from qproto.noise_models._link import *  # noqa: F403
 from qproto.noise_models._optics import *  # noqa: F403
 from qproto.noise_models._pointing import *  # noqa: F403
 from qproto.noise_models._turbulence import *  # noqa: F403
 
 __all__ = [name for module in (_aer, _geometry, _optics, _pointing, _atmosphere, _turbulence, _background,
-                               _detectors) for name in module.__all__]
+                               _detectors, _link, _fig4) for name in module.__all__]

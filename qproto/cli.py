@@ -43,11 +43,19 @@ def _build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run one protocol over a channel")
     r.add_argument("protocol", help="registry name, see 'qproto list'")
     r.add_argument("--rounds", type=int, default=100_000, help="rounds (channel uses), default 100000")
-    r.add_argument("--transmittance", type=float, default=1.0, help="channel transmittance in [0, 1]")
-    r.add_argument("--depolarisation", type=float, default=0.0, help="Aer depolarising parameter in [0, 4/3]")
-    r.add_argument("--misalignment", type=float, default=0.0, help="misalignment error in [0, 0.5]")
-    r.add_argument("--noise-click", type=float, default=0.0, help="noise-click probability per window")
-    r.add_argument("--detector-efficiency", type=float, default=1.0, help="detector efficiency in [0, 1]")
+    # Channel flags default to None so that --link can tell whether they were given.
+    r.add_argument("--transmittance", type=float, default=None, help="channel transmittance in [0, 1] (default 1)")
+    r.add_argument("--depolarisation", type=float, default=None,
+                   help="Aer depolarising parameter in [0, 4/3] (default 0)")
+    r.add_argument("--misalignment", type=float, default=None, help="misalignment error in [0, 0.5] (default 0)")
+    r.add_argument("--noise-click", type=float, default=None, help="noise-click probability per window (default 0)")
+    r.add_argument("--detector-efficiency", type=float, default=None,
+                   help="detector efficiency in [0, 1] (default 1)")
+    r.add_argument("--link", default=None, metavar="NAME",
+                   help="take the channel from a link preset (see 'qproto link list') instead of the channel "
+                        "flags above, which cannot be combined with it")
+    r.add_argument("--elevation", type=float, default=None, metavar="E",
+                   help="with --link: elevation in degrees at the lower end (default: the link's nominal one)")
     r.add_argument("--eavesdropper", default=None, help="e.g. intercept-resend or intercept-resend:0.5")
     r.add_argument("--parties", type=int, default=None, help="number of parties (multipartite protocols)")
     r.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
@@ -160,9 +168,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.parties is not None:
         params["parties"] = args.parties
     protocol = get_protocol(args.protocol, **params)
-    channel = Channel(transmittance=args.transmittance, depolarisation=args.depolarisation,
-                      misalignment=args.misalignment, noise_click=args.noise_click,
-                      detector_efficiency=args.detector_efficiency)
+    channel, link_note = _run_channel(args)
     eve = parse_eavesdropper(args.eavesdropper) if args.eavesdropper is not None else None
     bar, callback = _progress_bar(args.rounds if isinstance(args.rounds, int) else 0, protocol.name,
                                   args.no_progress or args.json)
@@ -176,15 +182,42 @@ def _cmd_run(args: argparse.Namespace) -> int:
         expected = None
     if args.json:
         out = result.to_dict()
+        if link_note is not None:
+            out["link"] = link_note
         if expected is not None:
             out["expected"] = {k: _json_value(v) for k, v in expected.items()}
         print(json.dumps(out, indent=2))
         return 0
     print(f"{protocol!r} over {channel!r}")
+    if link_note is not None:
+        elev = link_note["elevation_deg"]
+        print(f"link {link_note['name']}" + ("" if elev is None else f" at elevation {elev:g} deg")
+              + f" (loss {channel.loss_db:.2f} dB)")
     print(f"rounds {result.rounds:,}, seed {result.seed}"
           + (f", eavesdropper {result.eavesdropper}" if result.eavesdropper else ""))
     print(_result_table(result, expected))
     return 0
+
+
+def _run_channel(args: argparse.Namespace) -> tuple[Channel, dict[str, Any] | None]:
+    """The channel of ``qproto run``: from ``--link`` (and ``--elevation``) or the channel flags."""
+    flags = {"transmittance": args.transmittance, "depolarisation": args.depolarisation,
+             "misalignment": args.misalignment, "noise_click": args.noise_click,
+             "detector_efficiency": args.detector_efficiency}
+    given = {k: v for k, v in flags.items() if v is not None}
+    if args.link is None:
+        if args.elevation is not None:
+            raise _UsageError("--elevation needs --link")
+        return Channel(**given), None
+    if given:
+        names = ", ".join("--" + k.replace("_", "-") for k in given)
+        raise _UsageError(f"--link cannot be combined with {names}: the link defines the channel")
+    from qproto.noise_models import get_link
+
+    link = get_link(args.link)
+    channel = link.channel(elevation_deg=args.elevation)
+    elev = args.elevation if args.elevation is not None else link.nominal_elevation_deg
+    return channel, {"name": link.name, "elevation_deg": elev}
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:

@@ -1,0 +1,100 @@
+"""``qproto link`` and ``qproto run --link``: tables, JSON, figures and one-line errors."""
+
+import json
+
+import pytest
+
+from qproto.cli import main
+from qproto.noise_models import get_link
+
+PRESETS = ["leo-ground-down", "leo-ground-up", "leo-haps", "leo-laps", "haps-laps", "haps-ground",
+           "inter-satellite"]
+
+
+def test_link_list(capsys):
+    assert main(["link", "list"]) == 0
+    out = capsys.readouterr().out
+    for name in PRESETS:
+        assert name in out
+    assert "loss dB" in out and "QBER" in out
+
+
+def test_link_show_budget_table(capsys):
+    assert main(["link", "show", "leo-haps"]) == 0
+    out = capsys.readouterr().out
+    for fragment in ("geometric", "pointing jitter", "detector efficiency", "total transmittance",
+                     "noise-click probability", "effective depolarisation", "BB84 QBER", "30.72", "36.31"):
+        assert fragment in out
+
+
+def test_link_show_elevation_json_matches_the_library(capsys):
+    assert main(["link", "show", "leo-haps", "--elevation", "33", "--json", "--sources"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    b = get_link("leo-haps").budget(elevation_deg=33.0)
+    assert data["elevation_deg"] == 33.0 and data["qber"] == pytest.approx(b.qber)
+    assert data["factors_db"]["geometric"] == pytest.approx(b.factors_db["geometric"])
+    assert "divergence_half_angle_rad" in data["sources"]
+
+
+def test_link_show_sources(capsys):
+    assert main(["link", "show", "haps-laps", "--sources"]) == 0
+    out = capsys.readouterr().out
+    assert "values and sources" in out and "seed III-C2" in out
+
+
+def test_link_show_pass_table_json_and_plot(capsys, tmp_path):
+    png = tmp_path / "pass.png"
+    assert main(["link", "show", "leo-haps", "--pass", "--time-step", "20", "--max-half-window", "100",
+                 "--plot", str(png)]) == 0
+    out = capsys.readouterr().out
+    assert "pass of leo-haps: 11 steps" in out and "figure written" in out
+    assert png.exists() and png.stat().st_size > 1000
+    assert main(["link", "show", "leo-ground-down", "--pass", "--time-step", "30", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert len(data["time_s"]) == len(data["qber"]) == len(data["loss_db"]) > 5
+    assert min(data["elevation_deg"]) >= 10.0
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_every_preset_runs_bb84_end_to_end(name, capsys):
+    assert main(["run", "bb84", "--link", name, "--rounds", "200000", "--seed", "1", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["link"]["name"] == name
+    assert data["channels"][0] == get_link(name).channel().to_dict()
+    assert data["rounds"] == 200_000 and data["estimates"]["detection_rate"]["best"] > 0
+
+
+def test_run_link_table_and_elevation(capsys):
+    assert main(["run", "bb84", "--link", "leo-haps", "--elevation", "40", "--rounds", "5000", "--seed", "2",
+                 "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "link leo-haps at elevation 40 deg" in out and "QBER" in out
+
+
+BAD_ARGS = [
+    (["link", "show", "leo-mars"], "unknown link 'leo-mars'; available:"),
+    (["link", "show", "haps-laps", "--pass"], "pass is not defined"),
+    (["link", "show", "leo-haps", "--elevation", "95"], "elevation_deg=95.0"),
+    (["link", "show", "leo-haps", "--elevation", "-3"], "elevation_deg=-3.0"),
+    (["link", "show", "inter-satellite", "--elevation", "30"], "fixed range"),
+    (["link", "show", "leo-haps", "--elevation", "30", "--pass"], "not allowed with"),
+    (["link", "show", "leo-haps", "--plot", "x.png"], "--plot needs --pass"),
+    (["link", "show", "leo-haps", "--pass", "--time-step", "0"], "time_step_s=0.0"),
+    (["link", "show", "leo-haps", "--pass", "--plot", "/nonexistent-dir/x.png"], "cannot write the figure"),
+    (["link"], "required"),
+    (["run", "bb84", "--link", "leo-haps", "--transmittance", "0.5"], "--link cannot be combined with"),
+    (["run", "bb84", "--link", "leo-haps", "--noise-click", "0", "--misalignment", "0"],
+     "--misalignment, --noise-click"),
+    (["run", "bb84", "--elevation", "40"], "--elevation needs --link"),
+    (["run", "bb84", "--link", "nope"], "unknown link 'nope'"),
+    (["run", "bb84", "--link", "leo-haps", "--elevation", "91"], "elevation_deg=91.0"),
+]
+
+
+@pytest.mark.parametrize("argv, fragment", BAD_ARGS)
+def test_bad_arguments_give_one_line_and_status_2(argv, fragment, capsys):
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert err.startswith("qproto: error:") and fragment in err
+    assert len(err.splitlines()) == 1 and "Traceback" not in captured.err + captured.out
