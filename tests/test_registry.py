@@ -16,8 +16,9 @@ def test_builtins_are_registered():
 
 
 def test_unknown_protocol_lists_the_available_ones():
-    with pytest.raises(InvalidParameter, match=r"unknown protocol 'e91'; available: \['bb84'"):
+    with pytest.raises(InvalidParameter, match=r"unknown protocol 'e91'; available: \[") as info:
         get_protocol("e91")
+    assert all(repr(name) in str(info.value) for name in available_protocols())
     with pytest.raises(InvalidParameter, match="accepted"):
         get_protocol("bb84", nonsense=1)
 

@@ -1,0 +1,171 @@
+"""Pieces shared by the relay and entanglement protocols (MDI-QKD, QSDC, teleportation,
+swapping, trusted relay): a tally-based result type, the channel-to-circuit mapping
+given a click, heralding, and small circuit fragments (Bell pairs, Bell measurements,
+basis changes).
+
+**Noise given a click.** Every protocol here sends one half of an entangled pair (or a
+single qubit) through each channel and keeps a round only when every receiver clicked.
+A noise-only click replaces the travelling qubit by the maximally mixed state, so the
+state given a click is exactly the channel's qubit error mixed with full depolarisation:
+``depolarizing_error(channel.effective_depolarisation, 1)`` (PHYSICS.md C.8(b)). The
+circuits carry that error on their labelled channel markers and loss is sampled in
+closed form with ``channel.detection_probability``; no bit has to be randomised after
+the fact, and the exact distributions the engine computes are those of the post-selected
+rounds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+from qiskit import QuantumCircuit
+
+from qproto._channel import Channel
+from qproto._errors import InvalidParameter
+from qproto._random import bernoulli
+from qproto._results import DEFAULT_CONFIDENCE, Estimate, ProtocolResult
+from qproto.noise_models._aer import channel_noise_model
+
+__all__ = ["TallyResult", "click_channel", "click_noise_model", "sample_heralds", "bell_pair", "bsm",
+           "measure_setting", "check_fast_form", "Tallies", "hist_tally", "pauli_correlator", "Z", "X", "Y"]
+
+Z, X, Y = 0, 1, 2  # measurement-setting codes
+
+
+def click_channel(channel: Channel) -> Channel:
+    """The channel seen by a qubit given that its receiver clicked: depolarising
+    ``channel.effective_depolarisation`` and no loss (PHYSICS.md C.8(b))."""
+    return Channel(depolarisation=min(channel.effective_depolarisation, 4.0 / 3.0))
+
+
+def click_noise_model(channels: Mapping[int, Channel]):
+    """Aer noise model putting each channel's click-conditioned error on its qubit's marker."""
+    return channel_noise_model({q: click_channel(ch) for q, ch in channels.items()})
+
+
+def sample_heralds(channels: Sequence[Channel], n: int, rng: np.random.Generator) -> np.ndarray | None:
+    """Whether every channel clicked, per round (``None`` when all always click)."""
+    out = None
+    for ch in channels:
+        p = ch.detection_probability
+        if p >= 1.0:
+            continue
+        clicks = bernoulli(rng, n, p)
+        out = clicks if out is None else out & clicks
+    return out
+
+
+def check_fast_form(protocol: str, form: str) -> None:
+    """These protocols sample loss in closed form only."""
+    if form != "fast":
+        raise InvalidParameter("form", form, "'fast'",
+                               f"form={form!r}: {protocol} samples loss in closed form only; use form='fast'")
+
+
+def bell_pair(qc: QuantumCircuit, a: int, b: int) -> None:
+    """Prepare Phi+ on (a, b)."""
+    qc.h(a)
+    qc.cx(a, b)
+
+
+def bsm(qc: QuantumCircuit, q0: int, q1: int) -> None:
+    """The Bell-measurement basis change of PHYSICS.md section 0: measuring q0 then gives
+    m0 (phase bit) and q1 gives m1 (parity bit)."""
+    qc.cx(q0, q1)
+    qc.h(q0)
+
+
+def measure_setting(qc: QuantumCircuit, qubit: int, setting: int, angles: Sequence[float] = ()) -> None:
+    """Basis change before a Z measurement: 0 = Z, 1 = X, 2 = Y, 3.. = x-z plane angle ``angles[setting-3]``."""
+    if setting == X:
+        qc.h(qubit)
+    elif setting == Y:
+        qc.sdg(qubit)
+        qc.h(qubit)
+    elif setting >= 3:
+        qc.ry(-angles[setting - 3], qubit)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TallyResult(ProtocolResult):
+    """A protocol result whose estimates all derive from integer tallies.
+
+    Attributes:
+        tallies: named non-negative integer tallies of the run (merged with ``+``).
+        confidence: confidence level of every reported interval.
+
+    Subclasses set ``TYPE``, ``LABELS`` and ``TALLIES`` (the tally names) and implement
+    :meth:`estimates`.
+    """
+
+    TYPE: ClassVar[str] = "TallyResult"
+    TALLIES: ClassVar[tuple[str, ...]] = ()
+
+    tallies: dict[str, int]
+    confidence: float = DEFAULT_CONFIDENCE
+
+    def __post_init__(self) -> None:
+        t = {k: int(v) for k, v in dict(self.tallies).items()}
+        missing = [k for k in self.TALLIES if k not in t]
+        if missing:
+            raise InvalidParameter("tallies", sorted(t), f"the keys {list(self.TALLIES)}",
+                                   f"tallies lack {missing}")
+        if any(v < 0 for v in t.values()):
+            raise InvalidParameter("tallies", t, "non-negative integers")
+        object.__setattr__(self, "tallies", t)
+
+    def _merge_check(self, other: TallyResult) -> None:
+        for name in ("protocol", "parameters", "channels", "eavesdropper", "confidence"):
+            if getattr(self, name) != getattr(other, name):
+                raise InvalidParameter(name, getattr(other, name), f"equal to {getattr(self, name)!r}",
+                                       f"cannot add results with different {name}")
+
+    def __add__(self, other: TallyResult) -> TallyResult:
+        """Merge two runs of the same protocol, parameters and channels."""
+        if type(other) is not type(self):
+            return NotImplemented
+        self._merge_check(other)
+        keys = sorted(set(self.tallies) | set(other.tallies))
+        return dataclasses.replace(self, rounds=self.rounds + other.rounds,
+                                   tallies={k: self.tallies.get(k, 0) + other.tallies.get(k, 0) for k in keys})
+
+    def _binom(self, k: str | int, n: str | int) -> Estimate:
+        k = self.tallies[k] if isinstance(k, str) else k
+        n = self.tallies[n] if isinstance(n, str) else n
+        return Estimate.binomial(k, n, confidence=self.confidence)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = super().to_dict()
+        d["tallies"] = dict(self.tallies)
+        d["confidence"] = self.confidence
+        return d
+
+    @classmethod
+    def _extra_kwargs(cls, data: dict[str, Any]) -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def _from_dict(cls, data: dict[str, Any]) -> TallyResult:
+        return cls(**cls._base_kwargs(data), tallies=dict(data["tallies"]),
+                   confidence=data.get("confidence", DEFAULT_CONFIDENCE), **cls._extra_kwargs(data))
+
+
+class Tallies(dict):
+    """Named integer tallies of a chunk; ``+`` adds them key by key (chunks merge)."""
+
+    def __add__(self, other: Mapping[str, int]) -> Tallies:
+        return Tallies({k: int(self.get(k, 0)) + int(other.get(k, 0)) for k in set(self) | set(other)})
+
+
+def hist_tally(keys: np.ndarray, size: int) -> np.ndarray:
+    """``np.bincount`` with a fixed length (one pass over a chunk)."""
+    return np.bincount(np.asarray(keys, dtype=np.int64).ravel(), minlength=size)[:size]
+
+
+def pauli_correlator(n_same: int, n: int) -> float:
+    """E = (#agree - #disagree) / n (NaN without data)."""
+    return math.nan if n == 0 else (2 * n_same - n) / n
