@@ -27,6 +27,7 @@ install: $(VENV)/.run-installed
 ## make run: the main job on the built-in default scenario
 run: $(VENV)/.run-installed
 	$(BIN)/qproto demo
+	$(BIN)/qproto pass leo-haps --max-half-window 30 --step 15 --starts 2
 
 ## make test: every test, notebooks included
 test: $(VENV)/.test-installed

@@ -1,0 +1,82 @@
+"""Optimising decoy-state BB84 parameters for a pass (qproto.security._optimise)."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from qproto import InvalidParameter
+from qproto.security import finite_key_length_from_channel
+from qproto.security._optimise import DecoyParameters, optimise_decoy_parameters, pass_finite_key
+
+ETA = np.r_[np.logspace(-4.0, -3.4, 20), np.logspace(-3.4, -4.0, 20)]
+PASS = dict(n_pulses=2e8, eta=ETA, y0=1e-6, e_d=0.01)
+SEC = dict(eps_sec=1e-10, eps_cor=1e-15)
+POOR = (DecoyParameters((0.06, 0.01, 0.0), (0.1, 0.1, 0.8), 0.5),
+        DecoyParameters((0.99, 0.9, 0.0), (0.01, 0.01, 0.98), 0.99))
+
+
+@pytest.fixture(scope="module")
+def best():
+    return optimise_decoy_parameters(**PASS, **SEC, n_starts=6, seed=1)
+
+
+def test_optimum_beats_a_grid(best):
+    grid = 0.0
+    for mu1, mu2, p1, pz in itertools.product((0.3, 0.5, 0.7), (0.1, 0.2), (0.3, 0.5, 0.7), (0.6, 0.75, 0.9)):
+        par = DecoyParameters((mu1, mu2, 0.0), (p1, (1 - p1) * 0.7, (1 - p1) * 0.3), pz)
+        grid = max(grid, float(pass_finite_key(par, **PASS, **SEC).ell))
+    assert grid > 0
+    assert best.key_length >= grid
+    assert best.key_length == pytest.approx(float(pass_finite_key(best.parameters, **PASS, **SEC).ell))
+
+
+def test_robust_to_poor_starting_points(best):
+    # each poor point alone stalls or not; with the multi-start it does not matter
+    o = optimise_decoy_parameters(**PASS, **SEC, n_starts=4, initial=POOR, seed=5)
+    assert o.key_length == pytest.approx(best.key_length, rel=2e-3)
+    # every Sobol start (continuation) reaches the optimum on its own
+    for seed in (2, 3):
+        one = optimise_decoy_parameters(**PASS, **SEC, n_starts=1, seed=seed)
+        assert one.key_length == pytest.approx(best.key_length, rel=2e-3)
+
+
+def test_reproducible_and_valid(best):
+    again = optimise_decoy_parameters(**PASS, **SEC, n_starts=6, seed=1)
+    assert again.parameters == best.parameters
+    mu1, mu2, mu3 = best.parameters.intensities
+    assert mu1 > mu2 + mu3 and mu2 > mu3 >= 0 and sum(best.parameters.probabilities) == pytest.approx(1.0)
+
+
+def test_single_slot_pass_is_the_channel_formula():
+    par = DecoyParameters((0.5, 0.1, 0.0), (0.7, 0.2, 0.1), 0.9)
+    a = pass_finite_key(par, n_pulses=1e11, eta=10**-3, y0=1e-6, e_d=0.01, **SEC)
+    b = finite_key_length_from_channel(n_pulses=1e11, eta=10**-3, y0=1e-6, e_d=0.01, **par.as_kwargs(), **SEC)
+    assert a.ell == pytest.approx(b.ell, rel=1e-12)
+
+
+def test_no_key_anywhere_returns_zero():
+    o = optimise_decoy_parameters(n_pulses=1e5, eta=1e-4, y0=1e-6, e_d=0.01, n_starts=2)
+    assert o.key_length == 0.0
+
+
+@pytest.mark.parametrize("kwargs,name", [
+    (dict(eps_sec=0.0), "eps_sec"), (dict(eps_cor=1.0), "eps_cor"), (dict(n_pulses=-1.0), "n_pulses"),
+    (dict(eta=1.5), "eta"), (dict(mu1_bounds=(0.5, 0.2)), "mu1_bounds"), (dict(p_z_bounds=(0.9, 0.5)), "p_z_bounds"),
+    (dict(n_starts=0), "n_starts"), (dict(min_probability=0.5), "min_probability"), (dict(mu3=-0.1), "mu3"),
+])
+def test_rejects_bad_inputs(kwargs, name):
+    with pytest.raises(InvalidParameter) as e:
+        optimise_decoy_parameters(**{**PASS, **SEC, **kwargs})
+    assert name in str(e.value)
+
+
+@pytest.mark.parametrize("kwargs,name", [
+    (dict(intensities=(0.1, 0.5, 0.0)), "intensities"), (dict(probabilities=(0.5, 0.3, 0.3)), "probabilities"),
+    (dict(p_z=0.0), "p_z"),
+])
+def test_parameters_validated(kwargs, name):
+    base = dict(intensities=(0.5, 0.1, 0.0), probabilities=(0.7, 0.2, 0.1), p_z=0.9)
+    with pytest.raises(InvalidParameter) as e:
+        DecoyParameters(**{**base, **kwargs})
+    assert name in str(e.value)
