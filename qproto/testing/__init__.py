@@ -34,11 +34,22 @@ from qproto.testing._checkers import (
     proportion_tolerance,
     required_trials,
 )
+from qproto.testing._independence import (
+    INDEPENDENCE_ALPHA,
+    IndependenceTest,
+    assert_independent,
+    assert_independent_of_sender,
+    assert_same_distribution,
+    assert_subsets_learn_nothing,
+    independence_test,
+)
 
 __all__ = [
     "SIGMAS", "InvariantViolation", "assert_chsh", "assert_keys_equal", "assert_matches_expected",
     "assert_proportion", "assert_reproducible", "assert_round_trip", "assert_same_proportion", "proportion_tolerance", "required_trials",
 ]
+__all__ += ["INDEPENDENCE_ALPHA", "IndependenceTest", "assert_independent", "assert_independent_of_sender",
+            "assert_same_distribution", "assert_subsets_learn_nothing", "independence_test"]
 
 try:  # strategies need hypothesis (the 'testing' extra)
     from qproto.testing._strategies import (

@@ -1,0 +1,144 @@
+"""Quantum secret sharing: HBB99 and ((3,5)) threshold sharing (PHYSICS.md A8, invariants 32-35)."""
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from qiskit.quantum_info import Statevector, partial_trace, random_statevector
+
+from qproto import Channel, Engine, InvalidParameter, InvalidType, get_protocol
+from qproto.protocols._multiparty import ghz_prefix
+from qproto.protocols._secret_sharing import XYInterceptResend, five_qubit_code_states
+from qproto.testing import assert_proportion, assert_round_trip, seeds
+
+
+def _hbb_probs(n, channel=Channel()):
+    p = get_protocol("hbb-secret-sharing", parties=n)
+    return p, Engine().compile(p.build_circuits(), p.noise_model((channel,) * n)).probabilities
+
+
+@pytest.mark.parametrize("n", [3, 4, 5])
+def test_32_half_valid_and_exact_reconstruction(n):
+    _, probs = _hbb_probs(n)
+    codes = np.arange(2**n)
+    bits = (codes[:, None] >> np.arange(n)) & 1
+    valid = [m for m in range(2**n) if bin(m).count("1") % 2 == 0]
+    assert len(valid) * 2 == 2**n
+    for m in valid:
+        y = bin(m).count("1")
+        recon = np.bitwise_xor.reduce(bits[:, 1:], axis=1) ^ ((y // 2) & 1)
+        assert probs[m][recon != bits[:, 0]].sum() == pytest.approx(0.0, abs=1e-9)
+
+
+def test_32_sampled_noiseless_valid_rounds_never_err():
+    r = get_protocol("hbb-secret-sharing", parties=5).run(Channel(), rounds=20_000, seed=4)
+    assert r.c("valid_errors") == 0 and r.c("valid") > 9000
+    assert_proportion(r.c("valid"), r.c("detected"), 0.5, what="valid fraction")
+
+
+@pytest.mark.parametrize("n", [3, 4, 6])
+def test_33_single_player_learns_nothing_exact(n):
+    ghz = Statevector(ghz_prefix(n, markers=False).remove_final_measurements(inplace=False))
+    for j in range(n):
+        rho = partial_trace(ghz, [q for q in range(n) if q != j])
+        np.testing.assert_allclose(rho.data, np.eye(2) / 2, atol=1e-12)
+    _, probs = _hbb_probs(n)
+    bits = (np.arange(2**n)[:, None] >> np.arange(n)) & 1
+    for m in range(2**n):
+        for i in range(1, n):
+            assert probs[m][bits[:, i] == bits[:, 0]].sum() == pytest.approx(0.5, abs=1e-9)
+
+
+def test_34_invalid_combinations_agree_half_the_time():
+    r = get_protocol("hbb-secret-sharing", parties=3).run(Channel(), rounds=20_000, seed=8)
+    assert_proportion(r.c("invalid_agree"), r.c("invalid"), 0.5, what="P(a = b xor c), invalid rounds")
+
+
+@settings(max_examples=5)
+@given(n=st.integers(3, 5), p=st.floats(0.0, 0.3), seed=seeds())
+def test_noisy_error_rate_matches_formula(n, p, seed):
+    chans = [Channel(depolarisation=p * j / n, transmittance=0.7) for j in range(n)]
+    proto = get_protocol("hbb-secret-sharing", parties=n)
+    r = proto.run(chans, rounds=20_000, seed=seed)
+    x = proto.expected(chans)
+    assert_proportion(r.c("valid_errors"), r.c("valid"), x["error_rate"], what="HBB error")
+    assert_proportion(r.c("detected"), r.rounds, x["detection_rate"], what="P_all")
+
+
+@pytest.mark.parametrize("eve, expected", [(XYInterceptResend(), 0.25), ("intercept-resend", 0.375),
+                                           (XYInterceptResend(fraction=0.4), 0.1)])
+def test_dishonest_player_intercept_resend_raises_error(eve, expected):
+    proto = get_protocol("hbb-secret-sharing", parties=3)
+    r = proto.run(Channel(), rounds=20_000, seed=2, eavesdropper=eve)
+    assert proto.expected(Channel(), eavesdropper=eve)["error_rate"] == pytest.approx(expected)
+    assert_proportion(r.c("valid_errors"), r.c("valid"), expected, what="error under attack")
+
+
+def test_hbb_round_trip():
+    r = get_protocol("hbb-secret-sharing", parties=4).run(Channel(depolarisation=0.1), rounds=2000, seed=1)
+    assert_round_trip(r)
+
+
+# ---- ((3,5)) ------------------------------------------------------------------------
+@settings(max_examples=10)
+@given(seed=st.integers(0, 2**31))
+def test_35_two_shares_are_maximally_mixed_for_any_secret(seed):
+    t = get_protocol("threshold-sharing")
+    secret = random_statevector(2, seed=seed)
+    for pair in itertools.combinations(range(5), 2):
+        np.testing.assert_allclose(t.share_state(secret, pair).data, np.eye(4) / 4, atol=1e-12)
+
+
+def test_35_three_shares_distinguish_logical_states():
+    t = get_protocol("threshold-sharing")
+    for trio in itertools.combinations(range(5), 3):
+        r0 = t.share_state(np.array([1, 0]), trio).data
+        r1 = t.share_state(np.array([0, 1]), trio).data
+        trace_distance = 0.5 * np.abs(np.linalg.eigvalsh(r0 - r1)).sum()
+        assert trace_distance == pytest.approx(1.0, abs=1e-9)
+
+
+@settings(max_examples=10)
+@given(seed=st.integers(0, 2**31))
+def test_any_three_shares_recover_an_arbitrary_secret(seed):
+    t = get_protocol("threshold-sharing")
+    secret = random_statevector(2, seed=seed)
+    for trio in t.subsets:
+        assert t.recovery_fidelity(secret, trio) == pytest.approx(1.0, abs=1e-9)
+
+
+def test_five_qubit_code_is_a_code():
+    zero, one = five_qubit_code_states()
+    assert abs(np.vdot(zero, one)) < 1e-12 and np.linalg.norm(zero) == pytest.approx(1.0)
+
+
+def test_threshold_run_noiseless_and_noisy():
+    t = get_protocol("threshold-sharing")
+    r = t.run(Channel(), rounds=5000, seed=1)
+    assert sum(r.counts["success"]) == sum(r.counts["recovered"]) == 5000
+    ch = Channel(depolarisation=0.1, transmittance=0.6)
+    r = t.run(ch, rounds=20_000, seed=2)
+    x = t.expected(ch)
+    assert_proportion(sum(r.counts["success"]), sum(r.counts["recovered"]), x["fidelity"], what="fidelity")
+    assert_proportion(sum(r.counts["recovered"]), r.rounds, x["detection_rate"], what="k shares arrive")
+    assert_round_trip(r)
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    ({"k": 4, "n": 3}, "k"), ({"k": 2, "n": 4}, "n"), ({"k": 3, "n": 6}, "n"), ({"k": 2, "n": 3}, "k"),
+    ({"k": 0, "n": 5}, "k"), ({"k": 3, "n": 2.5}, "n"),
+])
+def test_threshold_bad_k_n(kwargs, name):
+    with pytest.raises((InvalidParameter, InvalidType)) as info:
+        get_protocol("threshold-sharing", **kwargs)
+    assert info.value.name == name
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    ({"parties": 2}, "parties"), ({"parties": 9}, "parties"), ({"parties": 3, "attacked_party": 0}, "attacked_party"),
+])
+def test_hbb_bad_inputs(kwargs, name):
+    with pytest.raises(InvalidParameter) as info:
+        get_protocol("hbb-secret-sharing", **kwargs)
+    assert info.value.name == name
