@@ -21,6 +21,19 @@ from qproto.security._decoy import (
     wcp_qber,
 )
 from qproto.security._entropy import binary_entropy
+from qproto.security._optimise import DecoyParameters, OptimisedDecoy, optimise_decoy_parameters, pass_finite_key
+from qproto.security._purification import (
+    bbpssw,
+    bell_diagonal_correlators,
+    bilateral_cnot,
+    chain_fidelity,
+    dejmps,
+    swap_fidelity,
+    teleportation_fidelity,
+    werner_coefficients,
+    werner_fidelity,
+    werner_visibility,
+)
 from qproto.security._finite_key import (
     DecoyCounts,
     EcLeakage,
@@ -37,4 +50,7 @@ __all__ = [
     "expected_decoy_counts", "finite_key_length", "finite_key_length_from_channel", "gllp_key_rate",
     "n_photon_error", "n_photon_yield", "plob_bound", "tgw_bound", "transmittance_from_db",
     "vacuum_weak_decoy_bounds", "wcp_gain", "wcp_qber",
+    "bbpssw", "bell_diagonal_correlators", "bilateral_cnot", "chain_fidelity", "dejmps", "swap_fidelity",
+    "teleportation_fidelity", "werner_coefficients", "werner_fidelity", "werner_visibility",
+    "DecoyParameters", "OptimisedDecoy", "optimise_decoy_parameters", "pass_finite_key",
 ]
