@@ -26,12 +26,11 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 from qiskit import QuantumCircuit
-from qiskit_aer import AerSimulator
 from qiskit_aer.noise import NoiseModel, ReadoutError
 
 from qproto._attacks import Eavesdropper
 from qproto._channel import Channel
-from qproto._engine import CompiledConfigurations, _is_clifford
+from qproto._engine import CompiledConfigurations
 from qproto._errors import InvalidParameter
 from qproto._protocol import Protocol
 from qproto._random import bernoulli, random_bits
@@ -212,31 +211,13 @@ def sample_arrivals_all(channels: Sequence[Channel], n: int, rng: np.random.Gene
 
 def sample_bits(compiled: CompiledConfigurations, config_ids: np.ndarray, rng: np.random.Generator, *,
                 aer_seed: int = 0) -> np.ndarray:
-    """Outcomes as a ``(rounds, n_clbits)`` uint8 array (column k = clbit k).
+    """Outcomes as a ``(rounds, n_clbits)`` uint8 array (column k = clbit k), any number of clbits.
 
-    The distribution path samples the engine's exact distributions; the shots
-    path runs each configuration's circuit once on Aer with shots = its rounds
-    (stabilizer method for Clifford circuits) and parses the count strings
-    without the 64-bit limit of integer outcome codes.
+    Delegates to :meth:`qproto.Engine`'s compiled configurations: exact
+    distributions (small circuits), exact stabilizer sampling (large Clifford
+    circuits with readout noise) or one Aer run per configuration (otherwise).
     """
-    n_cl = compiled.circuits[0].num_clbits
-    config_ids = np.asarray(config_ids)
-    if compiled.mode == "distribution":
-        codes = compiled.sample_trusted(config_ids, rng, aer_seed=aer_seed).astype(np.uint64)
-        return ((codes[:, None] >> np.arange(n_cl, dtype=np.uint64)) & np.uint64(1)).astype(np.uint8)
-    out = np.zeros((config_ids.size, n_cl), dtype=np.uint8)
-    counts_per_cfg = np.bincount(config_ids, minlength=len(compiled.circuits))
-    for cfg in np.flatnonzero(counts_per_cfg):
-        circuit = compiled.circuits[cfg]
-        method = "stabilizer" if _is_clifford(circuit) else "automatic"
-        sim = AerSimulator(method=method, noise_model=compiled.noise_model)
-        shots = int(counts_per_cfg[cfg])
-        counts = sim.run(circuit, shots=shots, seed_simulator=(aer_seed + int(cfg)) % (2**31)).result().get_counts()
-        keys = "".join(k.replace(" ", "") for k in counts)
-        rows = (np.frombuffer(keys.encode(), dtype=np.uint8) - ord("0")).reshape(len(counts), n_cl)[:, ::-1]
-        rows = np.repeat(rows, np.fromiter(counts.values(), dtype=np.int64, count=len(counts)), axis=0)
-        out[config_ids == cfg] = rows[rng.permutation(shots)]
-    return out
+    return compiled.sample_bits(config_ids, rng, aer_seed=aer_seed)
 
 
 def randomise_noise_clicks(bits: np.ndarray, noise_only: np.ndarray | None, rng: np.random.Generator,

@@ -13,6 +13,10 @@ code per round, where bit ``k`` of the code is the value of classical bit ``k``
   distribution is then sampled for every round with numpy. Aer's cost is
   independent of the number of rounds. Needs terminal measurements and at most
   :attr:`Engine.max_distribution_qubits` qubits.
+* ``"stabilizer"``: for Clifford circuits too large for a density matrix, whose
+  noise is classical readout error only: Aer computes each configuration's
+  stabilizer state once and its exact outcome distribution (uniform on an
+  affine subspace) is sampled with numpy (:mod:`qproto._stabilizer`).
 * ``"shots"``: each configuration's circuit runs once with ``shots`` equal to the
   number of rounds in that configuration (``seed_simulator`` derived from the
   chunk's seed); the counts are expanded and shuffled into the rounds, which
@@ -20,7 +24,8 @@ code per round, where bit ``k`` of the code is the value of classical bit ``k``
   distributed. Aer picks its method, except that Clifford circuits use the
   ``stabilizer`` method.
 
-``"auto"`` (the default) uses the distribution path when it can.
+``"auto"`` (the default) uses the distribution path when it can, then the
+stabilizer path, then shots.
 """
 
 from __future__ import annotations
@@ -36,14 +41,17 @@ from qiskit_aer.noise import NoiseModel
 
 from qproto._errors import InvalidParameter, InvalidType
 from qproto._random import ONE, threshold31, uniform31
+from qproto._stabilizer import StabilizerSampler, stabilizer_samplers
 from qproto._validation import check_int, check_one_of
 
 __all__ = ["Engine", "CompiledConfigurations", "EngineMode"]
 
-EngineMode = Literal["auto", "distribution", "shots"]
+EngineMode = Literal["auto", "distribution", "stabilizer", "shots"]
 
 _CLIFFORD_GATES = frozenset({"id", "x", "y", "z", "h", "s", "sdg", "sx", "sxdg", "cx", "cy", "cz",
                              "swap", "measure", "barrier", "reset", "delay"})
+# Gates whose circuit has a single stabilizer state before its terminal measurements (no reset).
+_UNITARY_CLIFFORD_GATES = _CLIFFORD_GATES - {"reset"}
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -64,7 +72,7 @@ class Engine:
     chunk_size: int = 1 << 20
 
     def __post_init__(self) -> None:
-        check_one_of("mode", self.mode, ("auto", "distribution", "shots"))
+        check_one_of("mode", self.mode, ("auto", "distribution", "stabilizer", "shots"))
         check_int("max_distribution_qubits", self.max_distribution_qubits, minimum=1, maximum=14)
         check_int("chunk_size", self.chunk_size, minimum=1)
 
@@ -101,11 +109,20 @@ class Engine:
             raise InvalidParameter("mode", mode, "'shots' or 'auto' for these circuits",
                                    f"mode='distribution' needs terminal measurements and at most "
                                    f"{self.max_distribution_qubits} qubits; use mode='shots' or 'auto'")
-        if mode == "auto":
-            mode = "distribution" if can_dist else "shots"
+        if mode == "auto" and can_dist:
+            mode = "distribution"
         if mode == "distribution":
             return CompiledConfigurations(circuits=circuits, noise_model=noise_model,
                                           cdf=_distributions_cdf(circuits, noise_model))
+        if mode in ("auto", "stabilizer"):
+            samplers = _stabilizer_path(circuits, noise_model)
+            if samplers is not None:
+                return CompiledConfigurations(circuits=circuits, noise_model=noise_model, cdf=None,
+                                              stabilizer=samplers)
+            if mode == "stabilizer":
+                raise InvalidParameter("mode", mode, "'shots' or 'auto' for these circuits",
+                                       "mode='stabilizer' needs Clifford circuits without resets, terminal "
+                                       "measurements and a noise model of readout errors only")
         return CompiledConfigurations(circuits=circuits, noise_model=noise_model, cdf=None)
 
 
@@ -117,13 +134,14 @@ class CompiledConfigurations:
         circuits: one circuit per configuration id.
         noise_model: the Aer noise model they run under.
         cdf: in the distribution path, an array of shape ``(n_configs, 2**n_clbits)``
-            holding each configuration's cumulative outcome distribution; ``None``
-            in the shots path.
+            holding each configuration's cumulative outcome distribution; else ``None``.
+        stabilizer: in the stabilizer path, one exact sampler per configuration; else ``None``.
     """
 
     circuits: tuple[QuantumCircuit, ...]
     noise_model: NoiseModel | None
     cdf: np.ndarray | None
+    stabilizer: tuple[StabilizerSampler, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.cdf is not None:
@@ -136,8 +154,10 @@ class CompiledConfigurations:
 
     @property
     def mode(self) -> str:
-        """``"distribution"`` or ``"shots"``."""
-        return "shots" if self.cdf is None else "distribution"
+        """``"distribution"``, ``"stabilizer"`` or ``"shots"``."""
+        if self.cdf is not None:
+            return "distribution"
+        return "shots" if self.stabilizer is None else "stabilizer"
 
     @property
     def probabilities(self) -> np.ndarray:
@@ -174,27 +194,80 @@ class CompiledConfigurations:
         """:meth:`sample` without the range check of ``config_ids`` (for protocols' own ids)."""
         if self.cdf is not None:
             return _sample_thresholds(self._thresholds, config_ids, rng)
+        if self.circuits[0].num_clbits > 64:
+            raise InvalidParameter("circuits", f"{self.circuits[0].num_clbits} clbits", "at most 64 clbits",
+                                   "outcome codes hold at most 64 clbits; use sample_bits()")
+        if self.stabilizer is not None:
+            bits = self.sample_bits(config_ids, rng, aer_seed=aer_seed)
+            weights = (np.uint64(1) << np.arange(bits.shape[-1], dtype=np.uint64))
+            return (bits.astype(np.uint64) @ weights).astype(_code_dtype(self.n_outcomes))
         return self._sample_shots(config_ids, rng, aer_seed)
+
+    def sample_bits(self, config_ids: np.ndarray, rng: np.random.Generator, *, aer_seed: int = 0) -> np.ndarray:
+        """Sample one outcome per round as bits: a ``(rounds, n_clbits)`` uint8 array (column k = clbit k).
+
+        Unlike :meth:`sample`, works for any number of clbits.
+        """
+        config_ids = np.asarray(config_ids).reshape(-1)
+        n_cl = self.circuits[0].num_clbits
+        if self.stabilizer is None and n_cl <= 64:
+            codes = self.sample_trusted(config_ids, rng, aer_seed=aer_seed).astype(np.uint64)
+            return ((codes[:, None] >> np.arange(n_cl, dtype=np.uint64)) & np.uint64(1)).astype(np.uint8)
+        out = np.zeros((config_ids.size, n_cl), dtype=np.uint8)
+        counts_per_cfg = np.bincount(config_ids, minlength=len(self.circuits))
+        for cfg in np.flatnonzero(counts_per_cfg):
+            shots = int(counts_per_cfg[cfg])
+            if self.stabilizer is not None:
+                rows = self.stabilizer[cfg].sample(shots, rng)
+            else:
+                rows = _shot_rows(self.circuits[cfg], self.noise_model, shots, (aer_seed + int(cfg)) % (2**31), rng)
+            out[config_ids == cfg] = rows
+        return out
 
     def _sample_shots(self, config_ids: np.ndarray, rng: np.random.Generator, aer_seed: int) -> np.ndarray:
         out = np.zeros(config_ids.shape, dtype=_code_dtype(self.n_outcomes))
         counts_per_cfg = np.bincount(config_ids.ravel(), minlength=len(self.circuits))
         for cfg in np.flatnonzero(counts_per_cfg):
-            circuit = self.circuits[cfg]
-            # Aer's density-matrix method is the fastest for small noisy circuits; large
-            # Clifford circuits with Pauli noise need the stabilizer method.
-            big_clifford = circuit.num_qubits > 12 and _is_clifford(circuit)
-            sim = AerSimulator(method="stabilizer" if big_clifford else "automatic",
-                               noise_model=self.noise_model)
             shots = int(counts_per_cfg[cfg])
-            counts = sim.run(circuit, shots=shots, seed_simulator=(aer_seed + int(cfg)) % (2**31)).result().get_counts()
+            counts = _run_shots(self.circuits[cfg], self.noise_model, shots, (aer_seed + int(cfg)) % (2**31))
             codes = np.repeat(np.array([int(k.replace(" ", ""), 2) for k in counts], dtype=out.dtype),
                               np.array(list(counts.values()), dtype=np.int64))
             out[config_ids == cfg] = rng.permutation(codes)
         return out
 
 
+def _run_shots(circuit: QuantumCircuit, noise_model: NoiseModel | None, shots: int, seed: int) -> dict[str, int]:
+    """One Aer run of ``circuit`` with ``shots`` shots; its counts."""
+    # Aer's density-matrix method is the fastest for small noisy circuits; large
+    # Clifford circuits with Pauli noise need the stabilizer method.
+    big_clifford = circuit.num_qubits > 12 and _is_clifford(circuit)
+    sim = AerSimulator(method="stabilizer" if big_clifford else "automatic", noise_model=noise_model)
+    return sim.run(circuit, shots=shots, seed_simulator=seed).result().get_counts()
+
+
 _BLOCK = 1 << 15  # rounds per sampling block: keeps the temporaries in the CPU cache
+_MAX_LINEAR_COLUMNS = 15  # above this many thresholds per round, sample by binary search
+
+
+def _shot_rows(circuit: QuantumCircuit, noise_model: NoiseModel | None, shots: int, seed: int,
+               rng: np.random.Generator) -> np.ndarray:
+    """Run one circuit with ``shots`` shots and return its outcomes as shuffled bit rows."""
+    counts = _run_shots(circuit, noise_model, shots, seed)
+    n_cl = circuit.num_clbits
+    keys = "".join(k.replace(" ", "") for k in counts)
+    rows = (np.frombuffer(keys.encode(), dtype=np.uint8) - ord("0")).reshape(len(counts), n_cl)[:, ::-1]
+    rows = np.repeat(rows, np.fromiter(counts.values(), dtype=np.int64, count=len(counts)), axis=0)
+    return rows[rng.permutation(shots)]
+
+
+def _stabilizer_path(circuits: tuple[QuantumCircuit, ...], noise_model: NoiseModel | None):
+    """Exact stabilizer samplers when every circuit qualifies, else None."""
+    measured = [_terminal_measures(c) for c in circuits]
+    if any(m is None for m in measured):
+        return None
+    if not all({inst.operation.name for inst in c.data} <= _UNITARY_CLIFFORD_GATES for c in circuits):
+        return None
+    return stabilizer_samplers(circuits, measured, noise_model)
 
 
 def _sample_thresholds(thresholds: np.ndarray, config_ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -206,6 +279,14 @@ def _sample_thresholds(thresholds: np.ndarray, config_ids: np.ndarray, rng: np.r
     n_cols = thresholds.shape[1]
     out = np.zeros(config_ids.shape, dtype=_code_dtype(n_cols + 1))
     if config_ids.size == 0 or n_cols == 0:
+        return out
+    if n_cols > _MAX_LINEAR_COLUMNS:
+        # Many outcomes: a binary search per round (per configuration) beats comparing with every threshold.
+        flat_cfg, flat_out = config_ids.reshape(-1), out.reshape(-1)
+        u = uniform31(rng, flat_cfg.size)
+        for cfg in np.flatnonzero(np.bincount(flat_cfg, minlength=thresholds.shape[0])):
+            mask = flat_cfg == cfg
+            flat_out[mask] = np.searchsorted(thresholds[cfg], u[mask], side="right")
         return out
     columns = [np.ascontiguousarray(thresholds[:, j]) for j in range(n_cols)]
     flat_cfg, flat_out = config_ids.reshape(-1), out.reshape(-1)

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from qiskit import QuantumCircuit
+from qiskit_aer.noise import NoiseModel, ReadoutError, depolarizing_error
 
 from qproto import Channel, Engine, InvalidParameter, InvalidType
 from qproto._engine import _terminal_measures
@@ -56,17 +57,70 @@ def test_mid_circuit_measurement_falls_back_to_shots():
     assert_proportion(int(codes.sum()), codes.size, 0.5)
 
 
-def test_large_clifford_circuits_run_in_the_shots_path():
-    n = 16
+def _ghz(n, x_basis=False):
     qc = QuantumCircuit(n, n)
     qc.h(0)
     for i in range(1, n):
         qc.cx(0, i)
+    if x_basis:
+        qc.h(range(n))
     qc.measure(range(n), range(n))
-    compiled = Engine().compile([qc])
+    return qc
+
+
+def test_large_clifford_circuits_with_readout_noise_use_the_stabilizer_path():
+    n = 40
+    flip = 0.03
+    nm = NoiseModel()
+    nm.add_all_qubit_readout_error(ReadoutError([[1 - flip, flip], [flip, 1 - flip]]))
+    compiled = Engine().compile([_ghz(n), _ghz(n, x_basis=True)], nm)
+    assert compiled.mode == "stabilizer"
+    cfg = np.repeat(np.array([0, 1], dtype=np.uint8), 20_000)
+    bits = compiled.sample_bits(cfg, np.random.default_rng(2))
+    assert bits.shape == (40_000, n)
+    z, x = bits[:20_000], bits[20_000:]
+    assert_proportion(int(np.count_nonzero(z[:, 0] != z[:, 7])), 20_000, 2 * flip * (1 - flip))
+    assert_proportion(int(np.count_nonzero(z[:, 0])), 20_000, 0.5)
+    assert_proportion(int(np.count_nonzero(x.sum(axis=1) % 2)), 20_000, (1 - (1 - 2 * flip) ** n) / 2)
+    noiseless = Engine().compile([_ghz(n), _ghz(n, x_basis=True)]).sample_bits(cfg, np.random.default_rng(3))
+    assert np.all(noiseless[:20_000].min(axis=1) == noiseless[:20_000].max(axis=1))
+    assert not np.any(noiseless[20_000:].sum(axis=1) % 2)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_stabilizer_sampler_support_is_exactly_the_clifford_circuits_distribution(seed):
+    """Exact: the affine subspace the sampler draws from is the support of the circuit's
+    distribution, and that distribution is uniform on it (random Clifford circuits)."""
+    from qiskit.quantum_info import Statevector, random_clifford
+
+    n = 2 + seed % 4
+    body = random_clifford(n, seed=seed).to_circuit()
+    qc = QuantumCircuit(n, n)
+    qc.compose(body, inplace=True)
+    qc.measure(range(n), range(n))
+    sampler = Engine(mode="stabilizer").compile([qc]).stabilizer[0]
+    probs = Statevector(body).probabilities()  # index bit k = qubit k = clbit k
+    support = set()
+    for r in range(2 ** sampler.free.size):
+        x = sampler.x0.copy()
+        bits = np.array([(r >> j) & 1 for j in range(sampler.free.size)], dtype=np.uint8)
+        x[sampler.free] ^= bits
+        if sampler.pivots.size:
+            x[sampler.pivots] ^= ((sampler.coupling.astype(int) @ bits.astype(int)) % 2).astype(np.uint8)
+        support.add(int(sum(int(b) << k for k, b in enumerate(x))))
+    assert support == set(np.flatnonzero(probs > 1e-12).tolist())
+    assert np.allclose(probs[sorted(support)], 1 / len(support))
+
+
+def test_large_clifford_circuits_with_quantum_noise_fall_back_to_shots():
+    nm = NoiseModel()
+    nm.add_all_qubit_quantum_error(depolarizing_error(0.1, 1), ["h"])
+    compiled = Engine().compile([_ghz(16)], nm)
     assert compiled.mode == "shots"
-    codes = compiled.sample(np.zeros(2000, dtype=np.uint8), np.random.default_rng(2), aer_seed=1)
-    assert set(np.unique(codes)) == {0, 2**n - 1}
+    bits = compiled.sample_bits(np.zeros(500, dtype=np.uint8), np.random.default_rng(4), aer_seed=1)
+    assert bits.shape == (500, 16)
+    with pytest.raises(InvalidParameter, match="stabilizer"):
+        Engine(mode="stabilizer").compile([_ghz(16)], nm)
 
 
 def test_chunking_streams_and_reports_progress():
@@ -117,3 +171,22 @@ def test_bad_compile_and_sample_inputs():
     qc.measure(0, 0)
     with pytest.raises(InvalidParameter, match="config_ids"):
         Engine().compile([qc]).sample(np.array([0, 1]), np.random.default_rng(0))
+
+
+def test_many_outcome_distributions_are_sampled_by_binary_search_with_the_same_law():
+    """Circuits with > 16 outcomes take the binary-search sampler; frequencies match the exact law."""
+    from qiskit.quantum_info import Statevector
+
+    qc = QuantumCircuit(5, 5)
+    for q, theta in enumerate([0.3, 1.1, 1.9, 0.7, 2.5]):
+        qc.ry(theta, q)
+    qc.cx(0, 3)
+    body = qc.copy()
+    qc.measure(range(5), range(5))
+    compiled = Engine().compile([qc])
+    assert compiled.mode == "distribution"
+    codes = compiled.sample(np.zeros(200_000, dtype=np.uint8), np.random.default_rng(7))
+    probs = Statevector(body).probabilities()
+    counts = np.bincount(codes, minlength=32)
+    for code in range(32):
+        assert_proportion(int(counts[code]), codes.size, float(probs[code]), what=f"P(code={code})")
