@@ -103,7 +103,8 @@ def greenwood_fried_vs_zenith(*, wavelength_m: ArrayLike = (810e-9, 1550e-9),
     """Greenwood frequency and Fried parameter against zenith angle for a LEO downlink.
 
     The slew rate at each zenith angle is that of an overhead circular-orbit pass of the
-    satellite seen from the ground station (Earth rotation ignored).
+    satellite seen from the ground station (Earth rotation ignored); the slew pseudo-wind
+    at altitude h is that rate times the distance along the line of sight, (h - h0) sec(zenith).
 
     Args:
         wavelength_m: wavelengths [m], > 0 (default 810 and 1550 nm, as seed Fig. 4).
@@ -141,7 +142,11 @@ def greenwood_fried_vs_zenith(*, wavelength_m: ArrayLike = (810e-9, 1550e-9),
     profile = hufnagel_valley_profile(rms_wind_m_s=hv_rms_wind_m_s, ground_cn2=hv_ground_cn2)
     common = dict(zenith_deg=z[None, :], lower_altitude_m=h0, cn2_profile=profile)
     wl = lam[:, None]
-    f_g = greenwood_frequency_hz(wavelength_m=wl, slew_rate_rad_s=slew[None, :],
+    # The tracked beam sweeps the air at omega_s times the distance along the line of
+    # sight, (h - h0) sec(zenith): greenwood_frequency_hz takes the pseudo-wind as
+    # rate x (h - h0) (PHYSICS.md C.5's zenith form), so pass omega_s sec(zenith).
+    slant_slew = slew / np.cos(np.radians(z))
+    f_g = greenwood_frequency_hz(wavelength_m=wl, slew_rate_rad_s=slant_slew[None, :],
                                  ground_wind_m_s=ground_wind_m_s, **common)
     f_g0 = greenwood_frequency_hz(wavelength_m=wl, ground_wind_m_s=ground_wind_m_s, **common)
     r0 = fried_parameter_m(wavelength_m=wl, **common)
