@@ -152,14 +152,16 @@ def _result_table(result: ProtocolResult, expected: dict[str, float] | None) -> 
 
 
 def _cmd_list() -> int:
+    names = available_protocols()
+    width = max(len(n) for n in [*names, *EAVESDROPPERS])
     print("protocols:")
-    for name in available_protocols():
+    for name in names:
         doc = (PROTOCOLS[name].__doc__ or "").strip().splitlines()
-        print(f"  {name:<12} {doc[0] if doc else ''}")
+        print(f"  {name:<{width}}  {doc[0] if doc else ''}")
     print("eavesdroppers:")
     for name, cls in sorted(EAVESDROPPERS.items()):
         doc = (cls.__doc__ or "").strip().splitlines()
-        print(f"  {name:<18} {doc[0] if doc else ''}")
+        print(f"  {name:<{width}}  {doc[0] if doc else ''}")
     return 0
 
 
