@@ -21,7 +21,7 @@ from qiskit import QuantumCircuit
 from qproto._attacks import Eavesdropper, InterceptResend
 from qproto._channel import Channel
 from qproto._engine import CompiledConfigurations, Engine
-from qproto._entanglement import (Tallies, TallyResult, X, Z, bell_pair, bsm, check_fast_form, click_channel,
+from qproto._entanglement import (Tallies, TallyResult, X, bell_pair, bsm, check_fast_form, click_channel,
                                   sample_heralds)
 from qproto._errors import InvalidParameter, InvalidType
 from qproto._protocol import ChannelForm, Protocol, normalise_eavesdropper, register_protocol
