@@ -9,6 +9,7 @@ memory stays bounded whatever ``rounds`` is.
 from __future__ import annotations
 
 import abc
+import concurrent.futures
 import importlib.metadata
 import inspect
 import logging
@@ -138,7 +139,8 @@ class Protocol(abc.ABC):
 
     def run(self, channel: Channel | Sequence[Channel], *, rounds: int, seed: SeedLike = None,
             eavesdropper: Eavesdropper | str | None = None, engine: Engine | None = None,
-            form: ChannelForm = "fast", progress: ProgressCallback | None = None) -> ProtocolResult:
+            form: ChannelForm = "fast", progress: ProgressCallback | None = None,
+            executor: concurrent.futures.Executor | None = None) -> ProtocolResult:
         """Run the protocol for ``rounds`` rounds over ``channel``.
 
         Args:
@@ -151,6 +153,9 @@ class Protocol(abc.ABC):
             form: ``"fast"`` (loss sampled in closed form) or ``"erasure"``
                 (loss heralded in the circuit by a flag qubit); same statistics.
             progress: called as ``progress(rounds_done, rounds_total)`` after each chunk.
+            executor: a ``concurrent.futures.Executor`` (for example a
+                ``ProcessPoolExecutor`` to use every core) that simulates the chunks;
+                ``None`` runs them one after the other in this process.
 
         Returns:
             A frozen result whose ``seed`` replays the run.
@@ -165,20 +170,33 @@ class Protocol(abc.ABC):
             raise InvalidType("progress", progress, "a callable(done, total) or None")
         root = root_seed(seed)
         engine = Engine() if engine is None else engine
+        if executor is not None and not isinstance(executor, concurrent.futures.Executor):
+            raise InvalidType("executor", executor, "a concurrent.futures.Executor or None")
         channels, eve, compiled = self.prepare(channel, eavesdropper=eavesdropper, engine=engine, form=form)
+        sizes = [min(engine.chunk_size, rounds - start) for start in range(0, rounds, engine.chunk_size)]
+        jobs = [(self, compiled, channels, n, root, i, eve, form) for i, n in enumerate(sizes)]
+        if executor is None:
+            parts = map(_tally_chunk, jobs)
+        else:
+            futures = [executor.submit(_tally_chunk, job) for job in jobs]
+            parts = (f.result() for f in futures)  # in chunk order: the sum does not depend on timing
         tallies = None
         done = 0
-        for i, start in enumerate(range(0, rounds, engine.chunk_size)):
-            n = min(engine.chunk_size, rounds - start)
-            record = self.sample_chunk(compiled, channels, n, chunk_generator(root, i), eavesdropper=eve,
-                                       form=form, aer_seed=chunk_aer_seed(root, i))
-            t = self.analyse(record)
+        for n, t in zip(sizes, parts, strict=True):
             tallies = t if tallies is None else tallies + t
             done += n
             if progress is not None:
                 progress(done, rounds)
-        LOG.debug("%s: %d rounds in %d chunk(s)", self.name, rounds, i + 1)
+        LOG.debug("%s: %d rounds in %d chunk(s)", self.name, rounds, len(sizes))
         return self.make_result(tallies, channels=channels, rounds=rounds, seed=root, eavesdropper=eve)
+
+
+def _tally_chunk(job: tuple) -> Any:
+    """Simulate and analyse chunk ``i`` of a run (a module-level function, so it pickles)."""
+    protocol, compiled, channels, n, root, i, eve, form = job
+    record = protocol.sample_chunk(compiled, channels, n, chunk_generator(root, i), eavesdropper=eve,
+                                   form=form, aer_seed=chunk_aer_seed(root, i))
+    return protocol.analyse(record)
 
 
 def normalise_eavesdropper(eve: Eavesdropper | str | None) -> Eavesdropper | None:

@@ -63,6 +63,8 @@ def _build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=int, default=None, help="root seed (int >= 0); default: fresh entropy")
     r.add_argument("--json", action="store_true", help="print the result as JSON")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
+    r.add_argument("--workers", type=int, default=1,
+                   help="processes simulating chunks in parallel (same result for the same seed); default 1")
 
     for module in _command_modules():
         module.add_parser(sub)
@@ -175,7 +177,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
     bar, callback = _progress_bar(args.rounds if isinstance(args.rounds, int) else 0, protocol.name,
                                   args.no_progress or args.json)
     try:
-        result = protocol.run(channel, rounds=args.rounds, seed=args.seed, eavesdropper=eve, progress=callback)
+        if args.workers < 1:
+            raise _UsageError(f"--workers={args.workers} is outside the allowed range [1, inf]")
+        if args.workers == 1:
+            result = protocol.run(channel, rounds=args.rounds, seed=args.seed, eavesdropper=eve, progress=callback)
+        else:
+            from concurrent.futures import ProcessPoolExecutor
+
+            with ProcessPoolExecutor(args.workers) as pool:
+                result = protocol.run(channel, rounds=args.rounds, seed=args.seed, eavesdropper=eve,
+                                      progress=callback, executor=pool)
     finally:
         bar.close()
     try:

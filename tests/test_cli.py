@@ -36,6 +36,14 @@ def test_run_json_has_intervals_and_replays(capsys):
     assert json.loads(capsys.readouterr().out) == data
 
 
+def test_workers_give_the_same_result(capsys):
+    args = ["run", "bb84", "--rounds", "30000", "--seed", "5", "--json", "--param", "p_z=0.7"]
+    assert main(args) == 0
+    serial = json.loads(capsys.readouterr().out)
+    assert main(args + ["--workers", "2"]) == 0
+    assert json.loads(capsys.readouterr().out) == serial
+
+
 def test_run_accepts_protocol_parameters(capsys):
     assert main(["run", "bb84", "--rounds", "5000", "--param", "p_z=0.9", "--json", "--seed", "1"]) == 0
     assert json.loads(capsys.readouterr().out)["parameters"]["p_z"] == 0.9
@@ -58,6 +66,7 @@ BAD_ARGS = [
     (["run", "bb84", "--param", "p_z=1"], "p_z=1"),
     (["run", "bb84", "--param", "colour=red"], "unknown parameter(s) ['colour']"),
     (["run", "bb84", "--param", "p_z"], "NAME=VALUE"),
+    (["run", "bb84", "--workers", "0"], "--workers=0"),
     (["frobnicate"], "invalid choice"),
     ([], "required"),
 ]

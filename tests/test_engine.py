@@ -190,3 +190,25 @@ def test_many_outcome_distributions_are_sampled_by_binary_search_with_the_same_l
     counts = np.bincount(codes, minlength=32)
     for code in range(32):
         assert_proportion(int(counts[code]), codes.size, float(probs[code]), what=f"P(code={code})")
+
+
+@pytest.mark.parametrize("name, params, channel", [
+    ("bb84", {}, Channel(transmittance=0.3, depolarisation=0.05, noise_click=0.01)),
+    ("bbm92", {}, Channel(depolarisation=0.1)),
+    ("ghz-cka", {"parties": 16}, Channel(depolarisation=0.05)),
+])
+def test_same_seed_same_result_in_any_executor(name, params, channel):
+    """ARCHITECTURE principle 4: serial, thread pool and process pool give the same result."""
+    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+    from qproto import get_protocol
+
+    protocol = get_protocol(name, **params)
+    engine = Engine(chunk_size=4000)
+    serial = protocol.run(channel, rounds=20_000, seed=11, engine=engine, eavesdropper=None)
+    with ThreadPoolExecutor(2) as pool:
+        assert protocol.run(channel, rounds=20_000, seed=11, engine=engine, executor=pool) == serial
+    with ProcessPoolExecutor(2) as pool:
+        assert protocol.run(channel, rounds=20_000, seed=11, engine=engine, executor=pool) == serial
+    with pytest.raises(InvalidType, match="executor"):
+        protocol.run(channel, rounds=100, seed=1, executor="processes")
