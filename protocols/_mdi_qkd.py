@@ -16,7 +16,7 @@ from qproto._entanglement import (Tallies, TallyResult, X, Z, bsm, check_fast_fo
                                   hist_tally, sample_heralds)
 from qproto._protocol import ChannelForm, Protocol, normalise_eavesdropper, register_protocol
 from qproto._random import random_bits
-from qproto._results import Estimate
+from qproto._results import Estimate, sifted_key_rate
 from qproto._validation import check_in_range, check_one_of
 from qproto.noise_models._aer import channel_marker
 from qproto.security._bounds import plob_bound
@@ -126,18 +126,9 @@ class MDIQKDResult(TallyResult):
     def key_rate(self) -> Estimate:
         """Asymptotic single-photon rate, bits per round, both bases used for key (Shor-Preskill form)."""
         t = self.tallies
-        f_ec = float(self.parameters.get("f_ec", 1.16))
-        fz, fx = t["sifted_z"] / max(t["rounds"], 1), t["sifted_x"] / max(t["rounds"], 1)
-
-        def rate(ez: float, ex: float) -> float:
-            tot = 0.0
-            for frac, eb, ep in ((fz, ez, ex), (fx, ex, ez)):
-                if frac > 0 and not (math.isnan(eb) or math.isnan(ep)):
-                    tot += frac * bb84_asymptotic_fraction(min(ep, 0.5), min(eb, 0.5), f_ec=f_ec)
-            return tot
-
-        qz, qx = self.qber_z, self.qber_x
-        return Estimate(rate(qz.high, qx.high), rate(qz.best, qx.best), rate(qz.low, qx.low), self.confidence)
+        return sifted_key_rate(sifted_z=t["sifted_z"], sifted_x=t["sifted_x"], rounds=t["rounds"],
+                               qber_z=self.qber_z, qber_x=self.qber_x,
+                               f_ec=float(self.parameters.get("f_ec", 1.16)), confidence=self.confidence)
 
     @property
     def decoy_key_rate(self) -> float:

@@ -298,23 +298,8 @@ class QKDResult(ProtocolResult):
     def key_rate(self) -> Estimate:
         """Asymptotic secret-key rate in bits per round, with the interval from the QBER intervals."""
         c = self.counts
-        if c.rounds == 0:
-            return Estimate(0.0, 0.0, 0.0, self.confidence)
-        qz, qx = self.qber_z, self.qber_x
-        fz, fx = c.sifted_z / c.rounds, c.sifted_x / c.rounds
-
-        def rate(ez: float, ex: float) -> float:
-            total = 0.0
-            for frac, e_bit, e_ph in ((fz, ez, ex), (fx, ex, ez)):
-                if frac > 0 and not (math.isnan(e_bit) or math.isnan(e_ph)):
-                    total += frac * bb84_asymptotic_fraction(e_ph, e_bit, f_ec=self.f_ec)
-            return total
-
-        def clip(e: float) -> float:
-            return min(e, 0.5)
-
-        return Estimate(rate(clip(qz.high), clip(qx.high)), rate(qz.best, qx.best),
-                        rate(qz.low, qx.low), self.confidence)
+        return sifted_key_rate(sifted_z=c.sifted_z, sifted_x=c.sifted_x, rounds=c.rounds, qber_z=self.qber_z,
+                               qber_x=self.qber_x, f_ec=self.f_ec, confidence=self.confidence)
 
     @property
     def plob(self) -> float:
@@ -386,6 +371,29 @@ class QKDResult(ProtocolResult):
     def _from_dict(cls, data: dict[str, Any]) -> QKDResult:
         return cls(**cls._base_kwargs(data), counts=QKDCounts.from_dict(data["counts"]),
                    confidence=data.get("confidence", DEFAULT_CONFIDENCE))
+
+
+def sifted_key_rate(*, sifted_z: int, sifted_x: int, rounds: int, qber_z: Estimate, qber_x: Estimate,
+                    f_ec: float, confidence: float = DEFAULT_CONFIDENCE) -> Estimate:
+    """Asymptotic key rate (bits per round) from per-basis sifted counts and QBER intervals.
+
+    Each basis's sifted bits pay f_EC h(E_basis) for error correction and h(E_other) for
+    privacy amplification (Shor-Preskill; PHYSICS.md A1). Error rates are capped at 1/2;
+    the interval takes the QBER interval's ends (high QBER -> low rate).
+    """
+    if rounds == 0:
+        return Estimate(0.0, 0.0, 0.0, confidence)
+    fz, fx = sifted_z / rounds, sifted_x / rounds
+
+    def rate(ez: float, ex: float) -> float:
+        total = 0.0
+        for frac, e_bit, e_ph in ((fz, ez, ex), (fx, ex, ez)):
+            if frac > 0 and not (math.isnan(e_bit) or math.isnan(e_ph)):
+                total += frac * bb84_asymptotic_fraction(min(e_ph, 0.5), min(e_bit, 0.5), f_ec=f_ec)
+        return total
+
+    return Estimate(rate(qber_z.high, qber_x.high), rate(qber_z.best, qber_x.best), rate(qber_z.low, qber_x.low),
+                    confidence)
 
 
 def result_from_dict(data: dict[str, Any]) -> ProtocolResult:
