@@ -58,6 +58,7 @@ Y0_eff = 1 - (1 - Y0)(1 - p_ap P_click).
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import math
 from typing import Any, ClassVar, Literal
@@ -200,20 +201,12 @@ class DecoyBB84Result(ProtocolResult):
     """
 
     TYPE: ClassVar[str] = "DecoyBB84Result"
+    ADDITIVE: ClassVar[tuple[str, ...]] = ("counts",)
+    #: Merging runs (or windows of a pass) concatenates their slots' channels.
+    CONCATENATED: ClassVar[tuple[str, ...]] = ("channels",)
 
     counts: DecoyTallies
     confidence: float = DEFAULT_CONFIDENCE
-
-    def __add__(self, other: DecoyBB84Result) -> DecoyBB84Result:
-        """Merge runs with the same protocol parameters; channels are concatenated (slots)."""
-        if not isinstance(other, DecoyBB84Result):
-            return NotImplemented
-        for name in ("protocol", "parameters", "eavesdropper", "confidence"):
-            if getattr(self, name) != getattr(other, name):
-                raise InvalidParameter(name, getattr(other, name), f"equal to {getattr(self, name)!r}",
-                                       f"cannot add results with different {name}")
-        return dataclasses.replace(self, rounds=self.rounds + other.rounds, counts=self.counts + other.counts,
-                                   channels=self.channels + other.channels)
 
     # ---- parameters -------------------------------------------------------------
     @property
@@ -304,8 +297,9 @@ class DecoyBB84Result(ProtocolResult):
         return float(np.mean(r)) * self.probabilities[0]
 
     @property
-    def plob(self) -> float:
-        """PLOB bound -log2(1 - eta) in bits per pulse, averaged over the slots' channels."""
+    def plob_slot_average(self) -> float:
+        """PLOB bound -log2(1 - eta_i) in bits per pulse of each slot's channel, averaged over
+        the slots (equal-length slots: the bound on the whole run's key per pulse)."""
         return float(np.mean([plob_bound(ch.total_transmittance) for ch in self.channels]))
 
     LABELS: ClassVar[dict[str, str]] = {
@@ -321,7 +315,7 @@ class DecoyBB84Result(ProtocolResult):
         "key_rate_infinite_decoy": "GLLP inf. decoy (bit/pulse)",
         "finite_key_length": "finite key length (bit)",
         "finite_key_rate": "finite key rate (bit/pulse)",
-        "plob": "PLOB bound (bit/pulse)",
+        "plob_slot_average": "PLOB(eta), slot average (bit/pulse)",
     }
 
     def estimates(self) -> dict[str, Estimate | float | int | None]:
@@ -336,26 +330,15 @@ class DecoyBB84Result(ProtocolResult):
             "key_rate_infinite_decoy": self.key_rate_infinite_decoy,
             "finite_key_length": ell,
             "finite_key_rate": ell / self.rounds if self.rounds else 0.0,
-            "plob": self.plob,
+            "plob_slot_average": self.plob_slot_average,
         }
 
-    def to_dict(self) -> dict[str, Any]:
-        d = super().to_dict()
-        d["counts"] = self.counts.to_dict()
-        d["confidence"] = self.confidence
-        return d
 
-    @classmethod
-    def _from_dict(cls, data: dict[str, Any]) -> DecoyBB84Result:
-        kw = cls._base_kwargs(data)
-        kw["parameters"] = _json_params(kw["parameters"])
-        return cls(**kw, counts=DecoyTallies.from_dict(data["counts"]),
-                   confidence=data.get("confidence", DEFAULT_CONFIDENCE))
-
-
-def _json_params(p: dict[str, Any]) -> dict[str, Any]:
-    """Parameters with sequences as tuples (so a JSON round trip compares equal)."""
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in p.items()}
+def _counts_chunk(job: tuple) -> DecoyTallies:
+    """Chunk ``i`` of the counts-first sampler (module level, so it pickles for process pools)."""
+    protocol, compiled, channel, n, root, i, block = job
+    return protocol.sample_counts(compiled, channel, n, chunk_generator(root, i), block=block,
+                                  aer_seed=chunk_aer_seed(root, i))
 
 
 # ---- per-pulse record -------------------------------------------------------------------
@@ -569,7 +552,7 @@ class DecoyBB84(Protocol):
     def run(self, channel: Channel | tuple[Channel, ...], *, rounds: int, seed: SeedLike = None,
             eavesdropper: Eavesdropper | str | None = None, engine: Engine | None = None,
             form: ChannelForm = "fast", progress: ProgressCallback | None = None,
-            sampler: Sampler = "counts") -> DecoyBB84Result:
+            executor: concurrent.futures.Executor | None = None, sampler: Sampler = "counts") -> DecoyBB84Result:
         """Send ``rounds`` pulses over ``channel``.
 
         Args:
@@ -581,6 +564,8 @@ class DecoyBB84(Protocol):
                 per-pulse sampler and the click block of the counts-first one.
             form: only ``"fast"``.
             progress: ``progress(pulses_done, pulses_total)`` after each chunk.
+            executor: a ``concurrent.futures.Executor`` that simulates the chunks (see
+                :meth:`qproto.Protocol.run`); the result does not depend on it.
             sampler: ``"counts"`` (default; counts first, cost independent of ``rounds``) or
                 ``"pulses"`` (every pulse drawn; the reference). Same distribution, different draws.
 
@@ -590,19 +575,25 @@ class DecoyBB84(Protocol):
         check_one_of("sampler", sampler, ("counts", "pulses"))
         if sampler == "pulses":
             return super().run(channel, rounds=rounds, seed=seed, eavesdropper=eavesdropper, engine=engine,
-                               form=form, progress=progress)
+                               form=form, progress=progress, executor=executor)
         rounds = check_int("rounds", rounds, minimum=1)
+        if executor is not None and not isinstance(executor, concurrent.futures.Executor):
+            raise InvalidType("executor", executor, "a concurrent.futures.Executor or None")
         root = root_seed(seed)
         engine = Engine() if engine is None else engine
         channels, eve, compiled = self.prepare(channel, eavesdropper=eavesdropper, engine=engine, form=form)
         tallies = DecoyTallies()
         chunk = 1 << 40  # far above any real run; only keeps multinomial arguments in int64
-        for i, start in enumerate(range(0, rounds, chunk)):
-            n = min(chunk, rounds - start)
-            tallies = tallies + self.sample_counts(compiled, channels[0], n, chunk_generator(root, i),
-                                                   block=engine.chunk_size, aer_seed=chunk_aer_seed(root, i))
+        jobs = [(self, compiled, channels[0], min(chunk, rounds - start), root, i, engine.chunk_size)
+                for i, start in enumerate(range(0, rounds, chunk))]
+        parts = map(_counts_chunk, jobs) if executor is None else \
+            (f.result() for f in [executor.submit(_counts_chunk, job) for job in jobs])
+        done = 0
+        for job, part in zip(jobs, parts, strict=True):
+            tallies = tallies + part
+            done += job[3]
             if progress is not None:
-                progress(start + n, rounds)
+                progress(done, rounds)
         return self.make_result(tallies, channels=channels, rounds=rounds, seed=root, eavesdropper=eve)
 
     def make_result(self, tallies: DecoyTallies, *, channels: tuple[Channel, ...], rounds: int, seed: int,

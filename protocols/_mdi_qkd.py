@@ -111,7 +111,7 @@ class MDIQKDResult(TallyResult):
         "detection_rate": "coincidence rate at the relay", "success_rate": "announced success per coincidence",
         "sifted_bits": "sifted bits", "qber_z": "QBER Z", "qber_x": "QBER X",
         "key_rate": "single-photon key rate (bit/round)", "decoy_key_rate": "decoy-state key rate (bit/pulse pair)",
-        "plob": "PLOB(eta_A eta_B) (bit/round)", "eve_agreement": "Eve agrees with Alice",
+        "plob_product_eta": "PLOB(eta_A eta_B) (bit/round)", "eve_agreement": "Eve agrees with Alice",
     }
 
     @property
@@ -164,7 +164,7 @@ class MDIQKDResult(TallyResult):
             "qber_x": self.qber_x,
             "key_rate": self.key_rate,
             "decoy_key_rate": self.decoy_key_rate,
-            "plob": plob_bound(math.prod(ch.total_transmittance for ch in self.channels)),
+            "plob_product_eta": plob_bound(math.prod(ch.total_transmittance for ch in self.channels)),
         }
         if self.eavesdropper is not None:
             out["eve_agreement"] = self._binom("eve_correct", "eve_sifted")

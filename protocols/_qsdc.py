@@ -26,7 +26,7 @@ from qproto._entanglement import (Tallies, TallyResult, X, bell_pair, bsm, check
 from qproto._errors import InvalidParameter, InvalidType
 from qproto._protocol import ChannelForm, Protocol, normalise_eavesdropper, register_protocol
 from qproto._random import bernoulli, random_bits
-from qproto._results import Estimate
+from qproto._results import Estimate, ProtocolResult
 from qproto._validation import check_in_range, check_int
 from qproto.noise_models._aer import channel_marker, channel_noise_model
 
@@ -93,6 +93,7 @@ class QSDCResult(TallyResult):
     """
 
     TYPE: ClassVar[str] = "QSDCResult"
+    CONCATENATED: ClassVar[tuple[str, ...]] = ("message", "decoded")
     TALLIES: ClassVar[tuple[str, ...]] = _TALLIES
     LABELS: ClassVar[dict[str, str]] = {
         "ber": "message bit error rate", "check_qber": "first-leg check QBER",
@@ -127,28 +128,12 @@ class QSDCResult(TallyResult):
                 "decoded_correctly": int(self.decoded == self.message)}
 
     def __add__(self, other: QSDCResult) -> QSDCResult:
-        """Two blocks: tallies add, messages concatenate."""
-        merged = super().__add__(other)
-        if merged is NotImplemented:
-            return merged
-        return dataclasses.replace(merged, message=self.message + other.message,
-                                   decoded=self.decoded + other.decoded)
-
-    def _merge_check(self, other: TallyResult) -> None:
-        for name in ("protocol", "channels", "eavesdropper", "confidence", "qber_threshold"):
-            if getattr(self, name) != getattr(other, name):
-                raise InvalidParameter(name, getattr(other, name), f"equal to {getattr(self, name)!r}",
-                                       f"cannot add results with different {name}")
-
-    def to_dict(self) -> dict[str, Any]:
-        d = super().to_dict()
-        d.update(message=self.message.hex(), decoded=self.decoded.hex(), qber_threshold=self.qber_threshold)
-        return d
-
-    @classmethod
-    def _extra_kwargs(cls, data: dict[str, Any]) -> dict[str, Any]:
-        return {"message": bytes.fromhex(data["message"]), "decoded": bytes.fromhex(data["decoded"]),
-                "qber_threshold": data.get("qber_threshold", 0.11)}
+        """Two blocks: tallies add, messages concatenate (so the message parameter may differ)."""
+        if type(other) is not type(self):
+            return NotImplemented
+        same_message = {**other.parameters, "message": self.parameters.get("message")}
+        merged = ProtocolResult.__add__(self, dataclasses.replace(other, parameters=same_message))
+        return dataclasses.replace(merged, parameters={**self.parameters, "message": merged.message.hex()})
 
 
 class _QSDC(Protocol):
@@ -182,10 +167,12 @@ class _QSDC(Protocol):
         return self.message_bits.size // self.bits_per_carrier
 
     def run(self, channel: Channel | tuple[Channel, ...], *, rounds: int | None = None, seed=None,
-            eavesdropper=None, engine: Engine | None = None, form: ChannelForm = "fast", progress=None):
+            eavesdropper=None, engine: Engine | None = None, form: ChannelForm = "fast", progress=None,
+            executor=None):
         """Send the message once in a block of ``rounds`` channel uses (default: 4 x carriers).
 
-        See :meth:`qproto.Protocol.run`; the block is one chunk whatever the engine's chunk size.
+        See :meth:`qproto.Protocol.run` (same arguments); the block is one chunk whatever the
+        engine's chunk size, so an ``executor`` runs it as one job.
 
         Raises:
             InvalidParameter: ``rounds`` leaves no room for check rounds (``rounds <= carriers``).
@@ -200,7 +187,7 @@ class _QSDC(Protocol):
             raise InvalidType("engine", engine, "a qproto.Engine")
         engine = dataclasses.replace(engine, chunk_size=max(engine.chunk_size, rounds))
         return super().run(channel, rounds=rounds, seed=seed, eavesdropper=eavesdropper, engine=engine, form=form,
-                           progress=progress)
+                           progress=progress, executor=executor)
 
     def sample(self, channel, *, rounds: int | None = None, **kwargs) -> QSDCRecord:
         rounds = 4 * self.carriers if rounds is None else rounds

@@ -148,7 +148,7 @@ class SwappingResult(TallyResult):
         es = [self._e(a, b) for a, b in pairs]
         f = (1 + es[0] - es[1] + es[2]) / 4
         sigma = math.sqrt(sum((1 - e * e) / self._n(a, b) for e, (a, b) in zip(es, pairs))) / 4
-        return Estimate(f - self._z() * sigma, f, f + self._z() * sigma, self.confidence)
+        return Estimate.normal(f, sigma, confidence=self.confidence)
 
     @property
     def chsh_sigma(self) -> float | None:
@@ -164,7 +164,7 @@ class SwappingResult(TallyResult):
         if sigma is None:
             return None
         s = chsh_value([self._e(a, b) for a in (Z, X) for b in (3, 4)])
-        return Estimate(s - self._z() * sigma, s, s + self._z() * sigma, self.confidence)
+        return Estimate.normal(s, sigma, confidence=self.confidence)
 
     @property
     def qber_z(self) -> Estimate:

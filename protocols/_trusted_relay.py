@@ -60,7 +60,8 @@ class TrustedRelayResult(TallyResult):
         "key_bits": "end-to-end key bits", "key_errors": "recovered key errors", "key_rate": "end-to-end key rate "
         "(bit/round) = min link rate", "worst_link_qber": "worst link QBER", "broadcast_ones": "broadcast P(1)",
         "broadcast_equal_key": "P(broadcast bit = key bit)", "relays_know_key": "relays know the key (1 = yes)",
-        "plob_end_to_end": "PLOB(prod eta) (bit/round)",
+        "plob_product_eta": "PLOB(prod eta), direct-link bound (bit/round)",
+        "plob_min_eta": "min_i PLOB(eta_i), relay-chain bound (bit/round)",
     }
 
     def link_result(self, i: int) -> QKDResult:
@@ -83,7 +84,8 @@ class TrustedRelayResult(TallyResult):
                                  self.confidence),
             "worst_link_qber": worst,
             "relays_know_key": 1 if len(self.channels) > 1 else 0,
-            "plob_end_to_end": plob_bound(eta),
+            "plob_product_eta": plob_bound(eta),
+            "plob_min_eta": plob_bound(min(ch.total_transmittance for ch in self.channels)),
         }
         if self.tallies["broadcast_bits"]:
             out["broadcast_ones"] = self._binom("broadcast_ones", "broadcast_bits")

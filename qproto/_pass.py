@@ -36,7 +36,7 @@ from qproto._errors import InvalidParameter, InvalidType
 from qproto._results import DEFAULT_CONFIDENCE, Estimate, ProtocolResult
 from qproto._seeding import SeedLike, chunk_aer_seed, chunk_generator, root_seed
 from qproto._validation import check_in_range, check_int, check_positive
-from qproto.protocols._decoy_bb84 import DecoyBB84, DecoyBB84Result, DecoyTallies, _json_params, _noise_yield
+from qproto.protocols._decoy_bb84 import DecoyBB84, DecoyBB84Result, DecoyTallies, _noise_yield
 from qproto.security._finite_key import DecoyCounts, expected_decoy_counts
 from qproto.security._optimise import DecoyParameters, OptimisedDecoy, optimise_decoy_parameters
 
@@ -64,6 +64,8 @@ class DecoyPassResult(ProtocolResult):
     """
 
     TYPE: ClassVar[str] = "DecoyPassResult"
+    #: Two simulations of the same pass (different seeds) add slot by slot.
+    ADDITIVE: ClassVar[tuple[str, ...]] = ("slot_counts",)
 
     time_s: tuple[float, ...]
     slot_s: float
@@ -72,6 +74,7 @@ class DecoyPassResult(ProtocolResult):
     confidence: float = DEFAULT_CONFIDENCE
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if not (len(self.time_s) == len(self.slot_counts) == len(self.channels)):
             raise InvalidParameter("slot_counts", len(self.slot_counts),
                                    f"one per slot ({len(self.time_s)} times, {len(self.channels)} channels)")
@@ -84,7 +87,7 @@ class DecoyPassResult(ProtocolResult):
                                               np.zeros((8, 3), dtype=np.int64)))
         return DecoyBB84Result(protocol=self.protocol, parameters=self.parameters,
                                channels=tuple(self.channels[i] for i in idx), rounds=int(sum(counts.sent)),
-                               seed=self.seed, counts=counts, confidence=self.confidence)
+                               seed=self.seed, seeds=self.seeds, counts=counts, confidence=self.confidence)
 
     def key_length(self, half_window_s: float = math.inf) -> float:
         """Finite secret-key length in bits of the slots within the half-window."""
@@ -94,21 +97,6 @@ class DecoyPassResult(ProtocolResult):
 
     def estimates(self) -> dict[str, Estimate | float | int | None]:
         return self.window().estimates()
-
-    def to_dict(self) -> dict[str, Any]:
-        d = super().to_dict()
-        d.update(time_s=list(self.time_s), slot_s=self.slot_s, source_rate_hz=self.source_rate_hz,
-                 slot_counts=[c.to_dict() for c in self.slot_counts], confidence=self.confidence)
-        return d
-
-    @classmethod
-    def _from_dict(cls, data: dict[str, Any]) -> DecoyPassResult:
-        kw = cls._base_kwargs(data)
-        kw["parameters"] = _json_params(kw["parameters"])
-        return cls(**kw, time_s=tuple(float(t) for t in data["time_s"]), slot_s=float(data["slot_s"]),
-                   source_rate_hz=float(data["source_rate_hz"]),
-                   slot_counts=tuple(DecoyTallies.from_dict(c) for c in data["slot_counts"]),
-                   confidence=data.get("confidence", DEFAULT_CONFIDENCE))
 
 
 def _slots(channels: Sequence[Channel], time_s: Sequence[float] | None, slot_s: float, source_rate_hz: float

@@ -278,8 +278,13 @@ def get_protocol(name: str, **params: Any) -> Protocol:
 
 
 def run(protocol: str, channel: Channel | Sequence[Channel], *, rounds: int, seed: SeedLike = None,
-        eavesdropper: Eavesdropper | str | None = None, engine: Engine | None = None,
-        progress: ProgressCallback | None = None, **params: Any) -> ProtocolResult:
-    """Run a registered protocol by name: ``get_protocol(protocol, **params).run(...)``."""
+        eavesdropper: Eavesdropper | str | None = None, engine: Engine | None = None, form: ChannelForm = "fast",
+        progress: ProgressCallback | None = None, executor: concurrent.futures.Executor | None = None,
+        **params: Any) -> ProtocolResult:
+    """Run a registered protocol by name: ``get_protocol(protocol, **params).run(...)``.
+
+    The keyword arguments other than ``params`` are those of :meth:`Protocol.run`, which every
+    protocol accepts.
+    """
     return get_protocol(protocol, **params).run(channel, rounds=rounds, seed=seed, eavesdropper=eavesdropper,
-                                                engine=engine, progress=progress)
+                                                engine=engine, form=form, progress=progress, executor=executor)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import types
+import typing
 from typing import Any, ClassVar
 
 import numpy as np
@@ -36,12 +38,34 @@ class Estimate:
         best: the point estimate (NaN when there was no data).
         high: upper end of the interval.
         confidence: the interval's confidence level in (0, 1).
+        successes, trials: for a sampled proportion (:meth:`binomial`), the counts
+            behind it; the invariant checkers test these. ``None`` otherwise.
+        sigma: for a normally distributed estimate (e.g. the CHSH value), its
+            standard deviation; the checkers test ``|best - truth| <= 5 sigma``.
     """
 
     low: float
     best: float
     high: float
     confidence: float = DEFAULT_CONFIDENCE
+    successes: int | None = None
+    trials: int | None = None
+    sigma: float | None = None
+
+    def __post_init__(self) -> None:
+        if (self.successes is None) != (self.trials is None):
+            raise InvalidParameter("successes/trials", (self.successes, self.trials),
+                                   "both None or both integers with 0 <= successes <= trials")
+        if self.trials is not None:
+            n = check_int("trials", self.trials, minimum=0)
+            check_int("successes", self.successes, minimum=0, maximum=n)
+        if self.sigma is not None:
+            check_in_range("sigma", self.sigma, 0.0, math.inf)
+
+    @property
+    def is_proportion(self) -> bool:
+        """Whether this estimate is a sampled proportion ``successes / trials``."""
+        return self.trials is not None
 
     @classmethod
     def binomial(cls, successes: int, trials: int, *, confidence: float = DEFAULT_CONFIDENCE) -> Estimate:
@@ -55,19 +79,42 @@ class Estimate:
             raise InvalidParameter("successes", k, f"integers in [0, trials={n}]")
         c = check_in_range("confidence", confidence, 0.0, 1.0, lo_open=True, hi_open=True)
         if n == 0:
-            return cls(0.0, math.nan, 1.0, c)
+            return cls(0.0, math.nan, 1.0, c, successes=0, trials=0)
         alpha = 1.0 - c
         low = 0.0 if k == 0 else float(stats.beta.ppf(alpha / 2, k, n - k + 1))
         high = 1.0 if k == n else float(stats.beta.ppf(1 - alpha / 2, k + 1, n - k))
-        return cls(low, k / n, high, c)
+        return cls(low, k / n, high, c, successes=k, trials=n)
+
+    @classmethod
+    def normal(cls, best: float, sigma: float, *, confidence: float = DEFAULT_CONFIDENCE) -> Estimate:
+        """A normally distributed estimate ``best +- z sigma`` (z for the two-sided ``confidence``)."""
+        sigma = check_in_range("sigma", sigma, 0.0, math.inf)
+        c = check_in_range("confidence", confidence, 0.0, 1.0, lo_open=True, hi_open=True)
+        z = float(stats.norm.ppf(0.5 + c / 2))
+        return cls(best - z * sigma, best, best + z * sigma, c, sigma=float(sigma))
 
     def contains(self, value: float) -> bool:
         """Whether ``value`` lies in [low, high]."""
         return self.low <= value <= self.high
 
-    def to_dict(self) -> dict[str, float | None]:
-        """JSON-ready dict (NaN and infinities become ``None``)."""
-        return {k: _json_float(v) for k, v in dataclasses.asdict(self).items()}
+    def to_dict(self) -> dict[str, float | int | None]:
+        """JSON-ready dict (NaN and infinities become ``None``); :meth:`from_dict` inverts it."""
+        d: dict[str, float | int | None] = {k: _json_float(getattr(self, k)) for k in ("low", "best", "high")}
+        d["confidence"] = self.confidence
+        if self.trials is not None:
+            d["successes"], d["trials"] = self.successes, self.trials
+        if self.sigma is not None:
+            d["sigma"] = self.sigma
+        return d
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Estimate:
+        """Inverse of :meth:`to_dict` (``None`` reads back as NaN)."""
+        if not isinstance(data, dict):
+            raise InvalidType("data", data, "a dict produced by Estimate.to_dict()")
+        num = {k: math.nan if data.get(k) is None else float(data[k]) for k in ("low", "best", "high")}
+        return cls(**num, confidence=float(data.get("confidence", DEFAULT_CONFIDENCE)),
+                   successes=data.get("successes"), trials=data.get("trials"), sigma=data.get("sigma"))
 
 
 _SCALAR_COUNT_FIELDS = ("rounds", "detected", "sifted_z", "sifted_x", "errors_z", "errors_x", "mismatched",
@@ -146,19 +193,48 @@ class QKDCounts:
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ProtocolResult:
-    """What every protocol run returns: enough to identify and replay the run.
+    """What every protocol run returns, and the one interface every result implements.
 
     Attributes:
         protocol: registry name of the protocol (e.g. ``"bb84"``).
         parameters: the protocol's parameters (JSON-ready values).
         channels: the channel(s) used, in the protocol's order.
         rounds: number of rounds (channel uses) simulated.
-        seed: root seed; ``run(..., seed=result.seed)`` reproduces the result.
+        seed: root seed; ``run(..., seed=result.seed)`` reproduces the result (for a
+            merged result: the first part's seed).
         eavesdropper: the eavesdropper's description (``to_dict``), or None.
+        seeds: the root seeds of every run merged into this result, in order
+            (``(seed,)`` for a single run).
+
+    The interface (what :mod:`qproto.testing` and ``qproto verify`` rely on):
+
+    * :meth:`estimates`: every derived quantity by name, an :class:`Estimate` with
+      its interval where it is sampled (a proportion carries its ``successes`` and
+      ``trials``; a normal estimate its ``sigma``), a plain number where it is exact
+      or a bound;
+    * :meth:`proportions`: ``name -> (successes, trials)`` of every sampled proportion;
+    * :meth:`to_dict` / :func:`result_from_dict`: a faithful JSON round trip of any
+      registered result type, a user's subclass included;
+    * ``+``: merges two runs of the same protocol, parameters and channels. The
+      fields named in ``ADDITIVE`` are added (ints, tuples element-wise, dicts key by
+      key, objects with ``+``), the fields in ``CONCATENATED`` are concatenated, every
+      other field must be equal. The parts must have different seeds (runs with the
+      same seed are the same sample, not independent data); the merged result's
+      ``seeds`` lists the parts' seeds, and replaying it means replaying each part.
+
+    A subclass declares its own fields (JSON types, or types with
+    ``to_dict``/``from_dict``), ``ADDITIVE``, ``LABELS`` and :meth:`estimates`. Its
+    ``TYPE`` (the key of its ``to_dict``) defaults to ``"module:QualName"``.
     """
 
     TYPE: ClassVar[str] = "ProtocolResult"
     _TYPES: ClassVar[dict[str, type[ProtocolResult]]] = {}
+    #: Fields merged by ``+`` (added); every other non-base field must be equal.
+    ADDITIVE: ClassVar[tuple[str, ...]] = ()
+    #: Fields merged by ``+`` by concatenation (e.g. the channel of each slot of a pass).
+    CONCATENATED: ClassVar[tuple[str, ...]] = ()
+    #: Human-readable labels of the keys of :meth:`estimates` (the CLI's table uses them).
+    LABELS: ClassVar[dict[str, str]] = {}
 
     protocol: str
     parameters: dict[str, Any]
@@ -166,44 +242,76 @@ class ProtocolResult:
     rounds: int
     seed: int
     eavesdropper: dict[str, Any] | None = None
+    seeds: tuple[int, ...] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if "TYPE" not in cls.__dict__:
+            # A subclass that does not name itself must not take over its parent's key.
+            cls.TYPE = f"{cls.__module__}:{cls.__qualname__}"
         ProtocolResult._TYPES[cls.TYPE] = cls
 
-    def _base_dict(self) -> dict[str, Any]:
-        return {
-            "type": self.TYPE,
-            "protocol": self.protocol,
-            "parameters": dict(self.parameters),
-            "channels": [c.to_dict() for c in self.channels],
-            "rounds": self.rounds,
-            "seed": self.seed,
-            "eavesdropper": None if self.eavesdropper is None else dict(self.eavesdropper),
-        }
+    def __post_init__(self) -> None:
+        # Parameters are values: sequences are stored as tuples, so a JSON round trip compares equal.
+        object.__setattr__(self, "parameters", {k: _freeze(v) for k, v in dict(self.parameters).items()})
+        check_int("rounds", self.rounds, minimum=0)
+        check_int("seed", self.seed, minimum=0)
+        seeds = tuple(check_int(f"seeds[{i}]", s, minimum=0) for i, s in enumerate(self.seeds))
+        object.__setattr__(self, "seeds", seeds or (int(self.seed),))
+        if self.seeds[0] != self.seed:
+            raise InvalidParameter("seeds", self.seeds, f"a tuple starting with seed={self.seed}")
 
-    @staticmethod
-    def _base_kwargs(data: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "protocol": data["protocol"],
-            "parameters": dict(data["parameters"]),
-            "channels": tuple(Channel.from_dict(c) for c in data["channels"]),
-            "rounds": data["rounds"],
-            "seed": data["seed"],
-            "eavesdropper": data.get("eavesdropper"),
-        }
-
-    #: Human-readable labels of the keys of :meth:`estimates` (the CLI's table uses them).
-    LABELS: ClassVar[dict[str, str]] = {}
-
+    # ---- the interface ---------------------------------------------------------------
     def estimates(self) -> dict[str, Estimate | float | int | None]:
         """Every derived quantity by name: an :class:`Estimate` where it is sampled,
         a plain number where it is exact or a bound. Subclasses override this."""
         return {}
 
+    def proportions(self) -> dict[str, tuple[int, int]]:
+        """``name -> (successes, trials)`` for every sampled proportion of :meth:`estimates`.
+
+        These are what the invariant checkers compare with closed forms (PHYSICS.md B,
+        5 sigma + 1/N). Subclasses may add proportions that are not displayed.
+        """
+        return {k: (int(v.successes), int(v.trials)) for k, v in self.estimates().items()
+                if isinstance(v, Estimate) and v.trials is not None}
+
+    def __add__(self, other: ProtocolResult) -> ProtocolResult:
+        """Merge two runs (see the class docs for what must match and what is added)."""
+        if type(other) is not type(self):
+            return NotImplemented
+        merged: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            a, b = getattr(self, f.name), getattr(other, f.name)
+            if f.name in ("rounds",):
+                merged[f.name] = a + b
+            elif f.name in ("seed",):
+                continue
+            elif f.name == "seeds":
+                overlap = sorted(set(a) & set(b))
+                if overlap:
+                    raise InvalidParameter("seeds", overlap, "parts with different seeds",
+                                           f"cannot add results that share seeds {overlap}: runs with the same "
+                                           "seed are the same sample, not independent data")
+                merged[f.name] = a + b
+            elif f.name in self.ADDITIVE:
+                merged[f.name] = _add_values(a, b)
+            elif f.name in self.CONCATENATED:
+                merged[f.name] = a + b if isinstance(a, (bytes, str, tuple)) and type(a) is type(b) \
+                    else tuple(a) + tuple(b)
+            elif a != b:
+                raise InvalidParameter(f.name, b, f"equal to {a!r}", f"cannot add results with different {f.name}")
+        return dataclasses.replace(self, **merged)
+
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict; :func:`result_from_dict` inverts it (``estimates`` are derived, not read back)."""
-        d = self._base_dict()
+        """JSON-ready dict; :func:`result_from_dict` inverts it.
+
+        Holds ``type``, every field (objects through their ``to_dict``, tuples as
+        lists) and, for reading only, ``estimates`` (derived, not read back).
+        """
+        d: dict[str, Any] = {"type": self.TYPE}
+        for f in dataclasses.fields(self):
+            d[f.name] = _encode(getattr(self, f.name))
         d["estimates"] = {k: _json_value(v) for k, v in self.estimates().items()}
         return d
 
@@ -211,6 +319,23 @@ class ProtocolResult:
     def from_dict(cls, data: dict[str, Any]) -> ProtocolResult:
         """Rebuild a result from :meth:`to_dict` output (dispatching on ``data["type"]``)."""
         return result_from_dict(data)
+
+    @classmethod
+    def _from_dict(cls, data: dict[str, Any]) -> ProtocolResult:
+        """Build ``cls`` from its dict, decoding each field by its type annotation."""
+        try:
+            hints = typing.get_type_hints(cls)
+        except Exception:  # annotations naming local classes cannot be resolved: read values as they are
+            hints = {}
+        kwargs: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            if f.name not in data:
+                continue
+            if f.name == "channels":
+                kwargs[f.name] = tuple(Channel.from_dict(c) for c in data[f.name])
+            else:
+                kwargs[f.name] = _decode(hints.get(f.name), data[f.name])
+        return cls(**kwargs)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -228,20 +353,10 @@ class QKDResult(ProtocolResult):
     """
 
     TYPE: ClassVar[str] = "QKDResult"
+    ADDITIVE: ClassVar[tuple[str, ...]] = ("counts",)
 
     counts: QKDCounts
     confidence: float = DEFAULT_CONFIDENCE
-
-    def __add__(self, other: QKDResult) -> QKDResult:
-        """Merge two runs of the same protocol, parameters and channels (seeds must differ)."""
-        if not isinstance(other, QKDResult):
-            return NotImplemented
-        for name in ("protocol", "parameters", "channels", "eavesdropper", "confidence"):
-            if getattr(self, name) != getattr(other, name):
-                raise InvalidParameter(name, getattr(other, name), f"equal to {getattr(self, name)!r}",
-                                       f"cannot add results with different {name}")
-        return dataclasses.replace(self, rounds=self.rounds + other.rounds,
-                                   counts=self.counts + other.counts)
 
     # ---- estimates -----------------------------------------------------------------
     def _binom(self, k: int, n: int) -> Estimate:
@@ -302,34 +417,31 @@ class QKDResult(ProtocolResult):
                                qber_x=self.qber_x, f_ec=self.f_ec, confidence=self.confidence)
 
     @property
-    def plob(self) -> float:
-        """PLOB bound -log2(1 - eta) in bits per round for the weakest channel (inf at eta = 1)."""
+    def plob_min_eta(self) -> float:
+        """PLOB bound -log2(1 - eta_min) in bits per round, eta_min the weakest channel's
+        end-to-end transmittance (inf at eta = 1): the bound of a point-to-point link,
+        and of a central-source protocol (PHYSICS.md A13)."""
         return plob_bound(min(ch.total_transmittance for ch in self.channels))
 
     @property
     def chsh(self) -> Estimate | None:
-        """CHSH value S = E00 - E01 + E10 + E11 (PHYSICS.md A4 settings) with a normal interval.
+        """CHSH value S = E00 - E01 + E10 + E11 (PHYSICS.md A4 settings), a normal estimate.
 
-        ``None`` when the run had no CHSH rounds; the interval is ``best +- z sigma``
-        with sigma^2 = sum (1 - E_xy^2) / N_xy.
+        ``None`` when the run had no CHSH rounds; ``sigma^2 = sum (1 - E_xy^2) / N_xy``
+        and the interval is ``best +- z sigma``.
         """
         n = np.array(self.counts.chsh_n, dtype=float)
         if np.any(n == 0):
             return None
         e = np.array(self.counts.chsh_sum, dtype=float) / n
-        s = chsh_value(e)
         sigma = float(np.sqrt(np.sum((1.0 - e**2) / n)))
-        z = float(stats.norm.ppf(0.5 + self.confidence / 2))
-        return Estimate(s - z * sigma, s, s + z * sigma, self.confidence)
+        return Estimate.normal(chsh_value(e), sigma, confidence=self.confidence)
 
     @property
     def chsh_sigma(self) -> float | None:
         """Standard deviation of the CHSH estimate (``None`` without CHSH rounds)."""
-        n = np.array(self.counts.chsh_n, dtype=float)
-        if np.any(n == 0):
-            return None
-        e = np.array(self.counts.chsh_sum, dtype=float) / n
-        return float(np.sqrt(np.sum((1.0 - e**2) / n)))
+        chsh = self.chsh
+        return None if chsh is None else chsh.sigma
 
     LABELS: ClassVar[dict[str, str]] = {
         "detection_rate": "detection rate (per round)",
@@ -339,8 +451,9 @@ class QKDResult(ProtocolResult):
         "qber_x": "QBER X",
         "qber": "QBER (both bases)",
         "key_rate": "key rate (bit/round)",
-        "plob": "PLOB bound (bit/round)",
+        "plob_min_eta": "PLOB(min eta) (bit/round)",
         "chsh": "CHSH S",
+        "mismatched_agreement": "P(a = b), mismatched bases",
         "eve_agreement": "Eve agrees with Alice",
     }
 
@@ -354,23 +467,13 @@ class QKDResult(ProtocolResult):
             "qber_x": self.qber_x,
             "qber": self.qber,
             "key_rate": self.key_rate,
-            "plob": self.plob,
+            "plob_min_eta": self.plob_min_eta,
             "chsh": self.chsh,
+            "mismatched_agreement": self.mismatched_agreement,
         }
         if self.eavesdropper is not None:
             out["eve_agreement"] = self.eve_agreement
         return out
-
-    def to_dict(self) -> dict[str, Any]:
-        d = super().to_dict()
-        d["counts"] = self.counts.to_dict()
-        d["confidence"] = self.confidence
-        return d
-
-    @classmethod
-    def _from_dict(cls, data: dict[str, Any]) -> QKDResult:
-        return cls(**cls._base_kwargs(data), counts=QKDCounts.from_dict(data["counts"]),
-                   confidence=data.get("confidence", DEFAULT_CONFIDENCE))
 
 
 def sifted_key_rate(*, sifted_z: int, sifted_x: int, rounds: int, qber_z: Estimate, qber_x: Estimate,
@@ -427,3 +530,66 @@ def _json_value(v: Any) -> Any:
     if isinstance(v, (float, np.floating)):
         return _json_float(float(v))
     return v
+
+
+def _add_values(a: Any, b: Any) -> Any:
+    """``a + b`` for merging: dicts key by key, tuples element-wise, other values with ``+``."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = dict(a)
+        for k, v in b.items():
+            out[k] = _add_values(out[k], v) if k in out else v
+        return type(a)(out) if type(a) is not dict else out
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        if len(a) != len(b):
+            raise InvalidParameter("tallies", (len(a), len(b)), "tuples of equal length")
+        return tuple(_add_values(x, y) for x, y in zip(a, b))
+    return a + b
+
+
+def _encode(v: Any) -> Any:
+    """A field value as JSON-ready data."""
+    if hasattr(v, "to_dict") and not isinstance(v, type):
+        return v.to_dict()
+    if isinstance(v, bytes):
+        return v.hex()
+    if isinstance(v, dict):
+        return {str(k): _encode(x) for k, x in v.items()}
+    if isinstance(v, (tuple, list)):
+        return [_encode(x) for x in v]
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        return float(v)
+    return v
+
+
+def _decode(hint: Any, v: Any) -> Any:
+    """Inverse of :func:`_encode` guided by a type annotation (None: the value as it is)."""
+    if hint is None or v is None:
+        return v
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = [h for h in typing.get_args(hint) if h is not type(None)]
+        return _decode(options[0], v) if len(options) == 1 else v
+    if origin is tuple:
+        args = typing.get_args(hint)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_decode(args[0], x) for x in v)
+        if args and len(args) == len(v):
+            return tuple(_decode(a, x) for a, x in zip(args, v))
+        return tuple(v)
+    if origin is dict:
+        args = typing.get_args(hint)
+        return {k: _decode(args[1] if args else None, x) for k, x in v.items()}
+    if isinstance(hint, type) and hasattr(hint, "from_dict") and isinstance(v, dict):
+        return hint.from_dict(v)
+    if hint is bytes and isinstance(v, str):
+        return bytes.fromhex(v)
+    return v
+
+
+def _freeze(v: Any) -> Any:
+    """Lists (nested) as tuples."""
+    return tuple(_freeze(x) for x in v) if isinstance(v, (list, tuple)) else v

@@ -9,14 +9,15 @@ message that says what was compared, so it works inside pytest and hypothesis.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from qproto._errors import InvalidParameter
-from qproto._results import ProtocolResult, QKDResult
+from qproto._errors import InvalidParameter, InvalidType
+from qproto._results import Estimate, ProtocolResult
 from qproto._validation import check_int, check_probability, check_positive
 
 __all__ = [
@@ -27,6 +28,8 @@ __all__ = [
     "assert_chsh",
     "assert_same_proportion",
     "assert_matches_expected",
+    "compare_to_expected",
+    "Comparison",
     "assert_reproducible",
     "assert_keys_equal",
     "assert_round_trip",
@@ -109,63 +112,152 @@ def assert_same_proportion(k1: int, n1: int, k2: int, n2: int, *, what: str = "p
                                  f"difference beyond {tol:.3g}")
 
 
-def assert_chsh(result: QKDResult, s0: float, *, sigmas: float = SIGMAS) -> None:
-    """Check a result's CHSH estimate against ``s0`` within ``sigmas`` standard deviations.
+def assert_chsh(result: ProtocolResult, s0: float, *, sigmas: float = SIGMAS) -> None:
+    """Check a result's CHSH estimate (``estimates()["chsh"]``) against ``s0`` within ``sigmas`` sigma.
 
     Raises:
         InvariantViolation: outside the band, or the run had no CHSH rounds.
     """
-    chsh = result.chsh
-    if chsh is None:
+    chsh = _as_result(result).estimates().get("chsh")
+    if not isinstance(chsh, Estimate) or chsh.sigma is None:
         raise InvariantViolation("CHSH: the run has no CHSH rounds in every setting pair")
-    sigma = result.chsh_sigma
-    if abs(chsh.best - s0) > sigmas * sigma:
-        raise InvariantViolation(f"CHSH: S = {chsh.best:.4f}, expected {s0:.4f} +- {sigmas * sigma:.3g}")
+    if abs(chsh.best - s0) > sigmas * chsh.sigma:
+        raise InvariantViolation(f"CHSH: S = {chsh.best:.4f}, expected {s0:.4f} +- {sigmas * chsh.sigma:.3g}")
 
 
-# result attribute -> (numerator, denominator) tallies, for QKDResult
-_QKD_PROPORTIONS: dict[str, Callable[[QKDResult], tuple[int, int]]] = {
-    "qber_z": lambda r: (r.counts.errors_z, r.counts.sifted_z),
-    "qber_x": lambda r: (r.counts.errors_x, r.counts.sifted_x),
-    "qber": lambda r: (r.counts.errors_z + r.counts.errors_x, r.sifted_bits),
-    "detection_rate": lambda r: (r.counts.detected, r.counts.rounds),
-    "sifted_fraction": lambda r: (r.sifted_bits, r.sifted_bits + r.counts.mismatched),
-    "eve_agreement": lambda r: (r.counts.eve_correct, r.counts.eve_sifted),
-    "mismatched_agreement": lambda r: (r.counts.mismatched_agree, r.counts.mismatched),
-}
+@dataclasses.dataclass(frozen=True)
+class Comparison:
+    """One quantity of a result compared with its expected value.
+
+    Attributes:
+        name: the quantity (a key of the result's ``estimates()``).
+        kind: ``"proportion"`` (5 sigma + 1/N, exact at 0 and 1), ``"normal"`` (5 sigma)
+            or ``"exact"`` (relative 1e-9).
+        observed: the measured value.
+        expected: the closed-form value.
+        trials: the number of trials behind a proportion (else ``None``).
+        deviation_sigmas: ``|observed - expected| / sigma`` (inf for any deviation from an
+            exact value or from a probability of 0 or 1, 0 when equal).
+        tolerance: the half-width of the acceptance band.
+        passed: whether the deviation is within the band.
+    """
+
+    name: str
+    kind: str
+    observed: float
+    expected: float
+    trials: int | None
+    deviation_sigmas: float
+    tolerance: float
+    passed: bool
+
+    def message(self, what: str = "") -> str:
+        """A one-line description of the comparison."""
+        n = f" over {self.trials} trials" if self.trials is not None else ""
+        return (f"{what}{self.name}: {self.observed:.6g}{n}, expected {self.expected:.6g} +- {self.tolerance:.3g} "
+                f"({self.deviation_sigmas:.2f} sigma; {self.kind})")
+
+
+def compare_to_expected(result: ProtocolResult, expected: Mapping[str, float], *,
+                        keys: Sequence[str] | None = None, sigmas: float = SIGMAS) -> list[Comparison]:
+    """Compare a result's quantities with closed forms, without raising on a violation.
+
+    Works on any result through the one result interface: a proportion of
+    ``result.proportions()`` is tested with PHYSICS.md's rule (5 sigma + 1/N; exact
+    when the expected value is 0 or 1), a normal estimate of ``result.estimates()``
+    (one with a ``sigma``, such as CHSH) with ``sigmas`` sigma, and a plain number of
+    ``estimates()`` exactly (relative 1e-9).
+
+    Args:
+        result: any :class:`~qproto.ProtocolResult`.
+        expected: closed-form values by name, e.g. ``protocol.expected(channel)``.
+        keys: which entries to compare (default: every entry of ``expected`` that is a
+            proportion or normal estimate of the result with data; exact numbers only when named).
+        sigmas: band width in standard deviations.
+
+    Returns:
+        One :class:`Comparison` per compared quantity.
+
+    Raises:
+        InvalidParameter: a requested key is not a quantity of the result, or has no data.
+    """
+    result = _as_result(result)
+    if not isinstance(expected, Mapping):
+        raise InvalidType("expected", expected, "a mapping from quantity name to value")
+    sigmas = check_positive("sigmas", sigmas)
+    props = result.proportions()
+    est = result.estimates()
+
+    def checkable(k: str) -> bool:
+        if k in props:
+            return props[k][1] > 0
+        v = est.get(k)
+        if isinstance(v, Estimate):
+            return v.sigma is not None
+        return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+
+    if keys is None:
+        # Default: every sampled quantity with data (a tiny attack fraction may leave Eve no sifted
+        # rounds). Plain numbers are often derived from samples (key lengths, counts), so they are
+        # compared exactly only when asked for by name; keys asked for explicitly must have data.
+        keys = [k for k in expected if checkable(k) and (k in props or isinstance(est.get(k), Estimate))]
+    out = []
+    for key in keys:
+        if key not in expected:
+            raise InvalidParameter("keys", key, f"keys of expected: {sorted(expected)}")
+        if not checkable(key):
+            raise InvalidParameter("keys", key, f"a quantity of the result with data: {sorted(props)} or a normal "
+                                   "estimate or exact number of estimates()")
+        p0 = float(expected[key])
+        if key in props:
+            k, n = props[key]
+            p0 = check_probability(f"expected[{key!r}]", p0)
+            p_hat = k / n
+            if p0 in (0.0, 1.0):
+                dev = 0.0 if p_hat == p0 else math.inf
+                out.append(Comparison(key, "proportion", p_hat, p0, n, dev, 0.0, p_hat == p0))
+                continue
+            tol = proportion_tolerance(p0, n, sigmas=sigmas)
+            dev = abs(p_hat - p0) / math.sqrt(p0 * (1.0 - p0) / n)
+            out.append(Comparison(key, "proportion", p_hat, p0, n, dev, tol, abs(p_hat - p0) <= tol))
+            continue
+        v = est[key]
+        if isinstance(v, Estimate):
+            dev = abs(v.best - p0) / v.sigma if v.sigma > 0 else (0.0 if v.best == p0 else math.inf)
+            out.append(Comparison(key, "normal", v.best, p0, None, dev, sigmas * v.sigma, dev <= sigmas))
+            continue
+        obs = float(v)
+        tol = 1e-9 * max(1.0, abs(p0))
+        ok = abs(obs - p0) <= tol
+        out.append(Comparison(key, "exact", obs, p0, None, 0.0 if obs == p0 else math.inf, tol, ok))
+    return out
 
 
 def assert_matches_expected(result: ProtocolResult, expected: Mapping[str, float], *,
                             keys: Sequence[str] | None = None, sigmas: float = SIGMAS) -> None:
-    """Check a result's sampled proportions (and CHSH value) against closed forms.
+    """Check a result's sampled proportions, normal estimates and exact values against closed forms.
+
+    Any result type works (see :func:`compare_to_expected` for what is compared how).
 
     Args:
-        result: a :class:`QKDResult`.
+        result: any :class:`~qproto.ProtocolResult`.
         expected: closed-form values, e.g. ``protocol.expected(channel)``.
-        keys: which entries to check (default: every entry that is a sampled
-            proportion of the result, plus ``"chsh"`` when present).
+        keys: which entries to check (default: every comparable entry with data).
         sigmas: band width.
 
     Raises:
         InvariantViolation: a quantity lies outside its band.
         InvalidParameter: a requested key is not a checkable quantity.
     """
-    if not isinstance(result, QKDResult):
-        raise InvalidParameter("result", type(result).__name__, "a QKDResult")
-    if keys is None:
-        # Default: every checkable quantity that has data (a tiny attack fraction may leave
-        # Eve no sifted rounds); keys asked for explicitly must have data.
-        keys = [k for k in expected
-                if (k in _QKD_PROPORTIONS and _QKD_PROPORTIONS[k](result)[1] > 0)
-                or (k == "chsh" and result.chsh is not None)]
-    for key in keys:
-        if key == "chsh":
-            assert_chsh(result, expected["chsh"], sigmas=sigmas)
-        elif key in _QKD_PROPORTIONS:
-            k, n = _QKD_PROPORTIONS[key](result)
-            assert_proportion(k, n, float(expected[key]), what=f"{result.protocol} {key}", sigmas=sigmas)
-        else:
-            raise InvalidParameter("keys", key, f"one of {sorted(_QKD_PROPORTIONS) + ['chsh']}")
+    failed = [c for c in compare_to_expected(result, expected, keys=keys, sigmas=sigmas) if not c.passed]
+    if failed:
+        raise InvariantViolation("; ".join(c.message(f"{result.protocol} ") for c in failed))
+
+
+def _as_result(result: Any) -> ProtocolResult:
+    if not isinstance(result, ProtocolResult):
+        raise InvalidType("result", result, "a qproto ProtocolResult")
+    return result
 
 
 def assert_reproducible(run: Callable[..., Any], *, seed: int = 12345) -> None:

@@ -133,7 +133,7 @@ def test_measured_key_rate_interval_contains_the_closed_form_and_respects_plob()
     bb84 = BB84()
     r = bb84.run(ch, rounds=400_000, seed=8)
     assert r.key_rate.contains(bb84.expected(ch)["key_rate"])
-    assert 0 < r.key_rate.best < r.plob
+    assert 0 < r.key_rate.best < r.plob_min_eta
 
 
 def test_same_seed_same_result():
@@ -157,4 +157,4 @@ def test_lost_rounds_never_reach_the_circuits():
     record = BB84().sample(Channel(transmittance=0.0), rounds=1000, seed=1)
     assert not record.detected.any()
     r = BB84().run(Channel(transmittance=0.0), rounds=1000, seed=1)
-    assert r.counts.detected == 0 and r.key_rate.best == 0.0 and r.plob == 0.0
+    assert r.counts.detected == 0 and r.key_rate.best == 0.0 and r.plob_min_eta == 0.0

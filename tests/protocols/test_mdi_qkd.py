@@ -120,7 +120,10 @@ def test_round_trip_merge_and_reproducible():
     mdi = MDIQKD(bsm="linear")
     r = mdi.run(Channel(depolarisation=0.1), rounds=5000, seed=4)
     assert_round_trip(r)
-    assert (r + r).tallies["sifted_z"] == 2 * r.tallies["sifted_z"]
+    r2 = mdi.run(Channel(depolarisation=0.1), rounds=5000, seed=5)
+    merged = r + r2
+    assert merged.tallies["sifted_z"] == r.tallies["sifted_z"] + r2.tallies["sifted_z"]
+    assert merged.seeds == (4, 5) and merged.rounds == 10_000
     assert_reproducible(lambda seed: mdi.run(Channel(depolarisation=0.1), rounds=3000, seed=seed))
 
 

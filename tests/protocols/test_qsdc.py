@@ -92,7 +92,11 @@ def test_loss_erases_carriers_and_round_trip():
     assert result.tallies["erased_bits"] > 0 and result.ber.best == 0.0
     assert len(result.decoded) == len(TEXT)
     assert_round_trip(result)
-    assert (result + result).message == TEXT + TEXT
+    other = proto.run((Channel(transmittance=0.5), Channel()), rounds=4000, seed=3)
+    merged = result + other
+    assert merged.message == TEXT + TEXT and merged.decoded == result.decoded + other.decoded
+    assert merged.seeds == (2, 3)
+    assert_round_trip(merged)
     assert_reproducible(lambda seed: proto.run(Channel(depolarisation=0.1), rounds=2000, seed=seed))
 
 
