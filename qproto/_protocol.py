@@ -23,7 +23,7 @@ from qproto._attacks import Eavesdropper, parse_eavesdropper
 from qproto._channel import Channel
 from qproto._engine import CompiledConfigurations, Engine
 from qproto._errors import InvalidParameter, InvalidType
-from qproto._results import ProtocolResult
+from qproto._results import ProtocolResult, merge_values
 from qproto._seeding import SeedLike, chunk_aer_seed, chunk_generator, root_seed
 from qproto._validation import check_int, check_one_of
 
@@ -48,7 +48,8 @@ class Protocol(abc.ABC):
     * :meth:`noise_model`: the Aer noise model of the channels;
     * :meth:`sample_chunk`: draw a chunk's random choices with numpy, map them to
       configuration ids and sample outcomes from the compiled circuits;
-    * :meth:`analyse`: pure, per-round arrays in, tallies out;
+    * :meth:`analyse`: pure, per-round arrays in, tallies out (anything with ``+``, or a
+      dict of ints / tuples of ints, which chunks merge key by key);
     * :meth:`make_result`: tallies and run metadata in, a frozen result out.
 
     Constructor arguments are the protocol's parameters; they are validated on
@@ -57,6 +58,16 @@ class Protocol(abc.ABC):
 
     name: ClassVar[str]
     n_channels: ClassVar[int] = 1
+
+    #: The invariants ``qproto verify`` checks for this protocol (names of
+    #: :data:`qproto.testing.STANDARD_INVARIANTS`, plus those of :meth:`extra_invariants`).
+    #: A protocol without closed forms drops ``"closed-form"``.
+    INVARIANTS: ClassVar[tuple[str, ...]] = ("closed-form", "reproducible", "executor", "round-trip", "merge")
+    #: Rounds per run when ``qproto verify`` checks this protocol.
+    VERIFY_ROUNDS: ClassVar[int] = 20_000
+    #: Largest coherent rotation (radians) of the channels ``qproto verify`` draws; 0 when
+    #: :meth:`expected` does not model rotations.
+    VERIFY_MAX_ROTATION_RAD: ClassVar[float] = 0.8
 
     @abc.abstractmethod
     def parameters(self) -> dict[str, Any]:
@@ -86,6 +97,43 @@ class Protocol(abc.ABC):
     def make_result(self, tallies: Any, *, channels: tuple[Channel, ...], rounds: int, seed: int,
                     eavesdropper: Eavesdropper | None) -> ProtocolResult:
         """The frozen result of a run."""
+
+    # ---- verification -----------------------------------------------------------
+    def expected(self, channel: Channel | Sequence[Channel], *,
+                 eavesdropper: Eavesdropper | str | None = None) -> dict[str, Any]:
+        """Closed-form values of the run's estimates (keys of the result's ``estimates()``).
+
+        They must come from a path independent of the simulation (PHYSICS.md closed
+        forms, or a density-matrix computation built separately from the Aer noise
+        model), never from the run's own compiled circuits. Raise ``InvalidParameter``
+        for a channel the closed forms do not cover.
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no closed forms (expected())")
+
+    def verification_channels(self):
+        """The hypothesis strategy of channel tuples ``qproto verify`` draws (one Channel per
+        channel use, pairwise different, rotated up to ``VERIFY_MAX_ROTATION_RAD``).
+        Needs hypothesis (the ``testing`` extra)."""
+        from hypothesis import strategies as st
+
+        from qproto.testing._strategies import asymmetric_channels, rotation_axes
+
+        n = self.n_channels
+        plain = asymmetric_channels(n, min_gap=min(0.03, 0.25 / max(n - 1, 1)))
+        top = self.VERIFY_MAX_ROTATION_RAD
+        if top <= 0.0:
+            return plain
+        # Rotations large enough to show E_X != E_Z, each channel its own; rotated draws come first.
+        turns = st.lists(st.tuples(st.floats(min(0.3, top), top), rotation_axes()), min_size=n, max_size=n)
+        rotated = st.tuples(plain, turns).map(lambda t: tuple(
+            ch.replace(rotation_rad=a, rotation_axis=axis) for ch, (a, axis) in zip(*t)))
+        return st.one_of(rotated, plain)
+
+    def extra_invariants(self) -> dict[str, Callable[[int], Any]]:
+        """Protocol-specific invariants for ``qproto verify``: name -> ``check(seed)`` that
+        raises :class:`qproto.testing.InvariantViolation` when violated (its docstring is the
+        description; it may return the number of runs it made)."""
+        return {}
 
     # ---- shared machinery ---------------------------------------------------------
     def normalise_channels(self, channel: Channel | Sequence[Channel]) -> tuple[Channel, ...]:
@@ -183,7 +231,7 @@ class Protocol(abc.ABC):
         tallies = None
         done = 0
         for n, t in zip(sizes, parts, strict=True):
-            tallies = t if tallies is None else tallies + t
+            tallies = t if tallies is None else merge_values(tallies, t)
             done += n
             if progress is not None:
                 progress(done, rounds)

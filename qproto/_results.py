@@ -295,7 +295,7 @@ class ProtocolResult:
                                            "seed are the same sample, not independent data")
                 merged[f.name] = a + b
             elif f.name in self.ADDITIVE:
-                merged[f.name] = _add_values(a, b)
+                merged[f.name] = merge_values(a, b)
             elif f.name in self.CONCATENATED:
                 merged[f.name] = a + b if isinstance(a, (bytes, str, tuple)) and type(a) is type(b) \
                     else tuple(a) + tuple(b)
@@ -532,17 +532,17 @@ def _json_value(v: Any) -> Any:
     return v
 
 
-def _add_values(a: Any, b: Any) -> Any:
-    """``a + b`` for merging: dicts key by key, tuples element-wise, other values with ``+``."""
+def merge_values(a: Any, b: Any) -> Any:
+    """``a + b`` for merging tallies: dicts key by key, tuples element-wise, other values with ``+``."""
     if isinstance(a, dict) and isinstance(b, dict):
         out = dict(a)
         for k, v in b.items():
-            out[k] = _add_values(out[k], v) if k in out else v
+            out[k] = merge_values(out[k], v) if k in out else v
         return type(a)(out) if type(a) is not dict else out
     if isinstance(a, tuple) and isinstance(b, tuple):
         if len(a) != len(b):
             raise InvalidParameter("tallies", (len(a), len(b)), "tuples of equal length")
-        return tuple(_add_values(x, y) for x, y in zip(a, b))
+        return tuple(merge_values(x, y) for x, y in zip(a, b))
     return a + b
 
 

@@ -7,6 +7,9 @@ Property-test your own protocol designs the way qproto tests its own:
 * invariant checkers that apply PHYSICS.md's statistical tolerance (5 sigma + 1/N
   for proportions, 5 sigma for CHSH) and raise :class:`InvariantViolation`.
 
+``qproto verify PROTOCOL`` (and :func:`verify_protocol`) runs the invariants a protocol
+declares (``Protocol.INVARIANTS``) and prints a report.
+
 Example::
 
     from hypothesis import given, settings
@@ -23,6 +26,7 @@ Example::
 
 from qproto.testing._checkers import (
     SIGMAS,
+    Comparison,
     InvariantViolation,
     assert_chsh,
     assert_keys_equal,
@@ -31,6 +35,7 @@ from qproto.testing._checkers import (
     assert_reproducible,
     assert_round_trip,
     assert_same_proportion,
+    compare_to_expected,
     proportion_tolerance,
     required_trials,
 )
@@ -45,25 +50,41 @@ from qproto.testing._independence import (
 )
 
 __all__ = [
-    "SIGMAS", "InvariantViolation", "assert_chsh", "assert_keys_equal", "assert_matches_expected",
+    "SIGMAS", "Comparison", "InvariantViolation", "assert_chsh", "assert_keys_equal", "assert_matches_expected",
+    "compare_to_expected",
     "assert_proportion", "assert_reproducible", "assert_round_trip", "assert_same_proportion", "proportion_tolerance", "required_trials",
 ]
 __all__ += ["INDEPENDENCE_ALPHA", "IndependenceTest", "assert_independent", "assert_independent_of_sender",
             "assert_same_distribution", "assert_subsets_learn_nothing", "independence_test"]
 
+from qproto.testing._verify import (
+    STANDARD_INVARIANTS,
+    InvariantReport,
+    VerificationReport,
+    verify_protocol,
+)
+
+__all__ += ["STANDARD_INVARIANTS", "InvariantReport", "VerificationReport", "verify_protocol"]
+
 try:  # strategies need hypothesis (the 'testing' extra)
     from qproto.testing._strategies import (
+        asymmetric_channels,
         bb84_params,
         bbm92_params,
+        biased_bases,
+        channel_tuples,
         channels,
         intercept_resend,
         noisy_channels,
         probabilities,
         protocol_params,
+        rotated_channels,
+        rotation_axes,
         seeds,
     )
 
-    __all__ += ["bb84_params", "bbm92_params", "channels", "intercept_resend", "noisy_channels",
-                "probabilities", "protocol_params", "seeds"]
+    __all__ += ["asymmetric_channels", "bb84_params", "bbm92_params", "biased_bases", "channel_tuples",
+                "channels", "intercept_resend", "noisy_channels", "probabilities", "protocol_params",
+                "rotated_channels", "rotation_axes", "seeds"]
 except ImportError:  # pragma: no cover - hypothesis missing
     pass

@@ -171,7 +171,7 @@ def compare_to_expected(result: ProtocolResult, expected: Mapping[str, float], *
     Args:
         result: any :class:`~qproto.ProtocolResult`.
         expected: closed-form values by name, e.g. ``protocol.expected(channel)``.
-        keys: which entries to compare (default: every entry of ``expected`` that is a
+        keys: which entries to compare (default: every scalar entry of ``expected`` that is a
             proportion or normal estimate of the result with data; exact numbers only when named).
         sigmas: band width in standard deviations.
 
@@ -189,6 +189,8 @@ def compare_to_expected(result: ProtocolResult, expected: Mapping[str, float], *
     est = result.estimates()
 
     def checkable(k: str) -> bool:
+        if not _is_number(expected.get(k)):
+            return False
         if k in props:
             return props[k][1] > 0
         v = est.get(k)
@@ -252,6 +254,10 @@ def assert_matches_expected(result: ProtocolResult, expected: Mapping[str, float
     failed = [c for c in compare_to_expected(result, expected, keys=keys, sigmas=sigmas) if not c.passed]
     if failed:
         raise InvariantViolation("; ".join(c.message(f"{result.protocol} ") for c in failed))
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
 
 
 def _as_result(result: Any) -> ProtocolResult:
