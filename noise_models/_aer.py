@@ -6,10 +6,12 @@ that qubit. Two forms of the same channel exist (ARCHITECTURE.md principle 2):
 
 * **fast** (:data:`CHANNEL_LABEL`, one qubit): loss and noise clicks are sampled in
   closed form outside the circuit, and the marker carries only the qubit error
-  given arrival, ``depolarizing_error(channel.qubit_depolarisation, 1)``.
+  given arrival: the coherent rotation ``coherent_unitary_error(channel.unitary)``
+  (omitted when ``channel.rotation_rad == 0``) then
+  ``depolarizing_error(channel.qubit_depolarisation, 1)``.
 * **erasure** (:data:`ERASURE_LABEL`, data qubit + flag qubit): the marker carries
   the whole channel as one Aer ``QuantumError`` with three branches: the photon
-  arrives (probability eta, then the qubit error); it is lost but a noise click
+  arrives (probability eta, then the qubit error, rotation included); it is lost but a noise click
   happens (probability (1-eta) Y0, the data qubit is replaced by the maximally
   mixed state, i.e. a uniformly random bit); it is lost with no click
   (probability (1-eta)(1-Y0), data reset and the flag set to 1). Measuring the flag
@@ -26,7 +28,7 @@ from collections.abc import Mapping
 import numpy as np
 from qiskit import QuantumCircuit
 from qiskit.circuit.library import IGate, UnitaryGate
-from qiskit_aer.noise import NoiseModel, QuantumError, depolarizing_error
+from qiskit_aer.noise import NoiseModel, QuantumError, coherent_unitary_error, depolarizing_error
 
 from qproto._channel import Channel
 from qproto._errors import InvalidParameter, InvalidType
@@ -56,23 +58,60 @@ def erasure_marker() -> UnitaryGate:
 
 
 def qubit_error(channel: Channel) -> QuantumError:
-    """Aer error on an arriving qubit: ``depolarizing_error(channel.qubit_depolarisation, 1)``."""
+    """Aer error on an arriving qubit (one qubit).
+
+    ``coherent_unitary_error(channel.unitary)`` composed with
+    ``depolarizing_error(channel.qubit_depolarisation, 1)``; without rotation
+    (``channel.rotation_rad == 0``) just the depolarising error, so channels
+    without rotation give exactly the noise models they always did. The order
+    of the two does not matter: a depolarising channel commutes with every unitary.
+
+    Args:
+        channel: the :class:`qproto.Channel`.
+
+    Returns:
+        A one-qubit Aer ``QuantumError``.
+
+    Raises:
+        InvalidType: ``channel`` is not a Channel.
+    """
     _check_channel("channel", channel)
-    return depolarizing_error(channel.qubit_depolarisation, 1)
+    dep = depolarizing_error(channel.qubit_depolarisation, 1)
+    if channel.rotation_rad == 0.0:
+        return dep
+    return coherent_unitary_error(channel.unitary).compose(dep)
 
 
 def erasure_error(channel: Channel) -> QuantumError:
     """The whole channel as a two-qubit Aer ``QuantumError`` on (data, flag).
 
     Branches (flag starts in |0>): arrival with probability eta (then the qubit
-    error); noise click with probability (1 - eta) Y0 (data replaced by I/2);
-    no click with probability (1 - eta)(1 - Y0) (data reset, flag set to 1).
+    error of :func:`qubit_error`, rotation included); noise click with
+    probability (1 - eta) Y0 (data replaced by I/2); no click with probability
+    (1 - eta)(1 - Y0) (data reset, flag set to 1).
+
+    Args:
+        channel: the :class:`qproto.Channel`.
+
+    Returns:
+        A two-qubit Aer ``QuantumError`` on (data, flag).
+
+    Raises:
+        InvalidType: ``channel`` is not a Channel.
     """
     _check_channel("channel", channel)
     eta = channel.total_transmittance
     y0 = channel.noise_click
     keep = QuantumCircuit(2)
-    keep.id(0)
+    if channel.rotation_rad == 0.0:
+        keep.id(0)
+    else:
+        # The rotation acts on the arrival branch only: a lost photon never
+        # crosses the channel. Nothing is missed on the other branches: the two
+        # noise-click branches together leave the data maximally mixed, I/2, which
+        # every unitary leaves unchanged, and the lost branch's data (reset to
+        # |0>) is discarded through the flag and must stay as it always was.
+        keep.unitary(channel.unitary, [0], label="qproto_rotation")
     noise0 = QuantumCircuit(2)
     noise0.reset(0)
     noise1 = QuantumCircuit(2)

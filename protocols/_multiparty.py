@@ -174,10 +174,30 @@ def party_noise_model(channels: Sequence[Channel], *, form: Literal["depolarisin
     equivalent when each party qubit is measured once in a Pauli basis right
     after its channel (a depolarising channel followed by a Pauli measurement
     flips the outcome with probability p/2 whatever the state).
+
+    A channel's coherent rotation (``rotation_rad > 0``) is part of the
+    ``"depolarising"`` form (an Aer unitary error on the marker) but has no
+    readout equivalent: it changes the state coherently, so its effect on an
+    outcome depends on the state and the measured basis.
+
+    Args:
+        channels: one :class:`Channel` per party.
+        form: ``"depolarising"`` or ``"readout"``.
+        qubits: the party qubits (default ``0 .. len(channels) - 1``).
+
+    Raises:
+        InvalidParameter: ``form="readout"`` with a channel whose ``rotation_rad`` is
+            not 0 (use ``form="depolarising"``).
     """
     qubits = list(range(len(channels))) if qubits is None else list(qubits)
     if form == "depolarising":
         return channel_noise_model(dict(zip(qubits, channels)))
+    for j, ch in enumerate(channels):
+        if ch.rotation_rad != 0.0:
+            raise InvalidParameter(
+                f"channels[{j}].rotation_rad", ch.rotation_rad, "0 with form='readout'",
+                f"channels[{j}].rotation_rad={ch.rotation_rad!r}: a coherent rotation is not a readout "
+                "error; use form='depolarising'")
     nm = NoiseModel(basis_gates=["id", "x", "h", "cx", "cz", "s", "sdg", "z"])
     for q, ch in zip(qubits, channels):
         e = ch.qubit_depolarisation / 2.0
