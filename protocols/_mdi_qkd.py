@@ -22,6 +22,7 @@ from qproto.noise_models._aer import channel_marker
 from qproto.security._bounds import plob_bound
 from qproto.security._decoy import bb84_asymptotic_fraction
 from qproto.security._entropy import binary_entropy
+from qproto.security._purification import click_bloch_map
 
 __all__ = ["MDIQKD", "MDIRounds", "MDIQKDResult", "mdi_decoy_key_rate", "RELAY_MODES"]
 
@@ -110,7 +111,9 @@ class MDIQKDResult(TallyResult):
     LABELS: ClassVar[dict[str, str]] = {
         "detection_rate": "coincidence rate at the relay", "success_rate": "announced success per coincidence",
         "sifted_bits": "sifted bits", "qber_z": "QBER Z", "qber_x": "QBER X",
-        "key_rate": "single-photon key rate (bit/round)", "decoy_key_rate": "decoy-state key rate (bit/pulse pair)",
+        "key_rate": "single-photon key rate (bit/round)", "key_rate_infinite_decoy_model":
+        "modelled WCP rate: simulated single-photon Y11, e11 (infinite decoys), multi-photon errors ignored "
+        "(bit/pulse pair)",
         "plob_product_eta": "PLOB(eta_A eta_B) (bit/round)", "eve_agreement": "Eve agrees with Alice",
     }
 
@@ -131,14 +134,24 @@ class MDIQKDResult(TallyResult):
                                f_ec=float(self.parameters.get("f_ec", 1.16)), confidence=self.confidence)
 
     @property
-    def decoy_key_rate(self) -> float:
-        """LCQ 2012 decoy rate (A5) with the single-photon yield and errors measured here.
+    def key_rate_infinite_decoy_model(self) -> float:
+        """A *modelled* weak-coherent-pulse MDI-QKD rate in bits per pulse pair (key from Z), not
+        a decoy-state estimate: the LCQ 2012 formula (A5, :func:`mdi_decoy_key_rate`) fed with
 
-        Infinite-decoy assumption: Y11 and e11 are the simulated single-photon values
-        (Z-basis yield per Z-Z pulse pair). The signal gain is modelled as
-        ``Q_Z = (1 - e^-(mu eta_A)) (1 - e^-(sigma eta_B)) s`` with ``s`` the measured
-        announcement probability per coincidence and ``E_Z = e11_Z``; this ignores the extra
-        errors of multi-photon pairs, so it is an optimistic estimate.
+        * the single-photon-pair yield ``Y11`` (sifted Z bits per Z-Z round) and phase error
+          ``e11_X`` (the X-basis QBER) measured in this single-photon simulation, i.e. the
+          values infinitely many decoy intensities would pin down exactly (infinite-decoy
+          assumption); ``Q11_Z = mu sigma e^(-mu - sigma) Y11`` (Poisson weight of one
+          photon from each user);
+        * a signal-pair gain modelled, not simulated: ``Q_Z = P_A(mu) P_B(sigma) s`` with
+          ``P_A(mu) = 1 - (1 - Y0_A) e^(-mu eta_A)`` (a Poisson pulse of mean mu over Alice's
+          channel, or a noise click; likewise Bob with sigma) and ``s`` the measured
+          announcement probability per coincidence;
+        * the signal-pair error rate taken as the single-photon ``E_Z``: the extra Z errors
+          of multi-photon pairs (e.g. two photons from one user through a linear-optics
+          relay) are ignored, so the rate is optimistic.
+
+        ``R = p_z^2 [Q11_Z (1 - h(e11_X)) - Q_Z f_EC h(E_Z)]``, clipped at 0; 0 without data.
         """
         t = self.tallies
         mu, sigma = float(self.parameters.get("mu", 0.5)), float(self.parameters.get("sigma", 0.5))
@@ -148,9 +161,11 @@ class MDIQKDResult(TallyResult):
         zz_rounds = t["rounds"] * p_z * p_z
         y11 = t["sifted_z"] / zz_rounds
         s = t["sifted_z"] / t["matched_z"]
-        eta_a, eta_b = (ch.total_transmittance for ch in self.channels)
+        ch_a, ch_b = self.channels
         q11 = mu * sigma * math.exp(-mu - sigma) * y11
-        q_z = (1 - math.exp(-mu * eta_a)) * (1 - math.exp(-sigma * eta_b)) * s
+        gain_a = 1 - (1 - ch_a.noise_click) * math.exp(-mu * ch_a.total_transmittance)
+        gain_b = 1 - (1 - ch_b.noise_click) * math.exp(-sigma * ch_b.total_transmittance)
+        q_z = gain_a * gain_b * s
         return p_z * p_z * mdi_decoy_key_rate(q11_z=min(q11, 1.0), e11_x=self.qber_x.best, q_z=min(q_z, 1.0),
                                               e_z=self.qber_z.best, f_ec=float(self.parameters.get("f_ec", 1.16)))
 
@@ -163,7 +178,7 @@ class MDIQKDResult(TallyResult):
             "qber_z": self.qber_z,
             "qber_x": self.qber_x,
             "key_rate": self.key_rate,
-            "decoy_key_rate": self.decoy_key_rate,
+            "key_rate_infinite_decoy_model": self.key_rate_infinite_decoy_model,
             "plob_product_eta": plob_bound(math.prod(ch.total_transmittance for ch in self.channels)),
         }
         if self.eavesdropper is not None:
@@ -189,7 +204,9 @@ class MDIQKD(Protocol):
         relay: ``"honest"``, ``"random"`` or ``"z-parity"``.
         p_z: probability in (0, 1) of the Z basis for each user.
         f_ec: error-correction inefficiency in [1, 2].
-        mu, sigma: signal intensities in (0, 1] of Alice and Bob for the decoy-state rate.
+        mu, sigma: signal intensities in (0, 1] of Alice and Bob for the modelled weak-coherent-pulse
+            rate :attr:`MDIQKDResult.key_rate_infinite_decoy_model` (the simulation itself sends
+            single photons).
     """
 
     name: ClassVar[str] = "mdi-qkd"
@@ -300,23 +317,38 @@ class MDIQKD(Protocol):
 
     def expected(self, channel: Channel | tuple[Channel, ...], *,
                  eavesdropper: Eavesdropper | str | None = None) -> dict[str, float]:
-        """Closed forms (A5): ``detection_rate`` = P_A P_B, ``success_rate`` (1 or 1/2),
-        ``qber_z``, ``qber_x`` = [1 - V (1 - Eve's kill)]/2 with V = (1-p_A,eff)(1-p_B,eff),
-        ``key_rate`` and, with an eavesdropper, ``eve_agreement``. Honest relay only."""
+        """Closed forms (A5), for asymmetric and rotated channels; honest relay only.
+
+        The relay's m1 is the ZZ parity and m0 the XX parity of the two photons, whose
+        states are independent, so with M_A, M_B the click-conditioned Bloch maps (rotation,
+        then depolarising p_eff; Eve's intercept-resend on Alice's photon first shrinks its
+        Bloch vector along Z by ``1 - f (1 - p_z,Eve)`` and along X by ``1 - f p_z,Eve``):
+        ``qber_z = (1 - M_A[z,z] M_B[z,z])/2`` and, full BSM, ``qber_x = (1 - M_A[x,x] M_B[x,x])/2``;
+        linear optics (Psi+- only) also counts the YY correlation of X states rotated
+        out of the x-z plane: ``qber_x = (1 - M_A[x,x] M_B[x,x] - M_A[y,x] M_B[y,x])/2``.
+        Without rotation both are [1 - (1 - p_A)(1 - p_B)]/2. Also ``detection_rate`` =
+        P_A P_B, ``success_rate`` (1 or exactly 1/2), ``key_rate`` and, with an
+        eavesdropper, ``eve_agreement``.
+
+        Raises:
+            NotImplementedError: a dishonest relay or an attack other than intercept-resend.
+        """
         ch_a, ch_b = self.normalise_channels(channel)
         if self.relay != "honest":
             raise NotImplementedError(f"no closed form for relay={self.relay!r}")
-        v = (1 - ch_a.effective_depolarisation) * (1 - ch_b.effective_depolarisation)
         f, pe_z = 0.0, 0.5
         eve = normalise_eavesdropper(eavesdropper)
         if eve is not None:
             if not isinstance(eve, InterceptResend):
                 raise NotImplementedError(f"no closed form for {eve!r}")
             f, pe_z = eve.fraction, eve.p_z
+        m_a = click_bloch_map(ch_a) @ np.diag([1 - f * pe_z, 1 - f, 1 - f * (1 - pe_z)])
+        m_b = click_bloch_map(ch_b)
+        c_x = m_a[0, 0] * m_b[0, 0] + (m_a[1, 0] * m_b[1, 0] if self.bsm == "linear" else 0.0)
         det = ch_a.detection_probability * ch_b.detection_probability
         s = 1.0 if self.bsm == "full" else 0.5
         out = {"detection_rate": det, "success_rate": s,
-               "qber_z": (1 - v * (1 - f * (1 - pe_z))) / 2, "qber_x": (1 - v * (1 - f * pe_z)) / 2}
+               "qber_z": float(1 - m_a[2, 2] * m_b[2, 2]) / 2, "qber_x": float(1 - c_x) / 2}
         pz, px = self.p_z, 1 - self.p_z
         out["key_rate"] = det * s * (pz**2 * bb84_asymptotic_fraction(out["qber_x"], out["qber_z"], f_ec=self.f_ec)
                                      + px**2 * bb84_asymptotic_fraction(out["qber_z"], out["qber_x"], f_ec=self.f_ec))

@@ -29,6 +29,7 @@ from qproto._random import bernoulli, random_bits
 from qproto._results import Estimate, ProtocolResult
 from qproto._validation import check_in_range, check_int
 from qproto.noise_models._aer import channel_marker, channel_noise_model
+from qproto.security._purification import PHI_PLUS_CORRELATIONS, arrival_bloch_map, bloch_map, click_bloch_map
 
 __all__ = ["QSDCTwoStep", "DL04", "QSDCResult", "QSDCRecord"]
 
@@ -41,6 +42,22 @@ def _check_message(message: Any) -> bytes:
     if len(message) == 0:
         raise InvalidParameter("message", message, "at least one byte")
     return bytes(message)
+
+
+def _intercept_resend_map(eavesdropper: Eavesdropper | str | None) -> np.ndarray:
+    """Bloch map of an intercept-resend attack averaged over Eve's record: on a fraction f she
+    measures in Z (probability p_z) or X and resends, which keeps only that axis.
+
+    Raises:
+        NotImplementedError: an attack other than intercept-resend (no closed form).
+    """
+    eve = normalise_eavesdropper(eavesdropper)
+    if eve is None:
+        return np.eye(3)
+    if not isinstance(eve, InterceptResend):
+        raise NotImplementedError(f"no closed form for {eve!r}")
+    f, pz = eve.fraction, eve.p_z
+    return np.diag([1 - f * pz, 1 - f, 1 - f * (1 - pz)])
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -320,20 +337,46 @@ class QSDCTwoStep(_QSDC):
         return QSDCRecord(role=role, detected=detected, sent=sent, received=received, basis=basis,
                           decoded=decoded, erased_bits=erased)
 
+    def symbol_bit_errors(self, channel: Channel | tuple[Channel, ...], *,
+                          eavesdropper: Eavesdropper | str | None = None) -> np.ndarray:
+        """Closed form: per dense-coding symbol k = 2x + z, the expected number of wrong bits
+        (0 to 2) Bob decodes from a carrier, given that it arrived.
+
+        Bloch-sphere computation (no circuits): the pair's correlation matrix before Bob's
+        Bell measurement is ``T = M_1 W T0 S_k M_2^T`` with T0 = Phi+'s, W Eve's
+        intercept-resend on C (shrinks C's Bloch vector along Z by ``1 - f (1 - p_z,Eve)``,
+        along X by ``1 - f p_z,Eve``, along Y by ``1 - f``), M_1, M_2 the legs'
+        click-conditioned Bloch maps (rotation, then depolarising p_eff) and S_k the Bloch
+        action of ``Z^z X^x``. The parity bit m1 reads ZZ and the phase bit m0 reads XX, so
+        ``P(m1 != x) = (1 - (-1)^x T_zz)/2`` and ``P(m0 != z) = (1 - (-1)^z T_xx)/2``. Without
+        rotation every symbol has the bit error [1 - (1-p1)(1-p2)]/2; a rotation makes the
+        error depend on the symbol (the encoding does not commute with it).
+        """
+        ch1, ch2 = self.normalise_channels(channel)
+        m1 = click_bloch_map(ch1) @ _intercept_resend_map(eavesdropper)
+        m2 = click_bloch_map(ch2)
+        out = []
+        for k in range(4):
+            x, z = k >> 1, k & 1
+            t = m1 @ PHI_PLUS_CORRELATIONS @ np.diag([(-1.0) ** z, (-1.0) ** (x + z), (-1.0) ** x]) @ m2.T
+            out.append((1 - (-1) ** x * t[2, 2]) / 2 + (1 - (-1) ** z * t[0, 0]) / 2)
+        return np.array(out)
+
     def expected(self, channel: Channel | tuple[Channel, ...], *,
                  eavesdropper: Eavesdropper | str | None = None) -> dict[str, float]:
-        """Closed forms (A6): ``ber`` = [1 - (1-p1)(1-p2)]/2, ``check_qber`` = p1/2 (f/4 more
-        under intercept-resend on a fraction f), with p the click-conditioned depolarisation."""
+        """Closed forms (A6), for asymmetric and rotated legs. ``ber``: the message's symbols'
+        mean of :meth:`symbol_bit_errors` / 2 (without rotation [1 - (1-p1)(1-p2)]/2, p the
+        legs' click-conditioned depolarisations); ``second_check_error``: the same for
+        uniformly random symbols; ``check_qber`` (first leg only, Z and X checks equally
+        likely): ``(1 - (M_1 W)_zz)/4 + (1 - (M_1 W)_xx)/4``, i.e. p1/2 without rotation
+        (f/4 more under intercept-resend on a fraction f)."""
         ch1, ch2 = self.normalise_channels(channel)
-        p1, p2 = ch1.effective_depolarisation, ch2.effective_depolarisation
-        eve = normalise_eavesdropper(eavesdropper)
-        f = 0.0
-        if eve is not None:
-            if not isinstance(eve, InterceptResend):
-                raise NotImplementedError(f"no closed form for {eve!r}")
-            f = eve.fraction
-        v1 = (1 - p1) * (1 - f / 2)
-        return {"ber": (1 - v1 * (1 - p2)) / 2, "check_qber": (1 - v1) / 2}
+        per_symbol = self.symbol_bit_errors((ch1, ch2), eavesdropper=eavesdropper) / 2
+        bits = self.message_bits
+        symbols = (bits[0::2].astype(int) << 1) | bits[1::2]
+        check = click_bloch_map(ch1) @ _intercept_resend_map(eavesdropper)
+        return {"ber": float(per_symbol[symbols].mean()), "second_check_error": float(per_symbol.mean()),
+                "check_qber": float((1 - check[2, 2]) / 4 + (1 - check[0, 0]) / 4)}
 
 
 @register_protocol
@@ -407,10 +450,17 @@ class DL04(_QSDC):
 
     def noise_model(self, channels: tuple[Channel, ...], *, eavesdropper: Eavesdropper | None = None,
                     form: ChannelForm = "fast"):
+        """Qubit 0: the first leg given arrival (rotation, then ``qubit_depolarisation``: Alice
+        does not detect carriers); qubit 1: the second leg's rotation, then the depolarisation
+        of :meth:`_round_trip` (noise clicks at Bob's detector); qubit 2: the first leg given
+        Alice's click (check rounds)."""
         ch1, ch2 = channels
         _, p2 = self._round_trip(ch1, ch2)
-        return channel_noise_model({0: Channel(depolarisation=ch1.qubit_depolarisation),
-                                    1: Channel(depolarisation=p2), 2: click_channel(ch1)})
+        return channel_noise_model({
+            0: Channel(depolarisation=ch1.qubit_depolarisation, rotation_rad=ch1.rotation_rad,
+                       rotation_axis=ch1.rotation_axis),
+            1: Channel(depolarisation=p2, rotation_rad=ch2.rotation_rad, rotation_axis=ch2.rotation_axis),
+            2: click_channel(ch1)})
 
     def sample_chunk(self, compiled: CompiledConfigurations, channels: tuple[Channel, ...], rounds: int,
                      rng: np.random.Generator, *, eavesdropper: Eavesdropper | None, form: ChannelForm,
@@ -437,18 +487,40 @@ class DL04(_QSDC):
         return QSDCRecord(role=role, detected=detected, sent=sent, received=received, basis=a_basis,
                           decoded=decoded, erased_bits=erased)
 
-    def expected(self, channel: Channel | tuple[Channel, ...], *,
-                 eavesdropper: Eavesdropper | str | None = None) -> dict[str, float]:
-        """Closed forms (A6): ``ber`` = p_eff/2 with 1 - p_eff the round trip's surviving
-        polarisation, ``check_qber`` = p1/2 (+ f/4 under intercept-resend on a fraction f)."""
+    def bit_errors(self, channel: Channel | tuple[Channel, ...], *,
+                   eavesdropper: Eavesdropper | str | None = None) -> np.ndarray:
+        """Closed form: the error probability of a carrier of message bit m = 0, 1 that
+        reached Bob, averaged over his two equally likely bases.
+
+        Bloch-sphere computation (no circuits): Bob's state ``(-1)^b e_beta`` suffers Eve's
+        intercept-resend W (first leg), the first leg given arrival ``A_1`` (rotation, then
+        ``qubit_depolarisation``), Alice's encoding ``S_m`` (I, or iY = diag(-1, 1, -1) on the
+        Bloch sphere), then the second leg ``M_2`` (rotation, then the round trip's
+        depolarisation including Bob's noise clicks). Bob errs in basis beta with probability
+        ``(1 - S_m[beta, beta] (M_2 S_m A_1 W)[beta, beta])/2``; without rotation and attack
+        this is p_eff/2 with 1 - p_eff = (1 - p_q1)(1 - p2) (PHYSICS.md A6).
+        """
         ch1, ch2 = self.normalise_channels(channel)
         _, p2 = self._round_trip(ch1, ch2)
-        eve = normalise_eavesdropper(eavesdropper)
-        f = 0.0
-        if eve is not None:
-            if not isinstance(eve, InterceptResend):
-                raise NotImplementedError(f"no closed form for {eve!r}")
-            f = eve.fraction
-        keep = 1 - f / 2
-        return {"ber": (1 - keep * (1 - ch1.qubit_depolarisation) * (1 - p2)) / 2,
-                "check_qber": (1 - keep * (1 - ch1.effective_depolarisation)) / 2}
+        first = arrival_bloch_map(ch1) @ _intercept_resend_map(eavesdropper)
+        second = bloch_map(p2, ch2.rotation_rad, ch2.rotation_axis)
+        out = []
+        for m in (0, 1):
+            s_m = np.diag([-1.0, 1.0, -1.0]) if m else np.eye(3)
+            total = second @ s_m @ first
+            out.append(sum((1 - s_m[b, b] * total[b, b]) / 2 for b in (2, 0)) / 2)
+        return np.array(out)
+
+    def expected(self, channel: Channel | tuple[Channel, ...], *,
+                 eavesdropper: Eavesdropper | str | None = None) -> dict[str, float]:
+        """Closed forms (A6), for asymmetric and rotated legs: ``ber`` = the message bits' mean
+        of :meth:`bit_errors` (p_eff/2 without rotation, 1 - p_eff the round trip's surviving
+        polarisation), ``second_check_error`` = the mean for uniformly random bits,
+        ``check_qber`` = first leg only, given Alice's click, Z and X equally likely:
+        ``(1 - (M_1 W)_zz)/4 + (1 - (M_1 W)_xx)/4`` (p1/2 without rotation, + f/4 under
+        intercept-resend on a fraction f)."""
+        ch1, ch2 = self.normalise_channels(channel)
+        per_bit = self.bit_errors((ch1, ch2), eavesdropper=eavesdropper)
+        check = click_bloch_map(ch1) @ _intercept_resend_map(eavesdropper)
+        return {"ber": float(per_bit[self.message_bits].mean()), "second_check_error": float(per_bit.mean()),
+                "check_qber": float((1 - check[2, 2]) / 4 + (1 - check[0, 0]) / 4)}

@@ -16,9 +16,9 @@ it stays in the engine's exact distribution path for any n: the Aer job grows li
 in n and the per-round cost does not depend on n at all.
 
 Each link's channel acts on the far half of its pair through a marker labelled
-``qproto_link{i}`` carrying ``depolarizing_error(p_eff, 1)``, p_eff the channel's
-click-conditioned depolarisation (exact: a noise-only click makes the half maximally
-mixed). A round succeeds when every link heralds (loss sampled in closed form); rounds
+``qproto_link{i}`` carrying the channel's coherent rotation (if any) and then
+``depolarizing_error(p_eff, 1)``, p_eff the channel's click-conditioned depolarisation
+(exact: a noise-only click makes the half maximally mixed). A round succeeds when every link heralds (loss sampled in closed form); rounds
 are simultaneous attempts, there is no memory model.
 
 The end pair is measured by Alice (node 0) and Bob (node n) in Z, X or Y (probabilities
@@ -37,22 +37,25 @@ from typing import Any, ClassVar
 import numpy as np
 from qiskit import QuantumCircuit
 from qiskit.circuit.library import IGate
-from qiskit_aer.noise import NoiseModel, depolarizing_error
+from qiskit_aer.noise import NoiseModel
 from scipy import stats
 
 from qproto._attacks import Eavesdropper
 from qproto._channel import Channel
 from qproto._engine import CompiledConfigurations
-from qproto._entanglement import (Tallies, TallyResult, X, Y, Z, bell_pair, bsm, check_fast_form, hist_tally,
-                                  measure_setting, pauli_correlator, sample_heralds)
+from qproto._entanglement import (Tallies, TallyResult, X, Y, Z, bell_pair, bsm, check_fast_form, click_channel,
+                                  hist_tally, measure_setting, pauli_correlator, sample_heralds)
 from qproto._errors import InvalidParameter
 from qproto._protocol import ChannelForm, Protocol, register_protocol
 from qproto._random import bernoulli, random_bits
 from qproto._results import Estimate
 from qproto._validation import check_in_range, check_int, check_one_of
+from qproto.noise_models._aer import qubit_error
 from qproto.security._chsh import chsh_value
 from qproto.security._decoy import bb84_asymptotic_fraction
-from qproto.security._purification import bell_diagonal_correlators, bilateral_cnot, dejmps
+from qproto.security._purification import (PHI_PLUS_CORRELATIONS, click_bloch_map, correlation_chsh,
+                                           correlation_fidelity, pair_density_matrix, purify_density_matrix,
+                                           two_qubit_correlations)
 
 __all__ = ["Swapping", "SwappingResult", "SwappingRecord", "link_label", "BOB_CHSH_ANGLES"]
 
@@ -299,11 +302,13 @@ class Swapping(Protocol):
 
     def noise_model(self, channels: tuple[Channel, ...], *, eavesdropper: Eavesdropper | None = None,
                     form: ChannelForm = "fast"):
-        nm = NoiseModel(basis_gates=["id", "x", "h", "cx", "cz", "ry", "rz", "rx", "sdg", "s", "z", "reset"])
+        """Link i's click-conditioned error (its coherent rotation, then depolarising
+        ``p_eff``; :func:`qproto._entanglement.click_channel`) on the marker of link i."""
+        nm = NoiseModel(basis_gates=["id", "x", "h", "cx", "cz", "ry", "rz", "rx", "sdg", "s", "z", "reset",
+                                     "unitary"])
         for copy in range(self.copies):
             for i, ch in enumerate(channels):
-                p = min(ch.effective_depolarisation, 4.0 / 3.0)
-                nm.add_all_qubit_quantum_error(depolarizing_error(p, 1), link_label(copy * self.n_links + i))
+                nm.add_all_qubit_quantum_error(qubit_error(click_channel(ch)), link_label(copy * self.n_links + i))
         return nm
 
     def sample_chunk(self, compiled: CompiledConfigurations, channels: tuple[Channel, ...], rounds: int,
@@ -348,30 +353,54 @@ class Swapping(Protocol):
         return SwappingResult(protocol=self.name, parameters=self.parameters(), channels=channels, rounds=rounds,
                               seed=seed, eavesdropper=None, tallies=dict(tallies))
 
-    def end_pair_coefficients(self, channel: Channel | Sequence[Channel]) -> tuple[tuple[float, ...], float]:
-        """Closed form: Bell-diagonal coefficients (Phi+, Psi-, Psi+, Phi-) of the delivered pair
-        and the purification success probability (1 without purification)."""
+    def end_pair_state(self, channel: Channel | Sequence[Channel]) -> tuple[np.ndarray, float]:
+        """Closed form of the delivered pair, given that every link heralded: ``(rho, p_success)``.
+
+        ``rho`` is the 4x4 density matrix (Alice's qubit first) of the end pair, after the
+        purification round when there is one; ``p_success`` is the purification success
+        probability (1 without purification).
+
+        Computed on the Bloch sphere, independently of the circuits: link i's far half
+        suffers the Bloch map ``M_i = (1 - p_eff,i) R_i`` (:func:`click_bloch_map`). A swap
+        teleports the chain's end through the next link with uniformly random Bell outcomes
+        and Pauli corrections, so that link acts as its Pauli twirl, whose Bloch map is
+        ``diag(M_i)``. The end pair's correlation matrix is therefore
+        ``T = T0 M_0^T diag(M_1) ... diag(M_{n-1})`` (T0 = Phi+'s), which for links without
+        rotation is the Werner state of visibility ``prod_i (1 - p_eff,i)`` (PHYSICS.md A11).
+        Purification acts on two independent copies by a 16x16 density-matrix computation
+        (:func:`qproto.security._purification.purify_density_matrix`).
+        """
         chans = self.normalise_channels(channel)
-        v = math.prod(1.0 - ch.effective_depolarisation for ch in chans)
-        r = (1 - v) / 4
-        coeffs: tuple[float, ...] = (r + v, r, r, r)
-        p_s = 1.0
-        if self.purification == "bbpssw":
-            coeffs, p_s = bilateral_cnot(coeffs)
-        elif self.purification == "dejmps":
-            coeffs, p_s = dejmps(coeffs)
+        t = PHI_PLUS_CORRELATIONS @ click_bloch_map(chans[0]).T
+        for ch in chans[1:]:
+            t = t @ np.diag(np.diag(click_bloch_map(ch)))
+        rho = pair_density_matrix(t)
+        if self.purification is None:
+            return rho, 1.0
+        return purify_density_matrix(rho, self.purification)
+
+    def end_pair_coefficients(self, channel: Channel | Sequence[Channel]) -> tuple[tuple[float, ...], float]:
+        """Bell-state weights (Phi+, Psi-, Psi+, Phi-) of the delivered pair (the diagonal of
+        :meth:`end_pair_state` in the Bell basis; the whole state when no link has a
+        rotation, or only links after the first) and the purification success probability."""
+        rho, p_s = self.end_pair_state(channel)
+        s = 1 / math.sqrt(2)
+        kets = ([s, 0, 0, s], [0, s, -s, 0], [0, s, s, 0], [s, 0, 0, -s])
+        coeffs = tuple(float(np.real(np.conj(k) @ rho @ np.asarray(k, dtype=complex))) for k in kets)
         return coeffs, p_s
 
     def expected(self, channel: Channel | Sequence[Channel], *,
                  eavesdropper: Eavesdropper | str | None = None) -> dict[str, float]:
-        """Closed forms: ``fidelity`` (1 + 3 prod V_i)/4 (then the purification map), ``chsh``,
-        ``qber_z``, ``qber_x``, ``herald_rate`` = prod P_i (squared with purification),
-        ``purification_success``."""
+        """Closed forms from :meth:`end_pair_state` (rotated and asymmetric links included):
+        ``fidelity`` <Phi+|rho|Phi+> (Werner links: (1 + 3 prod V_i)/4, then the purification
+        map), ``chsh`` with the A4 settings, ``qber_z`` = (1 - <ZZ>)/2, ``qber_x`` = (1 - <XX>)/2,
+        ``herald_rate`` = prod P_i (squared with purification) and ``purification_success``."""
         chans = self.normalise_channels(channel)
-        coeffs, p_s = self.end_pair_coefficients(chans)
-        c = bell_diagonal_correlators(coeffs)
+        rho, p_s = self.end_pair_state(chans)
+        t = two_qubit_correlations(rho)
         out = {"herald_rate": math.prod(ch.detection_probability for ch in chans) ** self.copies,
-               "fidelity": c["fidelity"], "chsh": c["chsh"], "qber_z": (1 - c["zz"]) / 2, "qber_x": (1 - c["xx"]) / 2}
+               "fidelity": correlation_fidelity(t), "chsh": correlation_chsh(t),
+               "qber_z": (1 - t[2, 2]) / 2, "qber_x": (1 - t[0, 0]) / 2}
         if self.purification is not None:
             out["purification_success"] = p_s
         return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -19,26 +20,33 @@ from qproto._results import Estimate, QKDCounts, QKDResult
 from qproto._validation import check_in_range, check_int
 from qproto.protocols._bb84 import BB84
 from qproto.security._bounds import plob_bound
+from qproto.security._decoy import bb84_asymptotic_fraction
+from qproto.security._purification import click_bloch_map
 
 __all__ = ["TrustedRelay", "TrustedRelayResult", "TrustedRelayRecord"]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class TrustedRelayRecord:
-    """One chunk of a trusted-relay chain.
+    """One chunk of a trusted-relay chain (raw keys: before error correction).
 
     Attributes:
-        link_keys: per link i (node i -> node i+1), the error-corrected sifted key both
-            ends of that link hold (uint8 bits), truncated to the shortest link's length.
-        broadcasts: per relay j = 1..n-1 (node j), the public message K_{j-1} xor K_j.
-        alice_key: node 0's end-to-end key (= link_keys[0]).
-        bob_key: what node n recovers: K_{n-1} xor all broadcasts.
-        relay_knowledge: per relay, the keys it holds (K_{j-1}, K_j): from them it computes
-            ``alice_key`` itself; a trusted relay knows the end-to-end key.
+        sender_keys: per link i (node i -> node i+1), node i's raw sifted key on that link
+            (BB84 Alice's bits, uint8), truncated to the shortest link's length.
+        receiver_keys: per link i, node i+1's raw sifted key on that link (BB84 Bob's bits);
+            it differs from ``sender_keys[i]`` where link i made an error.
+        broadcasts: per relay j = 1..n-1 (node j), the public message
+            ``receiver_keys[j-1] xor sender_keys[j]`` (the XOR of the two raw keys it holds).
+        alice_key: node 0's raw key (= ``sender_keys[0]``).
+        bob_key: what node n recovers: ``receiver_keys[-1]`` xor all broadcasts. It equals
+            ``alice_key`` xor every link's error pattern: raw-key errors compound along the chain.
+        relay_knowledge: per relay, the raw keys it holds (receiver_keys[j-1], sender_keys[j]);
+            from them it computes node 0's key up to link errors: relays must be trusted.
         link_rounds: per link, the BB84 record of the chunk.
     """
 
-    link_keys: tuple[np.ndarray, ...]
+    sender_keys: tuple[np.ndarray, ...]
+    receiver_keys: tuple[np.ndarray, ...]
     broadcasts: tuple[np.ndarray, ...]
     alice_key: np.ndarray
     bob_key: np.ndarray
@@ -48,17 +56,29 @@ class TrustedRelayRecord:
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class TrustedRelayResult(TallyResult):
-    """Result of a trusted-relay run. Tallies: ``rounds``; ``key_bits`` (end-to-end key bits
-    delivered); ``key_errors`` (bits where node n's recovered key differs from node 0's);
-    ``broadcast_bits``, ``broadcast_ones`` and ``broadcast_equal_key`` (broadcast bits equal to
-    the key bit under them); and each link's BB84 tallies as ``link{i}.{field}``."""
+    """Result of a trusted-relay run.
+
+    Tallies: ``rounds``; ``relayed_raw_bits`` (raw sifted bits relayed end to end, the
+    shortest link's sifted length); ``relayed_raw_errors`` (bits where node n's recovered raw
+    key differs from node 0's: the links' raw errors compound, nothing is corrected);
+    ``broadcast_bits``, ``broadcast_ones`` and ``broadcast_equal_key`` (broadcast bits equal
+    to node 0's key bit under them); and each link's BB84 tallies as ``link{i}.{field}``.
+
+    The end-to-end *secret* key is ``key_rate`` (bits per round): each link is error-corrected
+    and privacy-amplified on its own, so it is the minimum over links of each link's
+    asymptotic Shor-Preskill rate from its own QBERs (PHYSICS.md A12), and 0 as soon as
+    one link's QBER is too high. ``secret_key_bits`` = rounds x ``key_rate``.
+    """
 
     TYPE: ClassVar[str] = "TrustedRelayResult"
-    TALLIES: ClassVar[tuple[str, ...]] = ("rounds", "key_bits", "key_errors", "broadcast_bits", "broadcast_ones",
-                                          "broadcast_equal_key")
+    TALLIES: ClassVar[tuple[str, ...]] = ("rounds", "relayed_raw_bits", "relayed_raw_errors", "broadcast_bits",
+                                          "broadcast_ones", "broadcast_equal_key")
     LABELS: ClassVar[dict[str, str]] = {
-        "key_bits": "end-to-end key bits", "key_errors": "recovered key errors", "key_rate": "end-to-end key rate "
-        "(bit/round) = min link rate", "worst_link_qber": "worst link QBER", "broadcast_ones": "broadcast P(1)",
+        "relayed_raw_bits": "raw sifted bits relayed end to end (not secret key)",
+        "relayed_raw_error_rate": "raw relayed-key error rate (uncorrected; link errors compound)",
+        "key_rate": "end-to-end secret key rate (bit/round) = min link secret key rate",
+        "secret_key_bits": "end-to-end secret key bits (asymptotic) = rounds x key rate",
+        "worst_link_qber": "worst link QBER", "broadcast_ones": "broadcast P(1)",
         "broadcast_equal_key": "P(broadcast bit = key bit)", "relays_know_key": "relays know the key (1 = yes)",
         "plob_product_eta": "PLOB(prod eta), direct-link bound (bit/round)",
         "plob_min_eta": "min_i PLOB(eta_i), relay-chain bound (bit/round)",
@@ -73,20 +93,30 @@ class TrustedRelayResult(TallyResult):
                          channels=(self.channels[i],), rounds=self.tallies["rounds"], seed=self.seed,
                          counts=QKDCounts(**data, **chsh), confidence=self.confidence)
 
+    @property
+    def key_rate(self) -> Estimate:
+        """End-to-end secret key rate in bits per round: the minimum over links of each link's
+        asymptotic secret key rate (its own QBER intervals; ends of the interval likewise)."""
+        rates = [self.link_result(i).key_rate for i in range(len(self.channels))]
+        return Estimate(min(r.low for r in rates), min(r.best for r in rates), min(r.high for r in rates),
+                        self.confidence)
+
     def estimates(self) -> dict[str, Estimate | float | int | None]:
         links = [self.link_result(i) for i in range(len(self.channels))]
-        rates = [lk.key_rate for lk in links]
         worst = max(links, key=lambda lk: lk.qber.best if lk.qber.best == lk.qber.best else 1.0).qber
         eta = float(np.prod([ch.total_transmittance for ch in self.channels]))
+        rate = self.key_rate
         out: dict[str, Estimate | float | int | None] = {
-            "key_bits": self.tallies["key_bits"], "key_errors": self.tallies["key_errors"],
-            "key_rate": Estimate(min(r.low for r in rates), min(r.best for r in rates), min(r.high for r in rates),
-                                 self.confidence),
+            "relayed_raw_bits": self.tallies["relayed_raw_bits"],
+            "key_rate": rate,
+            "secret_key_bits": rate.best * self.tallies["rounds"],
             "worst_link_qber": worst,
             "relays_know_key": 1 if len(self.channels) > 1 else 0,
             "plob_product_eta": plob_bound(eta),
             "plob_min_eta": plob_bound(min(ch.total_transmittance for ch in self.channels)),
         }
+        if self.tallies["relayed_raw_bits"]:
+            out["relayed_raw_error_rate"] = self._binom("relayed_raw_errors", "relayed_raw_bits")
         if self.tallies["broadcast_bits"]:
             out["broadcast_ones"] = self._binom("broadcast_ones", "broadcast_bits")
             out["broadcast_equal_key"] = self._binom("broadcast_equal_key", "broadcast_bits")
@@ -97,12 +127,16 @@ class TrustedRelayResult(TallyResult):
 class TrustedRelay(Protocol):
     """Key distribution over ``n_links`` BB84 links through n-1 trusted relays (PHYSICS.md A12).
 
-    Node i and node i+1 run BB84 over ``channel[i]`` and keep the sifted key K_i of node i
-    (after error correction, assumed ideal, both ends hold it; each link's QBER and
-    asymptotic rate are reported). Relay j publishes K_{j-1} xor K_j; the last node
-    recovers K_0 = K_{n-1} xor (all broadcasts). The broadcasts are one-time-pad
-    ciphertexts (uniform, independent of K_0), but every relay can compute K_0: the
-    relays must be trusted. The end-to-end rate is the minimum link rate.
+    Node i and node i+1 run BB84 over ``channel[i]``; node i keeps its raw sifted bits S_i
+    and node i+1 its raw sifted bits R_i (they differ where link i erred). Relay j publishes
+    R_{j-1} xor S_j; the last node computes R_{n-1} xor (all broadcasts) = S_0 xor (every
+    link's error pattern). So the *raw* relayed key compounds the links' errors:
+    node n disagrees with node 0 with probability [1 - prod_i (1 - 2 q_i)]/2, q_i link i's
+    sifted error rate. In a real deployment each link is error-corrected and privacy-amplified
+    first; the end-to-end *secret* key rate is then the minimum over links of each link's
+    secret key rate (PHYSICS.md A12), reported as ``key_rate`` and 0 as soon as one link's
+    QBER is too high. The broadcasts are one-time-pad ciphertexts (uniform, independent of
+    S_0), but every relay can compute S_0: the relays must be trusted.
 
     Args:
         n_links: number of QKD links, >= 1.
@@ -161,20 +195,21 @@ class TrustedRelay(Protocol):
         records = tuple(self._bb84.sample_chunk(c, (ch,), rounds, rng, eavesdropper=None, form="fast",
                                                 aer_seed=aer_seed + 97 * i)
                         for i, (c, ch) in enumerate(zip(compiled, channels)))
-        keys = [r.sifted_keys()[0] for r in records]  # node i's bits = the corrected link key
-        length = min(k.size for k in keys)
-        keys = [k[:length] for k in keys]
-        broadcasts = tuple(keys[j - 1] ^ keys[j] for j in range(1, len(keys)))
-        bob = keys[-1].copy()
+        pairs = [r.sifted_keys() for r in records]  # (node i's bits, node i+1's bits) on link i
+        length = min(a.size for a, _ in pairs)
+        senders = tuple(a[:length] for a, _ in pairs)
+        receivers = tuple(b[:length] for _, b in pairs)
+        broadcasts = tuple(receivers[j - 1] ^ senders[j] for j in range(1, len(pairs)))
+        bob = receivers[-1].copy()
         for b in broadcasts:
             bob ^= b
-        knowledge = tuple((keys[j - 1], keys[j]) for j in range(1, len(keys)))
-        return TrustedRelayRecord(link_keys=tuple(keys), broadcasts=broadcasts, alice_key=keys[0], bob_key=bob,
-                                  relay_knowledge=knowledge, link_rounds=records)
+        knowledge = tuple((receivers[j - 1], senders[j]) for j in range(1, len(pairs)))
+        return TrustedRelayRecord(sender_keys=senders, receiver_keys=receivers, broadcasts=broadcasts,
+                                  alice_key=senders[0], bob_key=bob, relay_knowledge=knowledge, link_rounds=records)
 
     def analyse(self, r: TrustedRelayRecord) -> Tallies:
-        t = Tallies(rounds=len(r.link_rounds[0]), key_bits=int(r.alice_key.size),
-                    key_errors=int(np.count_nonzero(r.alice_key != r.bob_key)),
+        t = Tallies(rounds=len(r.link_rounds[0]), relayed_raw_bits=int(r.alice_key.size),
+                    relayed_raw_errors=int(np.count_nonzero(r.alice_key != r.bob_key)),
                     broadcast_bits=sum(int(b.size) for b in r.broadcasts),
                     broadcast_ones=sum(int(np.count_nonzero(b)) for b in r.broadcasts),
                     broadcast_equal_key=sum(int(np.count_nonzero(b == r.alice_key)) for b in r.broadcasts))
@@ -192,12 +227,29 @@ class TrustedRelay(Protocol):
 
     def expected(self, channel: Channel | Sequence[Channel], *,
                  eavesdropper: Eavesdropper | str | None = None) -> dict[str, float]:
-        """``key_rate`` = min over links of the BB84 closed-form rate; ``key_errors`` = 0;
-        ``broadcast_ones`` = ``broadcast_equal_key`` = 1/2."""
+        """Closed forms from each link's channel (PHYSICS.md A1, A12), rotated channels included.
+
+        Link i given a click has Bloch map M_i (rotation, then depolarising p_eff), so its
+        QBERs are ``E_Z = (1 - M_i[z,z])/2`` and ``E_X = (1 - M_i[x,x])/2`` and its secret key
+        rate ``P_click [p_Z^2 (1 - h(E_X) - f_EC h(E_Z)) + p_X^2 (1 - h(E_Z) - f_EC h(E_X))]``
+        (each term clipped at 0). Returns ``key_rate`` (the minimum over links),
+        ``worst_link_qber`` (the largest sifted error rate q_i = (p_Z^2 E_Z + p_X^2 E_X) /
+        (p_Z^2 + p_X^2)), ``relayed_raw_error_rate`` = [1 - prod_i (1 - 2 q_i)]/2 (uncorrected
+        raw keys compound, bit positions of different links being independent) and, with
+        relays, ``broadcast_ones`` = ``broadcast_equal_key`` = 1/2.
+        """
         chans = self.normalise_channels(channel)
-        rates = [self._bb84.expected(ch)["key_rate"] for ch in chans]
-        out = {"key_rate": min(rates), "key_errors": 0,
-               "worst_link_qber": max(self._bb84.expected(ch)["qber"] for ch in chans)}
+        pz, px = self.p_z, 1.0 - self.p_z
+        rates, qs = [], []
+        for ch in chans:
+            m = click_bloch_map(ch)
+            e_z, e_x = (1.0 - m[2, 2]) / 2.0, (1.0 - m[0, 0]) / 2.0
+            rates.append(ch.detection_probability * (
+                pz**2 * bb84_asymptotic_fraction(e_x, e_z, f_ec=self.f_ec)
+                + px**2 * bb84_asymptotic_fraction(e_z, e_x, f_ec=self.f_ec)))
+            qs.append((pz**2 * e_z + px**2 * e_x) / (pz**2 + px**2))
+        out = {"key_rate": float(min(rates)), "worst_link_qber": float(max(qs)),
+               "relayed_raw_error_rate": float((1.0 - math.prod(1.0 - 2.0 * q for q in qs)) / 2.0)}
         if len(chans) > 1:
             out.update(broadcast_ones=0.5, broadcast_equal_key=0.5)
         return out

@@ -6,7 +6,9 @@ pair's fidelity is computed by running circuits: the pair's circuit measured in 
 XX and YY on the engine's exact distribution path, each half carrying its link's
 click-conditioned depolarisation on its channel marker; F = (1 + E_XX - E_YY + E_ZZ)/4.
 The closed form (PHYSICS.md A3, C.8) is F = (1 + 3V)/4 with V = (1 - p_eff,A)(1 - p_eff,B),
-p_eff each link's click-conditioned depolarisation (signal fraction, misalignment, background).
+p_eff each link's click-conditioned depolarisation (signal fraction, misalignment, background);
+for links with a coherent polarisation rotation it is computed from the Bloch maps (see
+:func:`pair_fidelity`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from qproto._channel import Channel
 from qproto._engine import Engine
 from qproto._entanglement import bell_pair, click_noise_model, measure_setting
 from qproto.noise_models._aer import channel_marker
+from qproto.security._purification import PHI_PLUS_CORRELATIONS, click_bloch_map, correlation_fidelity
 
 __all__ = ["pair_fidelity", "haps_laps_fidelity_curve", "DIVERGENCES_FULL_ANGLE_RAD", "POINTING_LEVELS"]
 
@@ -31,7 +34,11 @@ POINTING_LEVELS = ("weak", "moderate", "strong")
 def pair_fidelity(channel_a: Channel, channel_b: Channel) -> dict[str, float]:
     """Fidelity with Phi+ of a pair whose halves cross ``channel_a`` and ``channel_b``, given a coincidence.
 
-    Returns ``{"fidelity": from the circuits, "closed_form": (1 + 3V)/4, "coincidence": P_A P_B}``.
+    Returns ``{"fidelity": from the circuits, "closed_form": ..., "coincidence": P_A P_B}``, where
+    the closed form is computed on the Bloch sphere without circuits: the pair's correlation
+    matrix is ``T = M_A T0 M_B^T`` (T0 = Phi+'s; M = (1 - p_eff) R, each channel's coherent
+    rotation R and click-conditioned depolarisation) and F = (1 + T_xx - T_yy + T_zz)/4,
+    which is (1 + 3V)/4 with V = (1 - p_eff,A)(1 - p_eff,B) for channels without rotation.
     """
     circuits = []
     for s in (0, 1, 2):  # ZZ, XX, YY
@@ -45,8 +52,8 @@ def pair_fidelity(channel_a: Channel, channel_b: Channel) -> dict[str, float]:
         circuits.append(qc)
     probs = Engine(mode="distribution").compile(circuits, click_noise_model({0: channel_a, 1: channel_b})).probabilities
     e = probs[:, 0] + probs[:, 3] - probs[:, 1] - probs[:, 2]
-    v = (1 - channel_a.effective_depolarisation) * (1 - channel_b.effective_depolarisation)
-    return {"fidelity": float((1 + e[1] - e[2] + e[0]) / 4), "closed_form": (1 + 3 * v) / 4,
+    t = click_bloch_map(channel_a) @ PHI_PLUS_CORRELATIONS @ click_bloch_map(channel_b).T
+    return {"fidelity": float((1 + e[1] - e[2] + e[0]) / 4), "closed_form": correlation_fidelity(t),
             "coincidence": channel_a.detection_probability * channel_b.detection_probability}
 
 

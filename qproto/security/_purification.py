@@ -10,11 +10,16 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
+
 from qproto._errors import InvalidParameter
 from qproto._validation import check_in_range
 
 __all__ = ["werner_fidelity", "werner_visibility", "werner_coefficients", "swap_fidelity", "chain_fidelity",
-           "bbpssw", "dejmps", "bilateral_cnot", "bell_diagonal_correlators", "teleportation_fidelity"]
+           "bbpssw", "dejmps", "bilateral_cnot", "bell_diagonal_correlators", "teleportation_fidelity",
+           "PHI_PLUS_CORRELATIONS", "rotation_bloch_matrix", "bloch_map", "click_bloch_map", "arrival_bloch_map",
+           "correlation_fidelity", "correlation_chsh", "teleportation_bloch_map", "pair_density_matrix",
+           "two_qubit_correlations", "purify_density_matrix"]
 
 
 def werner_fidelity(visibility: float) -> float:
@@ -106,3 +111,156 @@ def bell_diagonal_correlators(coeffs: Sequence[float]) -> dict[str, float]:
     a, b, c, d = _coeffs("coeffs", coeffs)
     zz, xx, yy = a + d - b - c, a - d + c - b, -a + d + c - b
     return {"zz": zz, "xx": xx, "yy": yy, "chsh": math.sqrt(2.0) * (zz + xx), "fidelity": a}
+
+
+# ---- Bloch-sphere (Pauli transfer) description of local channels and of pair states -----
+#
+# Every state these protocols distribute starts as Phi+ and suffers only local unital channels
+# (a coherent rotation and depolarising), so each qubit's reduced state stays I/2 and a pair is
+# fully described by its 3x3 correlation matrix T_ij = <sigma_i (x) sigma_j> (i, j = x, y, z):
+# rho = (I + sum_ij T_ij sigma_i (x) sigma_j) / 4. A local unital channel with Bloch map M on the
+# first (second) qubit maps T -> M T (T M^T). These closed forms are the protocols' independent
+# route to their expected values: they never touch a circuit or an Aer noise model.
+
+#: Correlation matrix of Phi+ in the (x, y, z) ordering: <XX> = 1, <YY> = -1, <ZZ> = 1.
+PHI_PLUS_CORRELATIONS = np.diag([1.0, -1.0, 1.0])
+
+
+def rotation_bloch_matrix(rotation_rad: float, rotation_axis: Sequence[float] = (0.0, 0.0, 1.0)) -> np.ndarray:
+    """The 3x3 rotation of Bloch vectors by ``rotation_rad`` radians about ``rotation_axis`` (right-handed).
+
+    Rodrigues' formula ``R = cos t I + sin t [n]_x + (1 - cos t) n n^T``: the action of
+    ``exp(-i t/2 n.sigma)`` on Bloch vectors, in the (x, y, z) ordering.
+
+    Args:
+        rotation_rad: angle t in [0, pi] radians.
+        rotation_axis: a non-zero 3-vector (x, y, z); normalised here.
+
+    Raises:
+        InvalidParameter: an angle outside [0, pi] or a zero / non-finite axis.
+    """
+    t = check_in_range("rotation_rad", rotation_rad, 0.0, math.pi)
+    n = np.asarray(rotation_axis, dtype=float).reshape(-1)
+    norm = float(np.linalg.norm(n)) if n.size == 3 else 0.0
+    if n.size != 3 or not np.all(np.isfinite(n)) or norm == 0.0:
+        raise InvalidParameter("rotation_axis", rotation_axis, "3 finite reals, not all zero")
+    n = n / norm
+    cross = np.array([[0.0, -n[2], n[1]], [n[2], 0.0, -n[0]], [-n[1], n[0], 0.0]])
+    return math.cos(t) * np.eye(3) + math.sin(t) * cross + (1.0 - math.cos(t)) * np.outer(n, n)
+
+
+def bloch_map(depolarisation: float, rotation_rad: float = 0.0,
+              rotation_axis: Sequence[float] = (0.0, 0.0, 1.0)) -> np.ndarray:
+    """Bloch map (3x3, unital channel) of a coherent rotation followed by depolarising ``p``: ``(1 - p) R``.
+
+    Args:
+        depolarisation: Aer's depolarising parameter p in [0, 4/3] (Bloch vectors shrink by 1 - p).
+        rotation_rad: rotation angle in [0, pi] radians.
+        rotation_axis: rotation axis (x, y, z), non-zero.
+    """
+    p = check_in_range("depolarisation", depolarisation, 0.0, 4.0 / 3.0)
+    return (1.0 - p) * rotation_bloch_matrix(rotation_rad, rotation_axis)
+
+
+def click_bloch_map(channel) -> np.ndarray:
+    """Bloch map of the qubit a receiver sees given a click on ``channel`` (PHYSICS.md C.8(b)).
+
+    The channel's coherent rotation, then depolarising with its click-conditioned
+    parameter ``channel.effective_depolarisation`` (a noise-only click is the maximally
+    mixed state, which the rotation leaves alone). Reads the Channel's fields only.
+    """
+    return bloch_map(min(channel.effective_depolarisation, 4.0 / 3.0), channel.rotation_rad, channel.rotation_axis)
+
+
+def arrival_bloch_map(channel) -> np.ndarray:
+    """Bloch map of a qubit that arrived through ``channel`` (rotation, then ``qubit_depolarisation``;
+    noise clicks excluded)."""
+    return bloch_map(channel.qubit_depolarisation, channel.rotation_rad, channel.rotation_axis)
+
+
+def correlation_fidelity(correlations: np.ndarray) -> float:
+    """<Phi+| rho |Phi+> = (1 + <XX> - <YY> + <ZZ>)/4 of a pair with correlation matrix T."""
+    t = np.asarray(correlations, dtype=float)
+    return float((1.0 + t[0, 0] - t[1, 1] + t[2, 2]) / 4.0)
+
+
+def correlation_chsh(correlations: np.ndarray) -> float:
+    """CHSH S with the A4 settings (Alice Z, X; Bob cos(b) Z + sin(b) X at b = pi/4, 3pi/4) for
+    correlation matrix T: ``S = E(0, pi/4) - E(0, 3pi/4) + E(pi/2, pi/4) + E(pi/2, 3pi/4)``."""
+    t = np.asarray(correlations, dtype=float)
+
+    def e(alice: float, bob: float) -> float:
+        a = np.array([math.sin(alice), 0.0, math.cos(alice)])
+        b = np.array([math.sin(bob), 0.0, math.cos(bob)])
+        return float(a @ t @ b)
+
+    q, h = math.pi / 4, math.pi / 2
+    return e(0.0, q) - e(0.0, 3 * q) + e(h, q) + e(h, 3 * q)
+
+
+def teleportation_bloch_map(resource_correlations: np.ndarray) -> np.ndarray:
+    """Bloch map of standard teleportation (A10) over a resource pair with correlation matrix T.
+
+    Averaged over the four uniformly likely Bell outcomes the teleported qubit suffers the
+    Pauli channel whose probabilities are the resource's Bell-state weights; its Bloch map
+    is diagonal, ``diag(T0 T)`` with T0 the Phi+ correlations (a Werner resource: V I).
+    """
+    t = np.asarray(resource_correlations, dtype=float)
+    return np.diag(np.diag(PHI_PLUS_CORRELATIONS @ t))
+
+
+_PAULIS = (np.eye(2, dtype=complex), np.array([[0, 1], [1, 0]], dtype=complex),
+           np.array([[0, -1j], [1j, 0]], dtype=complex), np.array([[1, 0], [0, -1]], dtype=complex))
+
+
+def pair_density_matrix(correlations: np.ndarray) -> np.ndarray:
+    """The 4x4 two-qubit state with maximally mixed marginals and correlation matrix T (first
+    qubit = first Kronecker factor): ``(I + sum_ij T_ij sigma_i (x) sigma_j)/4``."""
+    t = np.asarray(correlations, dtype=float)
+    rho = np.eye(4, dtype=complex)
+    for i in range(3):
+        for j in range(3):
+            rho = rho + t[i, j] * np.kron(_PAULIS[i + 1], _PAULIS[j + 1])
+    return rho / 4.0
+
+
+def two_qubit_correlations(rho: np.ndarray) -> np.ndarray:
+    """The 3x3 matrix <sigma_i (x) sigma_j> of a two-qubit density matrix."""
+    return np.array([[float(np.real(np.trace(rho @ np.kron(_PAULIS[i + 1], _PAULIS[j + 1]))))
+                      for j in range(3)] for i in range(3)])
+
+
+def purify_density_matrix(rho: np.ndarray, method: str) -> tuple[np.ndarray, float]:
+    """One purification round on two copies of the pair ``rho`` (4x4; qubit order Alice, Bob).
+
+    ``"dejmps"``: Alice applies Rx(pi/2) and Bob Rx(-pi/2) to both pairs; ``"bbpssw"``: no
+    rotations (the bilateral CNOT without re-twirl, as :class:`qproto.protocols.Swapping`
+    runs it). Then the bilateral CNOT (copy 1 controls copy 2), copy 2 measured in Z, kept
+    when the outcomes agree. A direct density-matrix computation, valid for any input state.
+
+    Returns:
+        (the kept pair's 4x4 density matrix, the success probability).
+
+    Raises:
+        InvalidParameter: unknown ``method``.
+    """
+    if method not in ("dejmps", "bbpssw"):
+        raise InvalidParameter("method", method, "'dejmps' or 'bbpssw'")
+    i2 = _PAULIS[0]
+    state = np.kron(rho, rho)  # qubits (a1, b1, a2, b2)
+    if method == "dejmps":
+        def rx(t: float) -> np.ndarray:
+            return math.cos(t / 2) * i2 - 1j * math.sin(t / 2) * _PAULIS[1]
+        u = np.kron(np.kron(rx(math.pi / 2), rx(-math.pi / 2)), np.kron(rx(math.pi / 2), rx(-math.pi / 2)))
+        state = u @ state @ u.conj().T
+    # bilateral CNOT a1 -> a2 and b1 -> b2, as a permutation of the basis |a1 b1 a2 b2>
+    perm = np.zeros((16, 16))
+    for idx in range(16):
+        a1, b1, a2, b2 = (idx >> 3) & 1, (idx >> 2) & 1, (idx >> 1) & 1, idx & 1
+        perm[(a1 << 3) | (b1 << 2) | ((a2 ^ a1) << 1) | (b2 ^ b1), idx] = 1.0
+    state = perm @ state @ perm.T
+    keep = np.diag([1.0 if ((idx >> 1) & 1) == (idx & 1) else 0.0 for idx in range(16)])
+    kept = keep @ state @ keep
+    p_s = float(np.real(np.trace(kept)))
+    out = np.trace(kept.reshape(4, 4, 4, 4), axis1=1, axis2=3)  # trace out (a2, b2)
+    return out / p_s, p_s

@@ -1,15 +1,76 @@
-"""MDI-QKD invariants (PHYSICS.md section B: 21-23) and the A5 rates."""
+"""MDI-QKD invariants (PHYSICS.md section B: 21-23) and the A5 rates.
+
+Expected values come from the numpy reference (tests/_reference.py: Kraus maps rebuilt from the
+Channel fields, Bell projectors) or from closed forms written here, never from the protocol.
+"""
+
+import math
 
 import numpy as np
 import pytest
+from _reference import apply, basis_kets, bell, click_kraus, dm, kron
 
 from qproto import Channel, Engine, InterceptResend
 from qproto._errors import InvalidParameter
 from qproto.protocols import MDIQKD
 from qproto.protocols._mdi_qkd import mdi_decoy_key_rate
-from qproto.testing import assert_keys_equal, assert_proportion, assert_reproducible, assert_round_trip
+from qproto.testing import (assert_keys_equal, assert_matches_expected, assert_proportion, assert_reproducible,
+                            assert_round_trip)
 
 DIST = Engine(mode="distribution")
+
+# Asymmetric legs with different coherent rotations (E_X != E_Z on each), noise clicks and loss.
+LEG_A = Channel(depolarisation=0.04, transmittance=0.6, noise_click=0.02, rotation_rad=0.6,
+                rotation_axis=(0.2, 0.5, 0.8))
+LEG_B = Channel(depolarisation=0.12, misalignment=0.01, transmittance=0.8, rotation_rad=0.9,
+                rotation_axis=(1.0, 0.3, 0.0))
+BIASED_IR = InterceptResend(fraction=0.6, p_z=0.8)
+#: (m1, m0) -> the Bell state the relay projects on (PHYSICS.md section 0).
+BELL_OF = {(0, 0): "phi+", (0, 1): "phi-", (1, 0): "psi+", (1, 1): "psi-"}
+
+
+def _ref_photon(basis, bit, channel, eve=None):
+    """Reference: the BB84 state after an averaged intercept-resend (Eve's record traced out)
+    and the channel's click-conditioned map."""
+    rho = dm(basis_kets("ZX"[basis])[bit])
+    if eve is not None:
+        def measured(b):
+            return sum(dm(k) @ rho @ dm(k) for k in basis_kets(b))
+        rho = ((1 - eve.fraction) * rho + eve.fraction * eve.p_z * measured("Z")
+               + eve.fraction * (1 - eve.p_z) * measured("X"))
+    return apply(rho, click_kraus(channel), 0)
+
+
+def _ref_relay(a_basis, a, b_basis, b, ch_a=LEG_A, ch_b=LEG_B, eve=None):
+    """Reference P(m1, m0 | inputs): Bell projections of the product state (Alice = qubit 0)."""
+    rho = kron(_ref_photon(a_basis, a, ch_a, eve), _ref_photon(b_basis, b, ch_b))
+    return {m: float(np.real(np.trace(bell(name) @ rho))) for m, name in BELL_OF.items()}
+
+
+def _ref_qber(basis, linear, **kw):
+    """Reference error rate of the A5 flip rule in one basis, over counted announcements."""
+    err = tot = 0.0
+    for a in (0, 1):
+        for b in (0, 1):
+            for (m1, m0), p in _ref_relay(basis, a, basis, b, **kw).items():
+                if linear and m1 == 0:
+                    continue
+                tot += p
+                err += p * ((b ^ (m1 if basis == 0 else m0)) != a)
+    return err / tot
+
+
+def _exact_relay(probs, a_basis, a, b_basis, b, eve=None):
+    """P(m1, m0 | inputs) from the protocol's compiled distributions (Eve's branches weighted)."""
+    weights = [1.0] if eve is None else [1 - eve.fraction, eve.fraction * eve.p_z, eve.fraction * (1 - eve.p_z)]
+    codes = np.arange(probs.shape[1])
+    out = {}
+    for m1 in (0, 1):
+        for m0 in (0, 1):
+            sel = ((codes & 1) == m0) & (((codes >> 1) & 1) == m1)
+            out[m1, m0] = sum(w * probs[br * 16 + _cfg(a_basis, a, b_basis, b)][sel].sum()
+                              for br, w in enumerate(weights))
+    return out
 
 
 def _probs(protocol, ch_a=Channel(), ch_b=Channel(), eve=None):
@@ -106,7 +167,7 @@ def test_rates_and_relay_announcements_are_exposed():
     result = MDIQKD().run(Channel(transmittance=0.5), rounds=20_000, seed=2)
     assert result.key_rate.best == pytest.approx(result.tallies["sifted_z"] / 20_000 + result.tallies["sifted_x"]
                                                  / 20_000)
-    assert 0.0 < result.estimates()["decoy_key_rate"] < result.key_rate.best
+    assert 0.0 < result.estimates()["key_rate_infinite_decoy_model"] < result.key_rate.best
 
 
 def test_decoy_rate_formula():
@@ -139,3 +200,111 @@ def test_mismatched_channel_count_is_rejected():
     with pytest.raises(InvalidParameter) as err:
         MDIQKD().run([Channel()] * 3, rounds=10)
     assert err.value.name == "channel"
+
+
+@pytest.mark.parametrize("bsm", ["full", "linear"])
+@pytest.mark.parametrize("eve", [None, BIASED_IR], ids=["no-eve", "biased-ir"])
+def test_invariant23_per_leg_rotated_qber_exact_against_reference(bsm, eve):
+    """Invariant 23 [EXACT], generalised: asymmetric, rotated legs (E_X != E_Z on each) and a
+    basis-biased intercept-resend on Alice's photon. The compiled distributions' E_Z and E_X and
+    ``expected()`` both equal the density-matrix reference.
+
+    catches: the legs' noise swapped or put on one photon, a rotation dropped, Eve on Bob's photon or
+    her basis bias inverted, a wrong flip rule (m0 <-> m1), linear optics counting Phi states,
+    an expected() that uses p_eff alone (ignores rotations) or forgets the YY term of linear optics."""
+    mdi = MDIQKD(bsm=bsm)
+    probs = _probs(mdi, LEG_A, LEG_B, eve)
+    exp = mdi.expected((LEG_A, LEG_B), eavesdropper=eve)
+    for basis, key in ((0, "qber_z"), (1, "qber_x")):
+        ref = _ref_qber(basis, bsm == "linear", eve=eve)
+        err = tot = 0.0
+        for a in (0, 1):
+            for b in (0, 1):
+                for (m1, m0), p in _exact_relay(probs, basis, a, basis, b, eve).items():
+                    if bsm == "linear" and m1 == 0:
+                        continue
+                    tot += p
+                    err += p * ((b ^ (m1 if basis == 0 else m0)) != a)
+        assert err / tot == pytest.approx(ref, abs=1e-9), key
+        assert exp[key] == pytest.approx(ref, abs=1e-9), key
+    assert _ref_qber(0, False, eve=eve) != pytest.approx(_ref_qber(1, False, eve=eve), abs=0.01)  # E_Z != E_X
+
+
+@pytest.mark.parametrize("eve", [None, BIASED_IR], ids=["no-eve", "biased-ir"])
+def test_invariant22_relay_announcement_exact_with_rotated_asymmetric_legs(eve):
+    """Invariant 22 [EXACT]: for every basis pair, P(m | a) = P(m | b) = 1/4 exactly (the other
+    input uniform), P(m | a, b) depends only on a xor b, and equals the reference Bell projection.
+
+    catches: a relay whose announcement leaks a (e.g. m0 read off Alice's qubit alone), a
+    constant input bit, a BSM circuit with a different basis change."""
+    probs = _probs(MDIQKD(), LEG_A, LEG_B, eve)
+    for ab in (0, 1):
+        for bb in (0, 1):
+            p = {(a, b): _exact_relay(probs, ab, a, bb, b, eve) for a in (0, 1) for b in (0, 1)}
+            for m in BELL_OF:
+                for x in (0, 1):
+                    assert (p[x, 0][m] + p[x, 1][m]) / 2 == pytest.approx(0.25, abs=1e-12)
+                    assert (p[0, x][m] + p[1, x][m]) / 2 == pytest.approx(0.25, abs=1e-12)
+                assert p[0, 0][m] == pytest.approx(p[1, 1][m], abs=1e-12)
+                assert p[0, 1][m] == pytest.approx(p[1, 0][m], abs=1e-12)
+                for a in (0, 1):
+                    for b in (0, 1):
+                        assert p[a, b][m] == pytest.approx(_ref_relay(ab, a, bb, b, eve=eve)[m], abs=1e-9)
+
+
+@pytest.mark.parametrize("bsm", ["full", "linear"])
+def test_sampled_run_matches_expected_with_biased_bases_attack_and_asymmetric_legs(bsm):
+    """Invariants 21-23 [STAT]: a biased-basis run (p_Z = 0.7, f_EC = 1.3) over asymmetric rotated
+    legs with a biased intercept-resend: coincidences, BSM success, E_Z, E_X and Eve's agreement
+    all within 5 sigma + 1/N of expected(), which itself equals the reference (test above).
+
+    catches: detection using one leg's click probability twice, success not exactly 1/2 for linear
+    optics, Eve's agreement computed with the wrong basis weights (p_Z vs 1 - p_Z)."""
+    mdi = MDIQKD(bsm=bsm, p_z=0.7, f_ec=1.3)
+    result = mdi.run((LEG_A, LEG_B), rounds=60_000, seed=21, eavesdropper=BIASED_IR)
+    exp = mdi.expected((LEG_A, LEG_B), eavesdropper=BIASED_IR)
+    assert exp["detection_rate"] == pytest.approx(
+        (0.6 + 0.4 * 0.02) * 0.8)  # P_A P_B = (eta_A + (1 - eta_A) Y0_A) eta_B
+    p_match = (0.49 * 0.8 + 0.09 * 0.2) / 0.58
+    assert exp["eve_agreement"] == pytest.approx(p_match + (1 - p_match) / 2)
+    assert_matches_expected(result, exp, keys=["detection_rate", "success_rate", "qber_z", "qber_x",
+                                               "eve_agreement"])
+
+
+def _h(p):
+    return 0.0 if p <= 0 or p >= 1 else -p * math.log2(p) - (1 - p) * math.log2(1 - p)
+
+
+def test_lcq_rate_hand_vectors():
+    """A5 [FORMULA]: R = Q11_Z [1 - h(e11_X)] - Q_Z f_EC h(E_Z), with e11_X != E_Z and f_EC != 1,
+    against numbers worked out by hand (h(0.03) = 0.194392, h(0.01) = 0.080793).
+
+    catches: swapped error arguments, f_EC applied to the wrong term or dropped, no clipping at 0."""
+    assert mdi_decoy_key_rate(q11_z=0.02, e11_x=0.03, q_z=0.05, e_z=0.01, f_ec=1.2) == pytest.approx(
+        0.02 * (1 - 0.1943919) - 0.05 * 1.2 * 0.0807931, rel=1e-5)  # = 0.0112646
+    assert mdi_decoy_key_rate(q11_z=0.02, e11_x=0.01, q_z=0.05, e_z=0.03, f_ec=1.2) == pytest.approx(
+        0.02 * (1 - 0.0807931) - 0.05 * 1.2 * 0.1943919, rel=1e-5)  # = 0.0067206
+    assert mdi_decoy_key_rate(q11_z=0.01, e11_x=0.05, q_z=0.04, e_z=0.05, f_ec=1.0) == 0.0
+
+
+def test_infinite_decoy_model_rate_hand_computed_from_tallies():
+    """The modelled WCP rate (key_rate_infinite_decoy_model) recomputed by hand from the run's
+    tallies with mu != sigma, eta_A != eta_B, Y0 > 0, p_Z = 0.6, f_EC = 1.3 and a rotated leg (E_X != E_Z):
+    R = p_Z^2 [mu sigma e^(-mu-sigma) Y11 (1 - h(E_X)) - Q_A Q_B s f_EC h(E_Z)],
+    Y11 = sifted_Z / (rounds p_Z^2), Q_A = 1 - (1 - Y0_A) e^(-mu eta_A), Q_B likewise with sigma.
+
+    catches: the Poisson weight mu sigma e^(-mu-sigma) dropped or mu <-> sigma swapped, E_X and E_Z
+    swapped, the p_Z^2 basis factor missing, noise clicks left out of the gain."""
+    ch_a = Channel(transmittance=0.5, noise_click=1e-3, depolarisation=0.01)
+    ch_b = Channel(transmittance=0.9, depolarisation=0.02, rotation_rad=0.3)
+    mu, sigma, pz, f_ec = 0.4, 0.25, 0.6, 1.3
+    result = MDIQKD(mu=mu, sigma=sigma, p_z=pz, f_ec=f_ec).run((ch_a, ch_b), rounds=40_000, seed=17)
+    t = result.tallies
+    e_z, e_x = t["errors_z"] / t["sifted_z"], t["errors_x"] / t["sifted_x"]
+    assert e_x > e_z + 0.01
+    y11 = t["sifted_z"] / (t["rounds"] * pz * pz)
+    q11 = mu * sigma * math.exp(-mu - sigma) * y11
+    q_z = (1 - (1 - 1e-3) * math.exp(-mu * 0.5)) * (1 - math.exp(-sigma * 0.9)) * t["sifted_z"] / t["matched_z"]
+    by_hand = pz * pz * max(0.0, q11 * (1 - _h(e_x)) - q_z * f_ec * _h(e_z))
+    assert by_hand > 0
+    assert result.estimates()["key_rate_infinite_decoy_model"] == pytest.approx(by_hand, rel=1e-12)

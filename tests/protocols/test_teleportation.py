@@ -1,7 +1,14 @@
-"""Teleportation invariants (PHYSICS.md section B: 40, 41)."""
+"""Teleportation invariants (PHYSICS.md section B: 40, 41).
+
+Expected values come from closed forms written here or from an explicit teleportation with the
+numpy reference (tests/_reference.py), never from the protocol's expected().
+"""
+
+import math
 
 import numpy as np
 import pytest
+from _reference import PAULI, apply, bell, click_kraus, dm, fidelity_phi_plus, kron
 from hypothesis import given, settings, strategies as st
 
 from qproto import Channel, Engine
@@ -68,3 +75,81 @@ def test_bad_states_name_the_parameter(states, exc, name):
     with pytest.raises(exc) as err:
         Teleportation(states=states)
     assert err.value.name == name
+
+
+# ---- asymmetric and rotated resources -----------------------------------------------------------
+HALF_A = Channel(depolarisation=0.05, rotation_rad=0.8, rotation_axis=(0.2, 0.6, 0.7))
+HALF_B = Channel(depolarisation=0.15, transmittance=0.5, noise_click=0.02, rotation_rad=0.6,
+                 rotation_axis=(1.0, 0.0, 0.3))
+STATES = [(0.3, 1.0), (1.2, -0.5), (2.5, 2.0), (0.0, 0.0), (np.pi / 2, np.pi / 2)]
+
+
+def _ket(theta, phi):
+    """rz(phi) ry(theta)|0>, up to a global phase."""
+    return np.array([math.cos(theta / 2), np.exp(1j * phi) * math.sin(theta / 2)])
+
+
+def _ref_teleport(theta, phi, ch_a=HALF_A, ch_b=HALF_B):
+    """Reference: (|psi><psi| on q0) x Phi+ on (q1, q2), click_kraus(ch_a) on q1 and click_kraus(ch_b)
+    on q2; Alice's Bell measurement on (q0, q1) with (m1, m0) per PHYSICS.md section 0, Bob applies
+    X^m1 then Z^m0. Returns (P(m1, m0) per outcome, fidelity with psi per outcome)."""
+    psi = _ket(theta, phi)
+    resource = apply(apply(bell("phi+"), click_kraus(ch_a), 0), click_kraus(ch_b), 1)
+    rho = kron(dm(psi), resource)
+    probs, fids = {}, {}
+    for name, (m1, m0) in {"phi+": (0, 0), "phi-": (0, 1), "psi+": (1, 0), "psi-": (1, 1)}.items():
+        ket = np.linalg.eigh(bell(name))[1][:, -1]
+        k = np.kron(ket.conj().reshape(1, 4), np.eye(2))
+        out = k @ rho @ k.conj().T
+        p = float(np.real(np.trace(out)))
+        corr = np.linalg.matrix_power(PAULI["Z"], m0) @ np.linalg.matrix_power(PAULI["X"], m1)
+        out = corr @ out @ corr.conj().T / p
+        probs[m1, m0] = p
+        fids[m1, m0] = float(np.real(psi.conj() @ out @ psi))
+    return probs, fids
+
+
+def test_invariant40_41_rotated_asymmetric_resource_exact_against_reference():
+    """Invariants 40-41 [EXACT] with different rotated, noisy halves: every Bell outcome has
+    probability exactly 1/4 for every input, and each (state, outcome) fidelity from the compiled
+    distributions equals an explicit reference teleportation; expected()/state_fidelities equal the
+    outcome-averaged reference.
+
+    catches: the halves' channels swapped (they differ), a rotation dropped from the noise model,
+    Bob's corrections in the wrong order or on the wrong outcome bits, an expected() that uses
+    (1 + V)/2 for every state (wrong with rotations)."""
+    tp = Teleportation(states=STATES)
+    probs = _probs(tp, HALF_A, HALF_B)
+    ref_avg = []
+    for i, (theta, phi) in enumerate(STATES):
+        p_ref, f_ref = _ref_teleport(theta, phi)
+        branch = probs[i].reshape(2, 4)  # [test bit, code = 2 m1 + m0]
+        for m1 in (0, 1):
+            for m0 in (0, 1):
+                code = 2 * m1 + m0
+                assert branch[:, code].sum() == pytest.approx(0.25, abs=1e-12)
+                assert p_ref[m1, m0] == pytest.approx(0.25, abs=1e-12)
+                assert branch[0, code] / branch[:, code].sum() == pytest.approx(f_ref[m1, m0], abs=1e-9)
+        ref_avg.append(sum(p_ref[m] * f_ref[m] for m in p_ref))
+    np.testing.assert_allclose(tp.state_fidelities((HALF_A, HALF_B)), ref_avg, atol=1e-9)
+    exp = tp.expected((HALF_A, HALF_B))
+    assert exp["fidelity"] == pytest.approx(np.mean(ref_avg), abs=1e-9)
+    assert exp["min_state_fidelity"] == pytest.approx(min(ref_avg), abs=1e-9)
+    assert max(ref_avg) - min(ref_avg) > 0.01  # the rotations make the fidelity state-dependent
+
+
+def test_invariant41_octahedron_average_is_the_horodecki_value_for_a_rotated_resource():
+    """Invariant 41 [EXACT]: over the six Pauli eigenstates (a 2-design) the mean fidelity is the
+    Haar average (2 F + 1)/3 with F the resource's fidelity with Phi+ (reference density matrix),
+    for asymmetric rotated halves; without rotation it is (1 + V)/2, V = (1 - p_A)(1 - p_B).
+
+    catches: a noise model that places both halves' noise on one qubit, or drops one half's."""
+    resource = apply(apply(bell("phi+"), click_kraus(HALF_A), 0), click_kraus(HALF_B), 1)
+    haar = (2 * fidelity_phi_plus(resource) + 1) / 3
+    tp = Teleportation()
+    assert _probs(tp, HALF_A, HALF_B)[:, :4].sum(axis=1).mean() == pytest.approx(haar, abs=1e-9)
+    assert tp.expected((HALF_A, HALF_B))["fidelity"] == pytest.approx(haar, abs=1e-9)
+    plain_a, plain_b = Channel(depolarisation=0.05), Channel(depolarisation=0.3)
+    v = (1 - 0.05) * (1 - 0.3)
+    assert _probs(tp, plain_a, plain_b)[:, :4].sum(axis=1).mean() == pytest.approx((1 + v) / 2, abs=1e-9)
+    assert tp.expected((plain_a, plain_b))["fidelity"] == pytest.approx((1 + v) / 2, abs=1e-12)
