@@ -73,11 +73,13 @@ class MultipartyResult(ProtocolResult):
     """
 
     TYPE: ClassVar[str] = "MultipartyResult"
+    ADDITIVE: ClassVar[tuple[str, ...]] = ("counts",)
 
     counts: dict[str, tuple[int, ...]]
     confidence: float = DEFAULT_CONFIDENCE
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         object.__setattr__(self, "counts", {k: tuple(int(x) for x in v) for k, v in dict(self.counts).items()})
 
     def c(self, name: str, i: int = 0) -> int:
@@ -86,28 +88,6 @@ class MultipartyResult(ProtocolResult):
 
     def _binom(self, k: int, n: int) -> Estimate:
         return Estimate.binomial(int(k), int(n), confidence=self.confidence)
-
-    def __add__(self, other: MultipartyResult) -> MultipartyResult:
-        """Merge two runs of the same protocol, parameters and channels."""
-        if not isinstance(other, MultipartyResult) or type(other) is not type(self):
-            return NotImplemented
-        for name in ("protocol", "parameters", "channels", "eavesdropper", "confidence"):
-            if getattr(self, name) != getattr(other, name):
-                raise InvalidParameter(name, getattr(other, name), f"equal to {getattr(self, name)!r}",
-                                       f"cannot add results with different {name}")
-        return dataclasses.replace(self, rounds=self.rounds + other.rounds,
-                                   counts=dict(Tally(self.counts) + Tally(other.counts)))
-
-    def to_dict(self) -> dict[str, Any]:
-        d = super().to_dict()
-        d["counts"] = {k: list(v) for k, v in self.counts.items()}
-        d["confidence"] = self.confidence
-        return d
-
-    @classmethod
-    def _from_dict(cls, data: dict[str, Any]) -> MultipartyResult:
-        return cls(**cls._base_kwargs(data), counts={k: tuple(v) for k, v in data["counts"].items()},
-                   confidence=data.get("confidence", DEFAULT_CONFIDENCE))
 
 
 class MultipartyProtocol(Protocol):

@@ -119,12 +119,14 @@ class TallyResult(ProtocolResult):
     """
 
     TYPE: ClassVar[str] = "TallyResult"
+    ADDITIVE: ClassVar[tuple[str, ...]] = ("tallies",)
     TALLIES: ClassVar[tuple[str, ...]] = ()
 
     tallies: dict[str, int]
     confidence: float = DEFAULT_CONFIDENCE
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         t = {k: int(v) for k, v in dict(self.tallies).items()}
         missing = [k for k in self.TALLIES if k not in t]
         if missing:
@@ -134,40 +136,10 @@ class TallyResult(ProtocolResult):
             raise InvalidParameter("tallies", t, "non-negative integers")
         object.__setattr__(self, "tallies", t)
 
-    def _merge_check(self, other: TallyResult) -> None:
-        for name in ("protocol", "parameters", "channels", "eavesdropper", "confidence"):
-            if getattr(self, name) != getattr(other, name):
-                raise InvalidParameter(name, getattr(other, name), f"equal to {getattr(self, name)!r}",
-                                       f"cannot add results with different {name}")
-
-    def __add__(self, other: TallyResult) -> TallyResult:
-        """Merge two runs of the same protocol, parameters and channels."""
-        if type(other) is not type(self):
-            return NotImplemented
-        self._merge_check(other)
-        keys = sorted(set(self.tallies) | set(other.tallies))
-        return dataclasses.replace(self, rounds=self.rounds + other.rounds,
-                                   tallies={k: self.tallies.get(k, 0) + other.tallies.get(k, 0) for k in keys})
-
     def _binom(self, k: str | int, n: str | int) -> Estimate:
         k = self.tallies[k] if isinstance(k, str) else k
         n = self.tallies[n] if isinstance(n, str) else n
         return Estimate.binomial(k, n, confidence=self.confidence)
-
-    def to_dict(self) -> dict[str, Any]:
-        d = super().to_dict()
-        d["tallies"] = dict(self.tallies)
-        d["confidence"] = self.confidence
-        return d
-
-    @classmethod
-    def _extra_kwargs(cls, data: dict[str, Any]) -> dict[str, Any]:
-        return {}
-
-    @classmethod
-    def _from_dict(cls, data: dict[str, Any]) -> TallyResult:
-        return cls(**cls._base_kwargs(data), tallies=dict(data["tallies"]),
-                   confidence=data.get("confidence", DEFAULT_CONFIDENCE), **cls._extra_kwargs(data))
 
 
 class Tallies(dict):
