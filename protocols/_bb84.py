@@ -151,33 +151,58 @@ class BB84(QKDProtocol):
     # ---- closed forms --------------------------------------------------------------
     def expected(self, channel: Channel | tuple[Channel, ...], *,
                  eavesdropper: Eavesdropper | str | None = None) -> dict[str, float]:
-        """Closed-form expectations of a run (PHYSICS.md A1, C.8).
+        """Closed-form expectations of a run (PHYSICS.md A1, C.8), rotated channels included.
 
-        Returns a dict with ``detection_rate``, ``sifted_fraction``, ``qber_z``,
-        ``qber_x``, ``key_rate`` (bits per round) and, for an intercept-resend
-        eavesdropper, ``eve_agreement``.
+        Written from the physics, not from the circuits. Given a click, the qubit
+        is the signal (fraction s = ``channel.signal_fraction``: the coherent
+        rotation R, then depolarising p_q = ``channel.qubit_depolarisation``) or
+        noise (a uniformly random bit). A state of basis m therefore keeps the
+        Bloch component ``v R_mm`` along e_m, with v = s (1 - p_q), and its bit
+        flips with probability E_m = (1 - v R_mm)/2 (``channel.basis_error``).
+        Intercept-resend (fraction f, Eve in Z with probability p_E) acts before
+        the channel: when Eve's basis differs from Alice's (probability 1 - p_E for
+        Z states, p_E for X states) her resent state is an eigenstate of the other
+        basis with a uniformly random sign, so Bob's sifted bit is uniformly random;
+        otherwise she resends Alice's state. Hence
+        ``qber_z = (1 - f (1 - p_E)) E_Z + f (1 - p_E) / 2`` and
+        ``qber_x = (1 - f p_E) E_X + f p_E / 2``.
+
+        Returns a dict with ``detection_rate`` (clicks per round), ``sifted_fraction``,
+        ``qber_z``, ``qber_x``, ``qber`` (both bases, weighted by their sifted shares
+        p_Z^2 and p_X^2), ``mismatched_agreement`` (P(a = b) on discarded rounds:
+        1/2 + v [(1 - f (1 - p_E)) R_xz + (1 - f p_E) R_zx] / 4, 1/2 unless the
+        rotation axis mixes Z and X), ``key_rate`` (bits per round: Shor-Preskill
+        with key from both bases, R = P_click [p_Z^2 (1 - h(E_X) - f_EC h(E_Z))
+        + p_X^2 (1 - h(E_Z) - f_EC h(E_X))], each term clipped at 0) and, for an
+        intercept-resend eavesdropper, ``eve_agreement`` (P(Eve's bit = Alice's) on
+        attacked sifted rounds: right when her basis is the sifted one, else a guess).
         """
         ch = self.normalise_channels(channel)[0]
-        s = ch.signal_fraction
-        p_q = ch.qubit_depolarisation
         f, pe_z = 0.0, 0.5
         eavesdropper = normalise_eavesdropper(eavesdropper)
         if eavesdropper is not None:
             if not isinstance(eavesdropper, InterceptResend):
                 raise NotImplementedError(f"no closed form for {eavesdropper!r}")
             f, pe_z = eavesdropper.fraction, eavesdropper.p_z
+        v = ch.signal_fraction * (1.0 - ch.qubit_depolarisation)
+        rot = [[float(x) for x in row] for row in ch.rotation_matrix]  # Bloch rotation; index 0 = x, 2 = z
+        # Probability that Eve's basis differs from Alice's, for Z (X) states.
+        wrong = {"z": f * (1.0 - pe_z), "x": f * pe_z}
         out: dict[str, float] = {}
-        # Eve's basis differs from Alice's with probability 1 - pe_z (Alice in Z) or pe_z (X);
-        # then Bob's bit is uniformly random, otherwise only the channel's p_q/2 acts.
-        for basis, wrong in (("z", 1.0 - pe_z), ("x", pe_z)):
-            e_sig = (1.0 - f * wrong) * p_q / 2.0 + f * wrong / 2.0
-            out[f"qber_{basis}"] = s * e_sig + (1.0 - s) / 2.0
+        for basis, axis in (("z", 2), ("x", 0)):
+            e_channel = (1.0 - v * rot[axis][axis]) / 2.0
+            out[f"qber_{basis}"] = (1.0 - wrong[basis]) * e_channel + wrong[basis] / 2.0
         p_det = ch.detection_probability
         pz, px = self.p_z, 1.0 - self.p_z
         out["detection_rate"] = p_det
         out["sifted_fraction"] = pz**2 + px**2
         out["qber"] = (pz**2 * out["qber_z"] + px**2 * out["qber_x"]) / (pz**2 + px**2)
-        out["key_rate"] = p_det * (
+        # Mismatched rounds: (Alice Z, Bob X) and (Alice X, Bob Z) are equally likely (p_Z p_X each);
+        # Bob's bit agrees with Alice's with probability (1 + v R[bob axis, alice axis]) / 2 unless
+        # Eve measured in the other basis (then 1/2).
+        out["mismatched_agreement"] = 0.5 + v * ((1.0 - wrong["z"]) * rot[0][2]
+                                                 + (1.0 - wrong["x"]) * rot[2][0]) / 4.0
+        out["key_rate"] = p_det * float(
             pz**2 * bb84_asymptotic_fraction(out["qber_x"], out["qber_z"], f_ec=self.f_ec)
             + px**2 * bb84_asymptotic_fraction(out["qber_z"], out["qber_x"], f_ec=self.f_ec))
         if eavesdropper is not None and f > 0.0:

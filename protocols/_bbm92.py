@@ -21,6 +21,7 @@ __all__ = ["BBM92", "BOB_ANGLES"]
 
 #: Bob's measurement angles (x-z plane) by setting code: Z, X, then the CHSH angles.
 BOB_ANGLES = (0.0, math.pi / 2, math.pi / 4, 3 * math.pi / 4)
+_BX, _BZ = 0, 2  # indices of the x and z components of a Bloch vector
 
 
 @register_protocol
@@ -152,45 +153,74 @@ class BBM92(QKDProtocol):
 
     def expected(self, channel: Channel | tuple[Channel, ...], *,
                  eavesdropper: Eavesdropper | str | None = None) -> dict[str, float]:
-        """Closed-form expectations (PHYSICS.md A3, A4).
+        """Closed-form expectations (PHYSICS.md A3, A4), per-arm channels and rotations included.
 
-        Returns ``detection_rate`` (coincidences per pair), ``qber_z``, ``qber_x``,
-        ``visibility`` (V of the post-selected pair without Eve), ``chsh``, ``key_rate``.
+        Written from the physics, not from the circuits, with the two-qubit
+        correlation matrix M_ij = <sigma_i (x) sigma_j> (i, j in x, y, z) of the
+        post-selected pair. Phi+ has M = T = diag(1, -1, 1). Each arm's channel
+        given a click maps a Bloch vector r to d R r, with R its coherent rotation
+        (``channel.rotation_matrix``) and d = s (1 - p_q) (signal fraction times
+        one minus the qubit depolarisation: noise clicks carry random bits), so
+        M -> d_A d_B R_A M R_B^T with A = ``channel[0]`` (qubit 0, Alice) and
+        B = ``channel[1]`` (qubit 1, Bob). Intercept-resend on Bob's qubit at the
+        source (fraction f, Eve in Z with probability p_E) first replaces T by
+        diag(0, 0, 1) (Eve in Z) or diag(1, 0, 0) (Eve in X). A measurement of
+        Alice along the Bloch vector a and of Bob along b then has correlator
+        E(a, b) = a^T M b and the bits agree with probability (1 + E)/2.
+
+        Returns ``detection_rate`` (coincidences per pair), ``sifted_fraction``,
+        ``qber_z`` = (1 - M_zz)/2, ``qber_x`` = (1 - M_xx)/2, ``qber`` (sifted-share
+        weighted), ``mismatched_agreement`` = 1/2 + (M_zx + M_xz)/4, ``visibility``
+        (the Werner visibility d_A d_B of the pair without Eve, rotations
+        excluded), ``chsh`` (S of the PHYSICS.md A4 settings), ``key_rate`` (bits
+        per pair: (1 - chsh_fraction) P_coinc [p_Z^2 (1 - h(E_X) - f_EC h(E_Z))
+        + p_X^2 (1 - h(E_Z) - f_EC h(E_X))]) and, with an eavesdropper,
+        ``eve_agreement`` (P(Eve's bit = Alice's) on attacked sifted rounds: Eve's
+        result k in basis e leaves Alice's qubit with Bloch vector (-1)^k T e_e, so
+        Alice's bit in basis m equals k with probability (1 + d_A (R_A T e_e)_m)/2).
         """
         ch_a, ch_b = self.normalise_channels(channel)
-        w = ch_a.signal_fraction * ch_b.signal_fraction
-        v = w * (1.0 - ch_a.qubit_depolarisation) * (1.0 - ch_b.qubit_depolarisation)
         f, pe_z = 0.0, 0.5
         eavesdropper = normalise_eavesdropper(eavesdropper)
         if eavesdropper is not None:
             if not isinstance(eavesdropper, InterceptResend):
                 raise NotImplementedError(f"no closed form for {eavesdropper!r}")
             f, pe_z = eavesdropper.fraction, eavesdropper.p_z
-        # Eve measuring Bob's qubit in the other basis kills that basis's correlation.
-        out: dict[str, float] = {
-            "detection_rate": ch_a.detection_probability * ch_b.detection_probability,
-            "visibility": v,
-            "qber_z": (1.0 - v * (1.0 - f * (1.0 - pe_z))) / 2.0,
-            "qber_x": (1.0 - v * (1.0 - f * pe_z)) / 2.0,
-        }
+        d_a = ch_a.signal_fraction * (1.0 - ch_a.qubit_depolarisation)
+        d_b = ch_b.signal_fraction * (1.0 - ch_b.qubit_depolarisation)
+        r_a, r_b = ch_a.rotation_matrix, ch_b.rotation_matrix
+        phi_plus, eve_z, eve_x = np.diag([1.0, -1.0, 1.0]), np.diag([0.0, 0.0, 1.0]), np.diag([1.0, 0.0, 0.0])
+        source = (1.0 - f) * phi_plus + f * (pe_z * eve_z + (1.0 - pe_z) * eve_x)
+        m = d_a * d_b * (r_a @ source @ r_b.T)
 
         def corr(ta: float, tb: float) -> float:
-            eve_part = pe_z * math.cos(ta) * math.cos(tb) + (1.0 - pe_z) * math.sin(ta) * math.sin(tb)
-            return v * ((1.0 - f) * math.cos(ta - tb) + f * eve_part)
+            """E for measurements at angles ta (Alice), tb (Bob) in the x-z plane: cos(t) Z + sin(t) X."""
+            a = np.array([math.sin(ta), 0.0, math.cos(ta)])
+            b = np.array([math.sin(tb), 0.0, math.cos(tb)])
+            return float(a @ m @ b)
 
+        out: dict[str, float] = {
+            "detection_rate": ch_a.detection_probability * ch_b.detection_probability,
+            "visibility": d_a * d_b,
+            "qber_z": (1.0 - float(m[_BZ, _BZ])) / 2.0,
+            "qber_x": (1.0 - float(m[_BX, _BX])) / 2.0,
+            "mismatched_agreement": 0.5 + float(m[_BZ, _BX] + m[_BX, _BZ]) / 4.0,
+        }
         pz, px = self.p_z, 1.0 - self.p_z
         out["sifted_fraction"] = pz**2 + px**2
         out["qber"] = (pz**2 * out["qber_z"] + px**2 * out["qber_x"]) / (pz**2 + px**2)
-        if f > 0.0:
-            # Eve's bit (Bob's qubit, measured at the source) matches Alice's when her basis is the
-            # sifted one, up to Alice's arm noise; otherwise it is a guess.
-            v_a = ch_a.signal_fraction * (1.0 - ch_a.qubit_depolarisation)
-            p_match = (pz**2 * pe_z + px**2 * (1.0 - pe_z)) / (pz**2 + px**2)
-            out["eve_agreement"] = p_match * (1.0 + v_a) / 2.0 + (1.0 - p_match) / 2.0
+        if eavesdropper is not None and f > 0.0:
+            w_z = pz**2 / (pz**2 + px**2)  # share of Z among sifted rounds
+            agree = 0.0
+            for alice_axis, w_alice in ((_BZ, w_z), (_BX, 1.0 - w_z)):
+                for eve_axis, w_eve in ((_BZ, pe_z), (_BX, 1.0 - pe_z)):
+                    # T e_e = e_e for e = x, z; Alice's arm then maps it to d_A R_A e_e.
+                    agree += w_alice * w_eve * (1.0 + d_a * float(r_a[alice_axis, eve_axis])) / 2.0
+            out["eve_agreement"] = agree
         q = math.pi / 4
         out["chsh"] = corr(0, q) - corr(0, 3 * q) + corr(2 * q, q) + corr(2 * q, 3 * q)
         key_rounds = (1.0 - self.chsh_fraction) * out["detection_rate"]
-        out["key_rate"] = key_rounds * (
+        out["key_rate"] = key_rounds * float(
             pz**2 * bb84_asymptotic_fraction(out["qber_x"], out["qber_z"], f_ec=self.f_ec)
             + px**2 * bb84_asymptotic_fraction(out["qber_z"], out["qber_x"], f_ec=self.f_ec))
         return out

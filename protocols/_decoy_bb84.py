@@ -33,6 +33,17 @@ exactly against n-copy circuits with a correlated Pauli channel and squashing.
 (A channel acting *independently* on each photon would differ for n >= 3; that
 is not the Lo-Ma-Chen model, whose e_n = e_d for every n this reproduces.)
 
+**Coherent rotations** (``Channel.rotation_rad``, which make E_X != E_Z) are not
+Pauli channels: a rotation U maps the n copies to (U|psi>)^n, whose photons give
+independent outcomes, so n >= 3 arriving photons would give a squashed error
+different from the single-photon one. qproto keeps the Lo-Ma-Chen model here
+too: the bit of a signal click is distributed as the one-qubit circuit's
+outcome (rotation, then depolarising) whatever the photon number, i.e. each
+basis m has its own e_d,m = (1 - (1 - p_q) R_mm)/2 for every n (R the rotation's
+Bloch matrix, p_q the qubit depolarisation). That is exact for single photons
+(and for two), a model for larger photon numbers, and the standard way of
+writing basis-dependent misalignment in decoy-state analyses.
+
 **Two samplers, one distribution.** :meth:`DecoyBB84.sample` /
 ``run(..., sampler="pulses")`` draw every pulse as above (memory and time grow
 with the number of pulses). ``run(..., sampler="counts")`` (the default) and
@@ -286,14 +297,21 @@ class DecoyBB84Result(ProtocolResult):
 
     @property
     def key_rate_infinite_decoy(self) -> float:
-        """GLLP rate (bits per pulse) with Y_1, e_1 known from the channels (infinite decoys), averaged over slots."""
+        """GLLP rate (bits per pulse) with Y_1, e_1 known from the channels (infinite decoys), averaged over slots.
+
+        Key from Z: the signal QBER E_mu uses the Z-basis misalignment of each slot's
+        channel, the single-photon phase error e_1 the X-basis one (they differ under a
+        coherent rotation; module docs).
+        """
         mu1 = self.intensities[0]
         p_z = float(self.parameters["p_z"])
         eta = np.array([ch.total_transmittance for ch in self.channels])
         y0 = np.array([_noise_yield(ch, self.parameters) for ch in self.channels])
-        e_d = np.array([ch.qubit_depolarisation / 2.0 for ch in self.channels])
-        r = decoy_key_rate_infinite(mu=mu1, eta=eta, y0=y0, e_d=np.minimum(e_d, 0.5), q=p_z**2,
-                                    f_ec=float(self.parameters["f_ec"]))
+        # Misalignment of each basis given arrival (module docs): Z for error correction, X for the phase error.
+        e_d_z, e_d_x = (np.array([(1.0 - (1.0 - ch.qubit_depolarisation) * ch.rotation_matrix[a, a]) / 2.0
+                                  for ch in self.channels]) for a in (2, 0))
+        r = decoy_key_rate_infinite(mu=mu1, eta=eta, y0=y0, e_d=np.clip(e_d_z, 0.0, 0.5), q=p_z**2,
+                                    f_ec=float(self.parameters["f_ec"]), e_d_x=np.clip(e_d_x, 0.0, 0.5))
         return float(np.mean(r)) * self.probabilities[0]
 
     @property
@@ -533,6 +551,20 @@ class DecoyBB84(Protocol):
             block: largest number of clicks whose outcomes are sampled at once.
             aer_seed: ``seed_simulator`` base for the engine's shots path.
         """
+        return DecoyTallies.from_cells(*self.sample_cell_counts(compiled, channel, pulses, rng, block=block,
+                                                                aer_seed=aer_seed))
+
+    def sample_cell_counts(self, compiled: CompiledConfigurations, channel: Channel, pulses: int,
+                           rng: np.random.Generator, *, block: int = 1 << 20,
+                           aer_seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per-cell counts behind :meth:`sample_counts` (same arguments, same draws).
+
+        Returns:
+            ``(sent, clicked, ones)``: int64 arrays of length 24 indexed by the cell
+            ``k * 8 + (a_basis << 2 | a_bit << 1 | b_basis)`` (k the intensity class):
+            pulses sent, pulses that clicked, and clicks whose bit (Bob's) is 1.
+            :meth:`DecoyTallies.from_cells` turns them into the tallies.
+        """
         q_sig, y0 = self.detection_probabilities(channel)
         sent = rng.multinomial(pulses, self.cell_probabilities())
         signal = rng.binomial(sent, np.repeat(q_sig, 8))
@@ -546,7 +578,7 @@ class DecoyBB84(Protocol):
                 codes = compiled.sample_trusted(np.full(m, cfg, dtype=np.uint8), rng, aer_seed=aer_seed)
                 ones[cell] += int(np.count_nonzero(codes & np.uint8(1)))
                 left -= m
-        return DecoyTallies.from_cells(sent, signal + noise, ones)
+        return sent, signal + noise, ones
 
     # ---- running ----------------------------------------------------------------------
     def run(self, channel: Channel | tuple[Channel, ...], *, rounds: int, seed: SeedLike = None,
@@ -603,18 +635,49 @@ class DecoyBB84(Protocol):
 
     def expected(self, channel: Channel | tuple[Channel, ...], *,
                  eavesdropper: Eavesdropper | str | None = None) -> dict[str, Any]:
-        """Closed-form expectations: gains per intensity and the QBER (PHYSICS.md A2, exact click model).
+        """Closed-form expectations per intensity class (PHYSICS.md A2, exact click model; module docs).
 
-        Returns ``gain`` (3 values, Q_k = 1 - (1 - Y0)exp(-eta mu_k)), ``qber`` (3 values, E_k) and
-        ``cell_probabilities``.
+        Written from the model, not from the sampler. With eta the end-to-end
+        transmittance, Y0 the noise-click probability and, with afterpulsing
+        (probability p_ap), Y0_eff = 1 - (1 - Y0)(1 - p_ap P_click) where
+        P_click = sum_k p_k (1 - (1 - Y0) exp(-eta mu_k)):
+
+        * signal click probability S_k = 1 - exp(-eta mu_k); gain
+          Q_k = S_k + (1 - S_k) Y0_eff;
+        * error of a signal click in basis m: e_m = (1 - (1 - p_q) R_mm)/2 (R the
+          channel's rotation matrix, p_q its qubit depolarisation); a noise click
+          errs with probability 1/2; so E_{m,k} = (S_k e_m + (1 - S_k) Y0_eff / 2) / Q_k.
+
+        Returns:
+            A dict of arrays of 3 values (classes mu1, mu2, mu3): ``gain`` (clicks per
+            pulse), ``qber_z``, ``qber_x`` (sifted QBER per basis), ``qber`` (over both
+            bases' sifted rounds, weights p_Z^2 and p_X^2), ``mismatched_agreement``
+            (P(a = b) on discarded rounds: 1/2 + (S_k/Q_k)(1 - p_q)(R_xz + R_zx)/4);
+            and ``cell_probabilities`` (24 values).
         """
         _check_supported(eavesdropper, "fast")
         ch = self.normalise_channels(channel)[0]
-        q_sig, y0 = self.detection_probabilities(ch)
-        gain = q_sig + (1.0 - q_sig) * y0
-        e_sig = ch.qubit_depolarisation / 2.0
-        qber = (q_sig * e_sig + (1.0 - q_sig) * y0 * E0_NOISE) / np.where(gain > 0, gain, 1.0)
-        return {"gain": gain, "qber": qber, "cell_probabilities": self.cell_probabilities()}
+        eta = ch.total_transmittance
+        mu, p = np.asarray(self.intensities), np.asarray(self.probabilities)
+        y0 = ch.noise_click
+        if self.afterpulse_probability > 0.0:
+            p_click = float(np.sum(p * (1.0 - (1.0 - y0) * np.exp(-eta * mu))))
+            y0 = 1.0 - (1.0 - y0) * (1.0 - self.afterpulse_probability * p_click)
+        signal = -np.expm1(-eta * mu)
+        gain = signal + (1.0 - signal) * y0
+        safe = np.where(gain > 0, gain, 1.0)
+        keep = 1.0 - ch.qubit_depolarisation  # Bloch length kept by an arriving qubit
+        rot = ch.rotation_matrix
+        out: dict[str, Any] = {"gain": gain}
+        for name, axis in (("qber_z", 2), ("qber_x", 0)):
+            e_arrival = (1.0 - keep * rot[axis, axis]) / 2.0
+            out[name] = np.where(gain > 0, (signal * e_arrival + (1.0 - signal) * y0 * E0_NOISE) / safe, E0_NOISE)
+        wz, wx = self.p_z**2, (1.0 - self.p_z) ** 2
+        out["qber"] = (wz * out["qber_z"] + wx * out["qber_x"]) / (wz + wx)
+        signal_share = np.where(gain > 0, signal / safe, 0.0)
+        out["mismatched_agreement"] = 0.5 + signal_share * keep * (rot[0, 2] + rot[2, 0]) / 4.0
+        out["cell_probabilities"] = self.cell_probabilities()
+        return out
 
 
 def _check_supported(eavesdropper: Any, form: str) -> None:

@@ -414,21 +414,30 @@ def decoy_key_rate_vacuum_weak(*, mu: ArrayLike, nu: ArrayLike, eta: ArrayLike |
 def decoy_key_rate_infinite(*, mu: ArrayLike, eta: ArrayLike | None = None,
                             loss_db: ArrayLike | None = None, y0: ArrayLike, e_d: ArrayLike,
                             q: ArrayLike = 0.5, f_ec: ArrayLike = F_EC_DEFAULT,
-                            clip: bool = True) -> np.ndarray | float:
+                            clip: bool = True, e_d_x: ArrayLike | None = None) -> np.ndarray | float:
     """GLLP rate with infinitely many decoys (Y_1, e_1 known exactly).
 
     Uses Y_1 = Y0 + eta and e_1 = (e0 Y0 + e_d eta) / Y_1 (PHYSICS.md §A2), the
     reference that every finite-decoy rate stays below (invariant 14).
+
+    The key comes from the Z basis: error correction pays f_EC h(E_mu) with the
+    Z-basis signal QBER E_mu Q_mu = e0 Y0 + e_d (1 - exp(-eta mu)), and privacy
+    amplification pays h(e_1) with the single-photon *phase* error, estimated in
+    X. When the two bases have different misalignment errors (a coherent
+    polarisation rotation, see :class:`qproto.Channel`), give the X-basis one as
+    ``e_d_x``: then e_1 = (e0 Y0 + e_d_x eta) / Y_1 while E_mu keeps ``e_d``.
 
     Args:
         mu: signal mean photon number, > 0.
         eta: end-to-end transmittance in [0, 1] (dimensionless).
         loss_db: the same loss in dB (>= 0), as an alternative to ``eta``.
         y0: vacuum (noise-only) yield per pulse, in [0, 1].
-        e_d: intrinsic misalignment error probability, in [0, 0.5].
+        e_d: intrinsic misalignment error probability of the Z (key) basis, in [0, 0.5].
         q: sifting factor in (0, 1] (default 1/2).
         f_ec: error-correction inefficiency f_EC >= 1 (default 1.16).
         clip: if True (default) return max(R, 0).
+        e_d_x: misalignment error probability of the X (phase-estimation) basis,
+            in [0, 0.5]; default ``e_d`` (basis-independent errors).
 
     Returns:
         Secret-key rate in bits per pulse, broadcast over the inputs.
@@ -445,11 +454,12 @@ def decoy_key_rate_infinite(*, mu: ArrayLike, eta: ArrayLike | None = None,
     e = _eta_from(eta, loss_db)
     y = _y0(y0)
     ed = _e_d(e_d)
+    ed_x = ed if e_d_x is None else _real_array("e_d_x", e_d_x, 0.0, 0.5)
     qa, fa, c = _q(q), _f_ec(f_ec), _clip(clip)
     e0 = np.asarray(E0_NOISE)
     q_mu, e_mu = _gain(m, e, y), _qber(m, e, y, ed, e0)
     y1 = y + e
-    e1 = _safe_div(e0 * y + ed * e, y1, E0_NOISE)
+    e1 = _safe_div(e0 * y + ed_x * e, y1, E0_NOISE)
     r = _gllp(y1 * m * np.exp(-m), e1, q_mu, e_mu, qa, fa)
     return _out(np.maximum(r, 0.0) if c else r)
 
@@ -461,8 +471,10 @@ def bb84_asymptotic_fraction(e_x: ArrayLike, e_z: ArrayLike, *,
     Key from the Z basis: e_x (phase error, estimated in X) sets privacy
     amplification, e_z sets error correction. Multiply by q P_click for bits per
     pulse (PHYSICS.md §A1). Positive iff E < 11.00 % for f_EC = 1 and
-    E < 9.81 % for f_EC = 1.16 when e_x = e_z = E (invariant 13). Errors are
-    clipped to [0, 1/2] inside the entropy of the phase term.
+    E < 9.81 % for f_EC = 1.16 when e_x = e_z = E (invariant 13). Both errors
+    are clipped to [0, 1/2] inside their entropies, so an error rate of 1/2 or
+    more in either basis leaves no key (the convention of
+    :attr:`qproto.QKDResult.key_rate`, which this must agree with).
 
     Args:
         e_x: phase (X-basis) error rate, in [0, 1].
@@ -484,5 +496,5 @@ def bb84_asymptotic_fraction(e_x: ArrayLike, e_z: ArrayLike, *,
     ex = _real_array("e_x", e_x, 0.0, 1.0)
     ez = _real_array("e_z", e_z, 0.0, 1.0)
     fa = _f_ec(f_ec)
-    r = _one_minus_h(ex) - fa * np.asarray(binary_entropy(ez), dtype=float)
+    r = _one_minus_h(ex) - fa * np.asarray(binary_entropy(np.clip(ez, 0.0, 0.5)), dtype=float)
     return _out(np.maximum(r, 0.0))

@@ -218,14 +218,16 @@ def _epsilon(name: str, value: float) -> float:
 def expected_decoy_counts(*, n_pulses: ArrayLike, eta: ArrayLike | None = None,
                           loss_db: ArrayLike | None = None, y0: ArrayLike, e_d: ArrayLike,
                           intensities: ArrayLike, probabilities: ArrayLike, p_z: float,
-                          p_z_bob: float | None = None) -> DecoyCounts:
+                          p_z_bob: float | None = None,
+                          e_d_x: ArrayLike | None = None) -> DecoyCounts:
     """Expected sifted counts n_{Z,k}, n_{X,k} and errors m_{Z,k}, m_{X,k} for N pulses.
 
     Uses the PHYSICS.md §A2 channel model per intensity k:
     Q_k = Y0 + 1 - exp(-eta mu_k), E_k Q_k = Y0/2 + e_d (1 - exp(-eta mu_k)), and
     n_{Z,k} = N p_k p_Z^A p_Z^B Q_k, n_{X,k} = N p_k (1-p_Z^A)(1-p_Z^B) Q_k,
-    m_{.,k} = n_{.,k} E_k. Feeding these into :func:`finite_key_length` evaluates
-    the finite key analytically (no sampling).
+    m_{Z,k} = n_{Z,k} E_k and m_{X,k} = n_{X,k} E^X_k, where E^X_k uses ``e_d_x``
+    (the X-basis misalignment; ``e_d`` unless given). Feeding these into
+    :func:`finite_key_length` evaluates the finite key analytically (no sampling).
 
     Args:
         n_pulses: number N of pulses Alice sends, > 0 (scalar or array).
@@ -239,6 +241,8 @@ def expected_decoy_counts(*, n_pulses: ArrayLike, eta: ArrayLike | None = None,
             (0, 1], summing to 1.
         p_z: probability that Alice prepares in Z, in (0, 1).
         p_z_bob: probability that Bob measures in Z, in (0, 1); defaults to ``p_z``.
+        e_d_x: misalignment error probability of the X basis, in [0, 0.5]; defaults
+            to ``e_d`` (errors equal in both bases).
 
     Returns:
         :class:`DecoyCounts` with arrays of shape (3, *broadcast(n_pulses, eta,
@@ -252,20 +256,22 @@ def expected_decoy_counts(*, n_pulses: ArrayLike, eta: ArrayLike | None = None,
     e = _eta_from(eta, loss_db)
     y = _real_array("y0", y0, 0.0, 1.0)
     ed = _real_array("e_d", e_d, 0.0, 0.5)
+    ed_x = ed if e_d_x is None else _real_array("e_d_x", e_d_x, 0.0, 0.5)
     mu = _intensities(intensities)
     p = _probabilities("probabilities", probabilities)
     pza = check_in_range("p_z", p_z, 0.0, 1.0, lo_open=True, hi_open=True)
     pzb = pza if p_z_bob is None else check_in_range("p_z_bob", p_z_bob, 0.0, 1.0,
                                                       lo_open=True, hi_open=True)
-    batch = _batch_shape({"n_pulses": n, "eta": e, "y0": y, "e_d": ed})
+    batch = _batch_shape({"n_pulses": n, "eta": e, "y0": y, "e_d": ed, "e_d_x": ed_x})
     ex = (slice(None),) + (None,) * len(batch)
     mu_k, p_k = mu[ex], p[ex]
     gain = _gain(mu_k, e, y)
-    qber = _qber(mu_k, e, y, ed, np.asarray(E0_NOISE))
+    qber_z = _qber(mu_k, e, y, ed, np.asarray(E0_NOISE))
+    qber_x = qber_z if e_d_x is None else _qber(mu_k, e, y, ed_x, np.asarray(E0_NOISE))
     base = np.broadcast_to(n * p_k * gain, (3,) + batch)
     n_z = base * (pza * pzb)
     n_x = base * ((1.0 - pza) * (1.0 - pzb))
-    return DecoyCounts(n_z=n_z, n_x=n_x, m_z=n_z * qber, m_x=n_x * qber)
+    return DecoyCounts(n_z=n_z, n_x=n_x, m_z=n_z * qber_z, m_x=n_x * qber_x)
 
 
 # ---------------------------------------------------------------------------
@@ -440,7 +446,8 @@ def finite_key_length_from_channel(*, n_pulses: ArrayLike, eta: ArrayLike | None
                                    p_z_bob: float | None = None, eps_sec: float,
                                    eps_cor: float, f_ec: float = F_EC_DEFAULT,
                                    ec_leakage: EcLeakage = "efficiency",
-                                   fluctuations: bool = True) -> FiniteKeyResult:
+                                   fluctuations: bool = True,
+                                   e_d_x: ArrayLike | None = None) -> FiniteKeyResult:
     """Finite key length for N pulses over a channel, from expected counts.
 
     Composes :func:`expected_decoy_counts` and :func:`finite_key_length`; divide
@@ -462,6 +469,8 @@ def finite_key_length_from_channel(*, n_pulses: ArrayLike, eta: ArrayLike | None
         ec_leakage: ``"efficiency"`` or ``"finite_size"`` (see
             :func:`finite_key_length`).
         fluctuations: if False, the N -> infinity limit of the estimator.
+        e_d_x: misalignment error probability of the X basis (phase estimation),
+            in [0, 0.5]; defaults to ``e_d``.
 
     Returns:
         :class:`FiniteKeyResult` (``ell`` in bits) with the batch shape of the
@@ -480,7 +489,8 @@ def finite_key_length_from_channel(*, n_pulses: ArrayLike, eta: ArrayLike | None
     """
     counts = expected_decoy_counts(n_pulses=n_pulses, eta=eta, loss_db=loss_db, y0=y0,
                                    e_d=e_d, intensities=intensities,
-                                   probabilities=probabilities, p_z=p_z, p_z_bob=p_z_bob)
+                                   probabilities=probabilities, p_z=p_z, p_z_bob=p_z_bob,
+                                   e_d_x=e_d_x)
     return finite_key_length(intensities=intensities, probabilities=probabilities,
                              n_z=counts.n_z, n_x=counts.n_x, m_x=counts.m_x,
                              qber_z=counts.qber_z, eps_sec=eps_sec, eps_cor=eps_cor,
