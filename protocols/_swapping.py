@@ -142,6 +142,14 @@ class SwappingResult(TallyResult):
     def _z(self) -> float:
         return float(stats.norm.ppf(0.5 + self.confidence / 2))
 
+    def _var(self, a: int, b: int) -> float:
+        """Variance of the correlator estimate E_ab: PHYSICS.md B's (1 - E^2)/N with E taken from the
+        Laplace-smoothed agreement (k + 1)/(N + 2), so that it is never 0: a handful of rounds that
+        all agree would otherwise claim E = 1 with no uncertainty at all."""
+        n = self._n(a, b)
+        p = (self.tallies.get(f"agree_{a}_{b}", 0) + 1) / (n + 2)
+        return 4 * p * (1 - p) / n
+
     @property
     def fidelity(self) -> Estimate:
         """(1 + E_XX - E_YY + E_ZZ)/4 with a normal interval."""
@@ -150,7 +158,7 @@ class SwappingResult(TallyResult):
             return Estimate(0.0, math.nan, 1.0, self.confidence)
         es = [self._e(a, b) for a, b in pairs]
         f = (1 + es[0] - es[1] + es[2]) / 4
-        sigma = math.sqrt(sum((1 - e * e) / self._n(a, b) for e, (a, b) in zip(es, pairs))) / 4
+        sigma = math.sqrt(sum(self._var(a, b) for a, b in pairs)) / 4
         return Estimate.normal(f, sigma, confidence=self.confidence)
 
     @property
@@ -158,7 +166,7 @@ class SwappingResult(TallyResult):
         pairs = [(a, b) for a in (Z, X) for b in (3, 4)]
         if any(self._n(a, b) == 0 for a, b in pairs):
             return None
-        return math.sqrt(sum((1 - self._e(a, b) ** 2) / self._n(a, b) for a, b in pairs))
+        return math.sqrt(sum(self._var(a, b) for a, b in pairs))
 
     @property
     def chsh(self) -> Estimate | None:

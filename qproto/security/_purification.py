@@ -3,6 +3,12 @@
 Bell-diagonal states are given by their coefficients ``(A, B, C, D)`` on
 ``(Phi+, Psi-, Psi+, Phi-)`` (the DEJMPS ordering); a Werner state of fidelity F has
 ``(F, (1-F)/3, (1-F)/3, (1-F)/3)``.
+
+The second half of the module describes local channels by their Bloch maps (rotation, then
+depolarising) and pairs by their correlation matrices; the relay and entanglement protocols
+(MDI-QKD, QSDC, teleportation, swapping, trusted relay, seed Fig. 3) compute their
+``expected()`` values with these closed forms, independently of their circuits and of the
+Aer noise model, for asymmetric and rotated channels alike.
 """
 
 from __future__ import annotations

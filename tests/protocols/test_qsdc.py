@@ -4,8 +4,6 @@ Expected values come from closed forms written here (PHYSICS.md A6) or from the 
 (tests/_reference.py), never from the protocols' own expected().
 """
 
-import math
-
 import numpy as np
 import pytest
 from _reference import PAULI, apply, basis_kets, bell, click_kraus, compose, depolarise, dm, rotation

@@ -14,7 +14,6 @@ import pytest
 from _reference import PAULI, apply, basis_kets, bell, click_kraus, dm, fidelity_phi_plus, flip_probability, kron
 from hypothesis import given, settings, strategies as st
 
-from qproto import Channel
 from qproto._entanglement_fig3 import pair_fidelity
 from qproto.protocols import DL04, MDIQKD, QSDCTwoStep, Swapping, Teleportation, TrustedRelay
 from qproto.security._purification import purify_density_matrix

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 import pytest
-from _reference import PAULI, apply, bell, click_kraus, dm, fidelity_phi_plus, kron
+from _reference import PAULI, apply, bell, click_kraus, fidelity_phi_plus, kron
 from hypothesis import given, settings, strategies as st
 
 from qproto import Channel, Engine
