@@ -8,15 +8,21 @@ code per round, where bit ``k`` of the code is the value of classical bit ``k``
 (Qiskit's little-endian convention), in one of two ways:
 
 * ``"distribution"``: each configuration's circuit runs once on Aer's
-  density-matrix method (statevector when noiseless) with its final
-  measurements replaced by ``save_probabilities``; the exact outcome
-  distribution is then sampled for every round with numpy. Aer's cost is
-  independent of the number of rounds. Needs terminal measurements and at most
-  :attr:`Engine.max_distribution_qubits` qubits.
+  density-matrix method (statevector when the noise model has no quantum error)
+  with its final measurements replaced by ``save_probabilities``; the exact
+  outcome distribution is then sampled for every round with numpy. Aer's cost is
+  independent of the number of rounds. Needs terminal measurements, each qubit
+  measured at most once, and at most :attr:`Engine.max_distribution_qubits`
+  qubits. The noise Aer attaches to a measurement is applied exactly in its
+  place: a quantum error on ``"measure"`` of a measured qubit is inserted as a
+  channel on that qubit before the probabilities are saved (Aer applies it just
+  before the measurement, and nothing acts on the qubit afterwards), and each
+  clbit's single-qubit ``ReadoutError`` (local, else all-qubit) multiplies the
+  distribution by its confusion matrix.
 * ``"stabilizer"``: for Clifford circuits too large for a density matrix, whose
-  noise is classical readout error only: Aer computes each configuration's
-  stabilizer state once and its exact outcome distribution (uniform on an
-  affine subspace) is sampled with numpy (:mod:`qproto._stabilizer`).
+  noise is classical single-qubit readout error only: Aer computes each
+  configuration's stabilizer state once and its exact outcome distribution
+  (uniform on an affine subspace) is sampled with numpy (:mod:`qproto._stabilizer`).
 * ``"shots"``: each configuration's circuit runs once with ``shots`` equal to the
   number of rounds in that configuration (``seed_simulator`` derived from the
   chunk's seed); the counts are expanded and shuffled into the rounds, which
@@ -25,7 +31,15 @@ code per round, where bit ``k`` of the code is the value of classical bit ``k``
   ``stabilizer`` method.
 
 ``"auto"`` (the default) uses the distribution path when it can, then the
-stabilizer path, then shots.
+stabilizer path, then shots. A path that cannot honour every error of the noise
+model is refused (``"auto"`` moves on; an explicit mode raises
+:class:`~qproto.InvalidParameter` saying why): the distribution path refuses
+custom noise passes, the stabilizer path any quantum error. Errors that Aer
+itself never applies to these circuits (so that every path, Aer's shots
+included, would drop them silently) make :meth:`Engine.compile` raise: a
+multi-qubit ``ReadoutError`` or quantum error on ``"measure"`` that involves a
+measured qubit (Qiskit measurements are one-qubit instructions), and quantum
+errors on ``"barrier"`` when a circuit has a barrier.
 """
 
 from __future__ import annotations
@@ -37,7 +51,7 @@ from typing import Literal
 import numpy as np
 from qiskit import QuantumCircuit
 from qiskit_aer import AerSimulator
-from qiskit_aer.noise import NoiseModel
+from qiskit_aer.noise import NoiseModel, QuantumError
 
 from qproto._errors import InvalidParameter, InvalidType
 from qproto._random import ONE, threshold31, uniform31
@@ -59,7 +73,7 @@ class Engine:
     """How protocols execute their circuits on qiskit-aer.
 
     Attributes:
-        mode: ``"auto"``, ``"distribution"`` or ``"shots"`` (see the module docs).
+        mode: ``"auto"``, ``"distribution"``, ``"stabilizer"`` or ``"shots"`` (see the module docs).
         max_distribution_qubits: the largest circuit (in qubits) the
             distribution path simulates as a density matrix (4^n complex entries).
         chunk_size: rounds simulated at once; memory grows linearly with it
@@ -90,8 +104,11 @@ class Engine:
                 :func:`qproto.noise_models.channel_noise_model`), or ``None``.
 
         Raises:
-            InvalidParameter: ``mode="distribution"`` was requested for circuits
-                it cannot handle, or a circuit measures no clbits.
+            InvalidParameter: ``mode="distribution"`` or ``mode="stabilizer"`` was
+                requested for circuits or a noise model that path cannot handle
+                exactly (the message says why); the noise model carries an error
+                that Aer never applies to these circuits (see the module docs);
+                or a circuit measures no clbits.
         """
         circuits = tuple(circuits)
         if not circuits:
@@ -102,27 +119,36 @@ class Engine:
             if c.num_clbits == 0:
                 raise InvalidParameter(f"circuits[{i}]", c.name, "circuits with measured clbits",
                                        f"circuits[{i}] ({c.name!r}) measures nothing")
-        can_dist = all(c.num_qubits <= self.max_distribution_qubits and _terminal_measures(c) is not None
-                       for c in circuits)
+        measured = [_terminal_measures(c) for c in circuits]
+        noise = _NoiseTerms.of(noise_model)
+        if noise is not None:
+            noise.check_applied(circuits, noise_model)
         mode = self.mode
-        if mode == "distribution" and not can_dist:
+        dist_refusal = None
+        if not all(c.num_qubits <= self.max_distribution_qubits and m is not None
+                   for c, m in zip(circuits, measured)):
+            dist_refusal = (f"needs terminal measurements (each qubit measured once) and at most "
+                            f"{self.max_distribution_qubits} qubits")
+        elif noise is not None:
+            dist_refusal = noise.distribution_refusal()
+        if mode == "distribution" and dist_refusal is not None:
             raise InvalidParameter("mode", mode, "'shots' or 'auto' for these circuits",
-                                   f"mode='distribution' needs terminal measurements and at most "
-                                   f"{self.max_distribution_qubits} qubits; use mode='shots' or 'auto'")
-        if mode == "auto" and can_dist:
+                                   f"mode='distribution' {dist_refusal}; use mode='shots' or 'auto'")
+        if mode == "auto" and dist_refusal is None:
             mode = "distribution"
         if mode == "distribution":
             return CompiledConfigurations(circuits=circuits, noise_model=noise_model,
-                                          cdf=_distributions_cdf(circuits, noise_model))
+                                          cdf=_distributions_cdf(circuits, measured, noise_model, noise))
         if mode in ("auto", "stabilizer"):
-            samplers = _stabilizer_path(circuits, noise_model)
-            if samplers is not None:
+            samplers = _stabilizer_path(circuits, measured, noise)
+            if not isinstance(samplers, str):
                 return CompiledConfigurations(circuits=circuits, noise_model=noise_model, cdf=None,
                                               stabilizer=samplers)
             if mode == "stabilizer":
                 raise InvalidParameter("mode", mode, "'shots' or 'auto' for these circuits",
-                                       "mode='stabilizer' needs Clifford circuits without resets, terminal "
-                                       "measurements and a noise model of readout errors only")
+                                       f"mode='stabilizer' needs Clifford circuits without resets, terminal "
+                                       f"measurements and a noise model of single-qubit readout errors only: "
+                                       f"{samplers}; use mode='shots' or 'auto'")
         return CompiledConfigurations(circuits=circuits, noise_model=noise_model, cdf=None)
 
 
@@ -161,7 +187,11 @@ class CompiledConfigurations:
 
     @property
     def probabilities(self) -> np.ndarray:
-        """Exact outcome distributions, shape ``(n_configs, 2**n_clbits)`` (distribution path only)."""
+        """Exact outcome distributions, shape ``(n_configs, 2**n_clbits)`` (distribution path only).
+
+        Entry ``[c, x]`` is the probability that configuration ``c`` reads outcome code ``x``
+        (bit k = clbit k), after every error of the noise model, readout errors included.
+        """
         if self.cdf is None:
             raise InvalidParameter("mode", "shots", "'distribution'",
                                    "outcome probabilities exist only in the distribution path")
@@ -260,14 +290,21 @@ def _shot_rows(circuit: QuantumCircuit, noise_model: NoiseModel | None, shots: i
     return rows[rng.permutation(shots)]
 
 
-def _stabilizer_path(circuits: tuple[QuantumCircuit, ...], noise_model: NoiseModel | None):
-    """Exact stabilizer samplers when every circuit qualifies, else None."""
-    measured = [_terminal_measures(c) for c in circuits]
+def _stabilizer_path(circuits: tuple[QuantumCircuit, ...], measured: list[list[int] | None],
+                     noise: _NoiseTerms | None) -> tuple[StabilizerSampler, ...] | str:
+    """Exact stabilizer samplers when every circuit and the noise qualify, else the reason they don't."""
     if any(m is None for m in measured):
-        return None
+        return "a circuit has a non-terminal or repeated measurement"
     if not all({inst.operation.name for inst in c.data} <= _UNITARY_CLIFFORD_GATES for c in circuits):
-        return None
-    return stabilizer_samplers(circuits, measured, noise_model)
+        return "a circuit has a non-Clifford instruction or a reset"
+    if noise is None:
+        flips = [(np.zeros(len(m)), np.zeros(len(m))) for m in measured]
+    else:
+        reason = noise.stabilizer_refusal()
+        if reason is not None:
+            return reason
+        flips = [noise.readout_flips(m) for m in measured]
+    return stabilizer_samplers(circuits, measured, flips)
 
 
 def _sample_thresholds(thresholds: np.ndarray, config_ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -320,14 +357,15 @@ def _cdf_thresholds(cdf: np.ndarray) -> np.ndarray:
 
 
 def _terminal_measures(circuit: QuantumCircuit) -> list[int] | None:
-    """Qubit measured into each clbit, if every clbit is measured once at the end; else None."""
+    """Qubit measured into each clbit, if every clbit is measured once at the end and no qubit
+    is measured twice; else None."""
     qubit_of_clbit: dict[int, int] = {}
     measured: set[int] = set()
     for inst in circuit.data:
         qs = [circuit.find_bit(q).index for q in inst.qubits]
         if inst.operation.name == "measure":
             c = circuit.find_bit(inst.clbits[0]).index
-            if c in qubit_of_clbit:
+            if c in qubit_of_clbit or qs[0] in measured:
                 return None
             qubit_of_clbit[c] = qs[0]
             measured.add(qs[0])
@@ -340,25 +378,171 @@ def _terminal_measures(circuit: QuantumCircuit) -> list[int] | None:
     return [qubit_of_clbit[c] for c in range(circuit.num_clbits)]
 
 
-def _distributions_cdf(circuits: tuple[QuantumCircuit, ...], noise_model: NoiseModel | None) -> np.ndarray:
-    prepared = []
-    for c in circuits:
-        qubits = _terminal_measures(c)
-        qc = c.remove_final_measurements(inplace=False)
-        qc.save_probabilities(qubits)
-        prepared.append(qc)
-    method = "statevector" if noise_model is None or noise_model.is_ideal() else "density_matrix"
-    sim = AerSimulator(method=method, noise_model=noise_model)
-    result = sim.run(prepared, shots=1).result()
+def _distributions_cdf(circuits: tuple[QuantumCircuit, ...], measured: list[list[int]],
+                       noise_model: NoiseModel | None, noise: _NoiseTerms | None) -> np.ndarray:
+    """Cumulative outcome distributions, shape ``(n_configs, 2**n_clbits)``, measurement noise included."""
     width = 2 ** circuits[0].num_clbits
     if any(2 ** c.num_clbits != width for c in circuits):
         raise InvalidParameter("circuits", [c.num_clbits for c in circuits], "the same number of clbits")
+    prepared = []
+    for c, qubits in zip(circuits, measured):
+        qc = c.remove_final_measurements(inplace=False)
+        if noise is not None:
+            # Aer applies a quantum error on "measure" just before the measurement; nothing acts on a
+            # measured qubit afterwards, so applying it last is the same channel.
+            for q in qubits:
+                err = noise.measure_error(q)
+                if err is not None:
+                    qc.append(err.to_instruction(), [q])
+        qc.save_probabilities(qubits)
+        prepared.append(qc)
+    if noise is None:
+        method = "statevector" if noise_model is None or noise_model.is_ideal() else "density_matrix"
+    else:
+        method = "density_matrix" if noise.has_quantum_errors else "statevector"
+    sim = AerSimulator(method=method, noise_model=noise_model)
+    result = sim.run(prepared, shots=1).result()
     probs = np.array([np.asarray(result.data(i)["probabilities"], dtype=float) for i in range(len(prepared))])
+    if noise is not None and noise.has_readout_errors:
+        for i, qubits in enumerate(measured):
+            probs[i] = _apply_confusion(probs[i], [noise.readout_matrix(q) for q in qubits])
     probs = np.clip(probs, 0.0, None)
     probs /= probs.sum(axis=1, keepdims=True)
     cdf = np.cumsum(probs, axis=1)
     cdf[:, -1] = 1.0
     return cdf
+
+
+def _apply_confusion(probs: np.ndarray, matrices: list[np.ndarray | None]) -> np.ndarray:
+    """Outcome distribution after independent readout errors.
+
+    ``probs[x]`` is the probability of outcome code x (bit k = clbit k); ``matrices[k]``
+    is clbit k's row-stochastic confusion matrix ``P[true, read]`` (``None``: no error).
+    Returns ``sum_x probs[x] prod_k P_k[x_k, y_k]`` for every code y.
+    """
+    m = len(matrices)
+    t = probs.reshape((2,) * m)  # C order: axis a holds bit m - 1 - a of the code
+    for k, mat in enumerate(matrices):
+        if mat is None:
+            continue
+        axis = m - 1 - k
+        t = np.moveaxis(np.tensordot(t, mat, axes=([axis], [0])), -1, axis)
+    return t.reshape(-1)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class _NoiseTerms:
+    """What an Aer noise model does to measurements, read from its error tables.
+
+    Aer's ``NoiseModel`` has no public accessor for its errors' objects, so this reads
+    its ``_default_readout_error``, ``_local_readout_errors``, ``_default_quantum_errors``,
+    ``_local_quantum_errors`` and ``_custom_noise_passes`` (qiskit-aer 0.17 and 0.18);
+    when they are missing the model is ``opaque`` and only the shots path takes it.
+    A local error on a qubit tuple overrides the all-qubit error for that tuple (Aer's rule).
+    """
+
+    default_readout: np.ndarray | None = None
+    local_readout: dict[tuple[int, ...], np.ndarray] = dataclasses.field(default_factory=dict)
+    default_measure: QuantumError | None = None
+    local_measure: dict[tuple[int, ...], QuantumError] = dataclasses.field(default_factory=dict)
+    other_quantum: frozenset[str] = frozenset()  # instructions other than measure with a quantum error
+    custom_passes: bool = False
+    opaque: bool = False
+
+    @classmethod
+    def of(cls, noise_model: NoiseModel | None) -> _NoiseTerms | None:
+        """The terms of ``noise_model``; ``None`` when it is ``None`` or ideal."""
+        if noise_model is None or noise_model.is_ideal():
+            return None
+        if not all(hasattr(noise_model, a) for a in _NOISE_TABLES):
+            return cls(opaque=True)
+        default_q = dict(noise_model._default_quantum_errors)
+        local_q = {name: dict(errs) for name, errs in noise_model._local_quantum_errors.items() if errs}
+        default_ro = noise_model._default_readout_error
+        return cls(
+            default_readout=None if default_ro is None else np.asarray(default_ro.probabilities, dtype=float),
+            local_readout={tuple(qs): np.asarray(e.probabilities, dtype=float)
+                           for qs, e in noise_model._local_readout_errors.items()},
+            default_measure=default_q.pop("measure", None),
+            local_measure={tuple(qs): e for qs, e in local_q.pop("measure", {}).items()},
+            other_quantum=frozenset(default_q) | frozenset(local_q),
+            custom_passes=bool(noise_model._custom_noise_passes),
+        )
+
+    @property
+    def has_quantum_errors(self) -> bool:
+        return bool(self.other_quantum or self.default_measure is not None or self.local_measure or self.opaque)
+
+    @property
+    def has_readout_errors(self) -> bool:
+        return self.default_readout is not None or bool(self.local_readout)
+
+    def readout_matrix(self, qubit: int) -> np.ndarray | None:
+        """The 2x2 confusion matrix ``P[true, read]`` of a measurement of ``qubit`` (None: exact readout)."""
+        return self.local_readout.get((qubit,), self.default_readout)
+
+    def readout_flips(self, qubits: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Per measured qubit, the probabilities that readout turns a 0 into 1 and a 1 into 0."""
+        p0, p1 = np.zeros(len(qubits)), np.zeros(len(qubits))
+        for i, q in enumerate(qubits):
+            mat = self.readout_matrix(q)
+            if mat is not None:
+                p0[i], p1[i] = mat[0, 1], mat[1, 0]
+        return p0, p1
+
+    def measure_error(self, qubit: int) -> QuantumError | None:
+        """The quantum error Aer applies to ``qubit`` just before measuring it."""
+        return self.local_measure.get((qubit,), self.default_measure)
+
+    def check_applied(self, circuits: tuple[QuantumCircuit, ...], noise_model: NoiseModel) -> None:
+        """Raise when ``noise_model`` carries an error Aer would silently never apply to ``circuits``."""
+        if self.opaque:
+            return
+        multi = [("ReadoutError", qs) for qs in self.local_readout if len(qs) > 1]
+        multi += [("quantum error on 'measure'", qs) for qs in self.local_measure if len(qs) > 1]
+        reasons = []
+        if multi:
+            measured = {c.find_bit(inst.qubits[0]).index for c in circuits for inst in c.data
+                        if inst.operation.name == "measure"}
+            reasons = [f"a {len(qs)}-qubit {what} on qubits {list(qs)}" for what, qs in multi
+                       if measured.intersection(qs)]
+        if self.default_measure is not None and self.default_measure.num_qubits != 1:
+            reasons.append(f"an all-qubit {self.default_measure.num_qubits}-qubit quantum error on 'measure'")
+        if reasons:
+            raise InvalidParameter("noise_model", noise_model,
+                                   "single-qubit readout errors and single-qubit quantum errors on 'measure'",
+                                   f"noise_model carries {'; '.join(reasons)}: Aer applies such an error only "
+                                   f"to one measurement of all its qubits at once, and Qiskit measurements "
+                                   f"are one-qubit instructions, so no engine path would apply it")
+        if "barrier" in self.other_quantum and any(inst.operation.name == "barrier"
+                                                   for c in circuits for inst in c.data):
+            raise InvalidParameter("noise_model", noise_model, "no quantum errors on 'barrier'",
+                                   "noise_model carries a quantum error on 'barrier', which Aer never "
+                                   "applies (so no engine path would); attach it to an identity gate instead")
+
+    def distribution_refusal(self) -> str | None:
+        """Why the distribution path cannot honour this noise exactly (None: it can)."""
+        if self.opaque:
+            return "cannot read this NoiseModel's error tables (unknown qiskit-aer version)"
+        if self.custom_passes:
+            return "cannot apply a NoiseModel's custom noise passes (they may act on the measurements)"
+        return None
+
+    def stabilizer_refusal(self) -> str | None:
+        """Why the stabilizer path cannot honour this noise exactly (None: it can)."""
+        if self.opaque:
+            return "cannot read this NoiseModel's error tables (unknown qiskit-aer version)"
+        if self.custom_passes:
+            return "the noise model has custom noise passes"
+        if self.has_quantum_errors:
+            on_measure = self.default_measure is not None or bool(self.local_measure)
+            names = sorted(self.other_quantum | ({"measure"} if on_measure else set()))
+            return f"the noise model has quantum errors (on {', '.join(names)})"
+        return None
+
+
+_NOISE_TABLES = ("_default_readout_error", "_local_readout_errors", "_default_quantum_errors",
+                 "_local_quantum_errors", "_custom_noise_passes")
 
 
 def _is_clifford(circuit: QuantumCircuit) -> bool:

@@ -7,8 +7,11 @@ the state of each configuration's circuit once (``method="stabilizer"``,
 and linear algebra over GF(2) on the tableau gives ``V``: its orthogonal
 complement is spanned by the Z-type stabilizers supported on the measured
 qubits. Rounds are then sampled with numpy: the free coordinates are uniform
-bits and the pivot coordinates follow from the parity checks. Classical readout
-errors of the Aer noise model (``ReadoutError``) flip the outcomes afterwards.
+bits and the pivot coordinates follow from the parity checks. Classical
+single-qubit readout errors of the Aer noise model (``ReadoutError``, local or
+all-qubit; :class:`qproto.Engine` reads them and refuses this path for any other
+noise) flip each clbit afterwards, a true 0 with probability P(1|0) and a true 1
+with probability P(0|1).
 The cost per round is independent of the circuit's depth and grows only with the
 number of measured qubits, where Aer's stabilizer method with noise re-simulates
 every shot.
@@ -21,11 +24,10 @@ import dataclasses
 import numpy as np
 from qiskit import QuantumCircuit
 from qiskit_aer import AerSimulator
-from qiskit_aer.noise import NoiseModel
 
 from qproto._random import threshold31, uniform31
 
-__all__ = ["StabilizerSampler", "stabilizer_samplers", "readout_flips"]
+__all__ = ["StabilizerSampler", "stabilizer_samplers"]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -72,50 +74,18 @@ class StabilizerSampler:
         return out
 
 
-def readout_flips(noise_model: NoiseModel | None, qubits: list[int]) -> tuple[np.ndarray, np.ndarray] | None:
-    """Per measured qubit, the probabilities that a readout error flips a 0 and a 1.
-
-    Returns ``None`` when the noise model has anything but single-qubit readout errors
-    (quantum errors need another path).
-    """
-    p0 = np.zeros(len(qubits))
-    p1 = np.zeros(len(qubits))
-    if noise_model is None:
-        return p0, p1
-    default = None
-    specific: dict[int, list] = {}
-    for err in noise_model.to_dict().get("errors", []):
-        if err.get("type") != "roerror":
-            return None
-        probs = err["probabilities"]
-        if len(probs) != 2:
-            return None
-        if "gate_qubits" not in err:
-            default = probs
-        else:
-            for qs in err["gate_qubits"]:
-                if len(qs) != 1:
-                    return None
-                specific[qs[0]] = probs
-    for i, q in enumerate(qubits):
-        probs = specific.get(q, default)
-        if probs is not None:
-            p0[i], p1[i] = probs[0][1], probs[1][0]
-    return p0, p1
-
-
 def stabilizer_samplers(circuits: tuple[QuantumCircuit, ...], measured: list[list[int]],
-                        noise_model: NoiseModel | None) -> tuple[StabilizerSampler, ...] | None:
-    """One :class:`StabilizerSampler` per circuit, or ``None`` if the noise model is not readout-only.
+                        flips: list[tuple[np.ndarray, np.ndarray]]) -> tuple[StabilizerSampler, ...]:
+    """One :class:`StabilizerSampler` per circuit.
 
     Args:
-        circuits: Clifford circuits without resets, with terminal measurements.
+        circuits: Clifford circuits without resets, with terminal measurements, each
+            qubit measured at most once; their noise is readout error only.
         measured: for each circuit, the qubit measured into each clbit.
-        noise_model: Aer noise model with single-qubit readout errors only (or None).
+        flips: for each circuit, per clbit, the probabilities (p0, p1) that its
+            single-qubit readout error reads a true 0 as 1 and a true 1 as 0
+            (the caller, :class:`qproto.Engine`, reads them from the noise model).
     """
-    flips = [readout_flips(noise_model, m) for m in measured]
-    if any(f is None for f in flips):
-        return None
     bodies = []
     for c in circuits:
         body = c.remove_final_measurements(inplace=False)

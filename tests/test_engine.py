@@ -212,3 +212,38 @@ def test_same_seed_same_result_in_any_executor(name, params, channel):
         assert protocol.run(channel, rounds=20_000, seed=11, engine=engine, executor=pool) == serial
     with pytest.raises(InvalidType, match="executor"):
         protocol.run(channel, rounds=100, seed=1, executor="processes")
+
+
+def test_stabilizer_path_applies_asymmetric_local_and_all_qubit_readout_errors():
+    """Large Clifford circuit: a qubit's own ReadoutError overrides the all-qubit one, and a true 0 flips
+    with P(1|0), a true 1 with P(0|1); any quantum error (here on "measure") leaves the stabilizer path."""
+    from qiskit_aer.noise import pauli_error
+
+    n = 12
+    default, local = (0.04, 0.2), {3: (0.3, 0.0), 7: (0.0, 0.25)}  # (P(1|0), P(0|1))
+
+    def matrix(p10, p01):
+        return [[1 - p10, p10], [p01, 1 - p01]]
+
+    nm = NoiseModel()
+    nm.add_all_qubit_readout_error(ReadoutError(matrix(*default)))
+    for q, flips in local.items():
+        nm.add_readout_error(ReadoutError(matrix(*flips)), [q], warnings=False)
+    compiled = Engine().compile([_ghz(n)], nm)
+    assert compiled.mode == "stabilizer"
+    rounds = 40_000
+    bits = compiled.sample_bits(np.zeros(rounds, dtype=np.uint8), np.random.default_rng(5))
+    for q in range(n):
+        p10, p01 = local.get(q, default)
+        # GHZ in Z: the true bit is 0 or 1 with probability 1/2 each.
+        assert_proportion(int(np.count_nonzero(bits[:, q])), rounds, 0.5 * p10 + 0.5 * (1 - p01),
+                          what=f"P(read 1) of qubit {q}")
+    p10_3, p01_3 = local[3]
+    p10_7, p01_7 = local[7]
+    both_ones = 0.5 * (p10_3 * p10_7) + 0.5 * (1 - p01_3) * (1 - p01_7)
+    assert_proportion(int(np.count_nonzero(bits[:, 3] & bits[:, 7])), rounds, both_ones, what="P(q3 = q7 = 1)")
+
+    nm.add_quantum_error(pauli_error([("X", 0.1), ("I", 0.9)]), "measure", [5])
+    assert Engine().compile([_ghz(n)], nm).mode == "shots"
+    with pytest.raises(InvalidParameter, match="measure"):
+        Engine(mode="stabilizer").compile([_ghz(n)], nm)
