@@ -270,9 +270,25 @@ def _run_shots(circuit: QuantumCircuit, noise_model: NoiseModel | None, shots: i
     """One Aer run of ``circuit`` with ``shots`` shots; its counts."""
     # Aer's density-matrix method is the fastest for small noisy circuits; large
     # Clifford circuits with Pauli noise need the stabilizer method.
-    big_clifford = circuit.num_qubits > 12 and _is_clifford(circuit)
-    sim = AerSimulator(method="stabilizer" if big_clifford else "automatic", noise_model=noise_model)
+    # Aer's stabilizer method accepts Pauli (Clifford) noise only; a coherent rotation on a
+    # channel (a unitary error) sends such a circuit to Aer's own choice of method.
+    # Above 12 qubits a density matrix (4^n entries) is too costly: statevector trajectories instead.
+    big = circuit.num_qubits > 12
+    method = "automatic"
+    if big:
+        method = "stabilizer" if _is_clifford(circuit) and _clifford_noise(noise_model) else "statevector"
+    sim = AerSimulator(method=method, noise_model=noise_model)
     return sim.run(circuit, shots=shots, seed_simulator=seed).result().get_counts()
+
+
+def _clifford_noise(noise_model: NoiseModel | None) -> bool:
+    """Whether Aer's stabilizer method can simulate every error of ``noise_model`` (no unitary,
+    Kraus or superoperator branch)."""
+    if noise_model is None or noise_model.is_ideal():
+        return True
+    ops = {op["name"] for err in noise_model.to_dict()["errors"] for circ in err.get("instructions", [])
+           for op in circ}
+    return not ops & {"unitary", "kraus", "superop"}
 
 
 _BLOCK = 1 << 15  # rounds per sampling block: keeps the temporaries in the CPU cache
