@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 # Parallel test workers; CI has 2 cores.
 WORKERS ?= 2
 
-.PHONY: run test install bench clean
+.PHONY: run test install bench mutate mutate-report clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,5 +37,27 @@ test: $(VENV)/.test-installed
 bench: $(VENV)/.test-installed
 	$(BIN)/python benchmarks/bench_bb84.py
 
+## make mutate: mutation testing with mutmut (not part of `make test`; see TESTING.md)
+##   make mutate                                     every module of the list in tools/mutate.py
+##   make mutate MODULES="qproto/security/_decoy.py"  files or folders, repository paths
+##   make mutate REF=HEAD                            a commit instead of the working tree
+## Runs in build/mutate/ (a staging tree with the installed package layout); one worker.
+MODULES ?=
+REF ?=
+MUTATE_WORKERS ?= 1
+MUTATE_FLAGS ?=
+$(VENV)/.mutate-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test,mutate]"
+	touch $@ $(VENV)/.test-installed $(VENV)/.run-installed
+
+mutate: $(VENV)/.mutate-installed
+	$(BIN)/python tools/mutate.py run --workers $(MUTATE_WORKERS) $(if $(REF),--ref $(REF)) $(MUTATE_FLAGS) $(MODULES)
+	$(BIN)/python tools/mutate.py report --output build/mutate/report.md $(MODULES) > /dev/null
+	@echo "score table and surviving mutants: build/mutate/report.md"
+
+## make mutate-report: the table and the survivors of the last `make mutate`
+mutate-report: $(VENV)/.mutate-installed
+	$(BIN)/python tools/mutate.py report --output build/mutate/report.md $(MODULES)
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis mutants
