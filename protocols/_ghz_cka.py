@@ -19,14 +19,15 @@ from qproto._random import bernoulli
 from qproto._results import Estimate
 from qproto._validation import check_in_range, check_one_of
 from qproto.protocols._multiparty import (
-    MultipartyProtocol, MultipartyResult, NoiseForm, effective_depolarisations, ghz_prefix, party_noise_model,
+    MultipartyProtocol, MultipartyResult, NoiseForm, ghz_prefix, party_noise_model,
     randomise_noise_clicks, sample_arrivals_all, sample_bits, tally,
 )
 from qproto.noise_models._aer import channel_marker
 from qproto.security import binary_entropy
 
 __all__ = ["GHZConferenceKey", "GHZConferenceResult", "GHZRounds", "conference_key_fraction",
-           "ghz_local_depolarising_errors", "bipartite_conference_rate"]
+           "ghz_local_depolarising_errors", "bipartite_conference_rate", "ghz_expectation", "party_observable",
+           "dephase", "IDENTITY"]
 
 #: Circuits above this many qubits use the readout form of the noise under ``noise_form="auto"``
 #: (the engine's distribution path handles up to 10 qubits).
@@ -48,18 +49,111 @@ def ghz_local_depolarising_errors(p: Sequence[float]) -> tuple[np.ndarray, float
     return q_ab, q_x
 
 
+# ---- closed forms: local observables on GHZ_N ----------------------------------------------
+#: Unit Bloch vectors of the measurement bases (PHYSICS.md section 0).
+_BASIS_AXIS = {"X": np.array([1.0, 0.0, 0.0]), "Y": np.array([0.0, 1.0, 0.0]), "Z": np.array([0.0, 0.0, 1.0])}
+
+#: The identity as a Pauli vector (c, m_x, m_y, m_z) = c I + m . sigma.
+IDENTITY = np.array([1.0, 0.0, 0.0, 0.0])
+
+
+def _bloch_rotation(theta: float, axis: Sequence[float]) -> np.ndarray:
+    """Rodrigues: the SO(3) matrix R with exp(-i theta/2 n.sigma) (r.sigma) exp(+i theta/2 n.sigma) = (R r).sigma."""
+    n = np.asarray(axis, dtype=float)
+    n = n / np.linalg.norm(n)
+    cross = np.array([[0.0, -n[2], n[1]], [n[2], 0.0, -n[0]], [-n[1], n[0], 0.0]])
+    return math.cos(theta) * np.eye(3) + math.sin(theta) * cross + (1.0 - math.cos(theta)) * np.outer(n, n)
+
+
+def party_observable(channel: Channel, basis: str) -> np.ndarray:
+    """The observable a party measures, pulled back through its channel given a click (Heisenberg picture).
+
+    Measuring ``basis`` (``"X"``, ``"Y"`` or ``"Z"``, eigenvalue (-1)^bit) on a qubit
+    that crossed ``channel`` and clicked is the same as measuring, on the qubit
+    before the channel, the Pauli vector returned here: ``(0, v R^T e_b)`` with
+    v = 1 - p_eff (:attr:`Channel.effective_depolarisation`, noise-only clicks
+    included: they are maximally mixed) and R the Bloch rotation of the channel's
+    coherent error (``rotation_rad`` about ``rotation_axis``), which Aer applies
+    before the depolarising error (the two commute).
+
+    Returns:
+        A float array (c, m_x, m_y, m_z) with c = 0, meaning m . sigma.
+    """
+    check_one_of("basis", basis, ("X", "Y", "Z"))
+    v = 1.0 - channel.effective_depolarisation
+    r = _bloch_rotation(channel.rotation_rad, channel.rotation_axis)
+    return np.concatenate([[0.0], v * (r.T @ _BASIS_AXIS[basis])])
+
+
+def dephase(observable: np.ndarray, basis: str) -> np.ndarray:
+    """The Heisenberg image of ``observable`` (a Pauli vector) under a measurement in ``basis``
+    whose result is kept elsewhere (an intercept-resend's deferred measurement):
+    the Bloch part is projected on the basis axis, m -> (m . e_b) e_b."""
+    e = _BASIS_AXIS[basis]
+    out = np.zeros(4)
+    out[0] = observable[0]
+    out[1:] = float(np.dot(observable[1:], e)) * e
+    return out
+
+
+def ghz_expectation(observables: Sequence[np.ndarray], *, sign: float = 1.0) -> float:
+    """<GHZ| A_0 (x) ... (x) A_{N-1} |GHZ> for GHZ = (|0...0> + sign |1...1>)/sqrt 2.
+
+    Each A_j = c_j I + m_j . sigma is given as a Pauli vector (c, m_x, m_y, m_z)
+    (:data:`IDENTITY` for a party that is ignored). With <0|A|0> = c + m_z,
+    <1|A|1> = c - m_z and <1|A|0> = m_x + i m_y:
+
+        <A> = [prod_j (c_j + m_jz) + prod_j (c_j - m_jz)]/2 + sign Re prod_j (m_jx + i m_jy).
+
+    Local depolarising shrinks each m_j and a coherent rotation turns it, so phases
+    of rotations on several qubits add in the last term (PHYSICS.md A7 note).
+    """
+    ops = np.asarray(observables, dtype=float).reshape(-1, 4)
+    c, mx, my, mz = ops.T
+    diag = 0.5 * (float(np.prod(c + mz)) + float(np.prod(c - mz)))
+    off = complex(np.prod(mx + 1j * my))
+    return diag + sign * off.real
+
+
+def _attack_branches(eve: Eavesdropper | None, kinds: dict[type, tuple[str, str, str]]
+                     ) -> list[tuple[float, str | None]]:
+    """(weight, basis Eve measures or None) for each branch of an intercept-resend attack.
+
+    ``kinds`` maps an eavesdropper class to (name of its first-basis probability,
+    first basis, second basis), e.g. ``{InterceptResend: ("p_z", "Z", "X")}``.
+
+    Raises:
+        InvalidParameter: an eavesdropper with no closed form here.
+    """
+    if eve is None:
+        return [(1.0, None)]
+    for cls, (attr, first, second) in kinds.items():
+        if type(eve) is cls:
+            f, q = eve.fraction, getattr(eve, attr)
+            return [(1.0 - f, None), (f * q, first), (f * (1.0 - q), second)]
+    raise InvalidParameter("eavesdropper", eve, f"one of {[c.__name__ for c in kinds]}",
+                           f"eavesdropper={eve!r} has no closed form; allowed: "
+                           f"{[c.__name__ for c in kinds]}")
+
+
 def bipartite_conference_rate(channels: Sequence[Channel], *, p_key: float = 1.0) -> float:
-    """Conference key rate (bits per source use) from N-1 bipartite BBM92/BB84 links out of the same source.
+    """Conference key rate (bits per source use) from N-1 bipartite BBM92 links out of the same source.
 
     The source sends one Bell pair per use to Alice (party 0) and one Bob in turn, so
-    each link gets 1/(N-1) of the uses; link i yields p_key P_A P_i (1 - 2 h(Q_i))
-    with Q_i = [1 - (1 - p_A)(1 - p_i)]/2, and Alice one-time-pads the conference key
-    to every Bob, so the rate is min_i of the link rates divided by N-1.
+    each link gets 1/(N-1) of the uses; link i yields p_key P_A P_i [1 - h(E_X,i) - h(E_Z,i)]
+    (PHYSICS.md A3) with E_b,i = (1 - <b_A b_i>)/2 the error of Phi+ = GHZ_2 measured in
+    basis b after both channels (Q_i = [1 - (1 - p_A)(1 - p_i)]/2 in both bases without
+    rotation, see :func:`ghz_expectation`), and Alice one-time-pads the conference key to
+    every Bob, so the rate is min_i of the link rates divided by N-1.
     """
     det = np.array([ch.detection_probability for ch in channels])
-    p = effective_depolarisations(channels)
-    q_ab, _ = ghz_local_depolarising_errors(p)
-    links = p_key * det[0] * det[1:] * np.maximum(1.0 - 2.0 * binary_entropy(np.minimum(q_ab, 0.5)), 0.0)
+    links = []
+    for i in range(1, len(channels)):
+        pair = (channels[0], channels[i])
+        e_z = (1.0 - ghz_expectation([party_observable(ch, "Z") for ch in pair])) / 2.0
+        e_x = (1.0 - ghz_expectation([party_observable(ch, "X") for ch in pair])) / 2.0
+        frac = 1.0 - float(binary_entropy(min(e_x, 0.5))) - float(binary_entropy(min(e_z, 0.5)))
+        links.append(p_key * det[0] * det[i] * max(frac, 0.0))
     return float(np.min(links)) / (len(channels) - 1)
 
 
@@ -278,32 +372,42 @@ class GHZConferenceKey(MultipartyProtocol):
                      eve_rounds=eve_rounds, eve_correct=eve_correct)
 
     def expected(self, channel: Channel | Sequence[Channel], *,
-                 eavesdropper: Eavesdropper | str | None = None) -> dict[str, float]:
+                 eavesdropper: Eavesdropper | str | None = None) -> dict[str, Any]:
         """Closed forms (PHYSICS.md A7): ``detection_rate`` (P_all), ``qber_ab`` (per Bob, a list),
-        ``qber_ab_max``, ``qber_x``, ``key_fraction``, ``key_rate``, ``bipartite_rate``.
+        ``qber_ab_max``, ``qber_x``, ``key_fraction``, ``key_rate``, ``bipartite_rate``, and with an
+        intercept-resend ``eve_agreement``.
 
-        Local depolarising p_j given a click (noise-only clicks fully depolarise):
-        Q_AB_i = [1 - (1-p_A)(1-p_i)]/2, Q_X = [1 - prod_j (1-p_j)]/2. An intercept-resend
-        attack on party k (fraction f, Z with probability p_z) multiplies the Z
-        correlation of pair (A, k) by 1 - f(1 - p_z) and the X parity by 1 - f p_z.
+        Computed on the GHZ state itself, independently of the circuits: each party's
+        measurement is pulled back through its channel (:func:`party_observable`: the
+        click-conditioned depolarising shrinks the Bloch vector, the coherent rotation
+        turns it) and Eve's deferred measurement dephases the attacked qubit in her
+        basis (:func:`dephase`), then Q_AB_i = (1 - <A_0 A_i>)/2 and
+        Q_X = (1 - <A_0 ... A_{N-1}>)/2 come from :func:`ghz_expectation`. Without
+        rotation this is Q_AB_i = [1 - (1-p_A)(1-p_i)]/2, Q_X = [1 - prod_j (1-p_j)]/2;
+        rotations about z by phi_j give Q_X = [1 - cos(sum_j phi_j) prod_j (1-p_j)]/2
+        (phases add coherently). An intercept-resend (fraction f, Z with probability
+        p_z) on party k is averaged over its branches (untouched, Z-dephased, X-dephased).
+
+        Raises:
+            InvalidParameter: an eavesdropper other than :class:`qproto.InterceptResend`.
         """
         channels = self.normalise_channels(channel)
-        p = effective_depolarisations(channels)
-        v = 1.0 - p
+        n, k = self.parties, self.attacked_party
         eve = normalise_eavesdropper(eavesdropper)
-        cz = np.ones(self.parties)
-        cx = 1.0
-        if eve is not None:
-            if not isinstance(eve, InterceptResend):
-                raise NotImplementedError(f"no closed form for {eve!r}")
-            cz[self.attacked_party] = 1.0 - eve.fraction * (1.0 - eve.p_z)
-            cx = 1.0 - eve.fraction * eve.p_z
-        k = self.attacked_party
-        corr_z = v[0] * v[1:] * cz[1:]
-        if k == 0:  # Eve on Alice's qubit disturbs every pair
-            corr_z = v[0] * v[1:] * cz[0]
-        q_ab = (1.0 - corr_z) / 2.0
-        q_x = (1.0 - float(np.prod(v)) * cx) / 2.0
+        branches = _attack_branches(eve, {InterceptResend: ("p_z", "Z", "X")})
+        obs_z = [party_observable(ch, "Z") for ch in channels]
+        obs_x = [party_observable(ch, "X") for ch in channels]
+        q_ab = np.zeros(n - 1)
+        q_x = 0.0
+        for w, basis in branches:
+            oz, ox = list(obs_z), list(obs_x)
+            if basis is not None:
+                oz[k], ox[k] = dephase(oz[k], basis), dephase(ox[k], basis)
+            for i in range(1, n):
+                ops = [IDENTITY] * n
+                ops[0], ops[i] = oz[0], oz[i]
+                q_ab[i - 1] += w * (1.0 - ghz_expectation(ops)) / 2.0
+            q_x += w * (1.0 - ghz_expectation(ox)) / 2.0
         p_all = float(np.prod([ch.detection_probability for ch in channels]))
         r = conference_key_fraction(q_x, q_ab)
         out: dict[str, Any] = {
@@ -312,6 +416,17 @@ class GHZConferenceKey(MultipartyProtocol):
             "bipartite_rate": bipartite_conference_rate(channels, p_key=self.p_key),
         }
         if eve is not None:
-            # Eve's bit is Alice's Z bit when she measured Z (up to Alice's noise), else a guess.
-            out["eve_agreement"] = eve.p_z * (1.0 + v[0]) / 2.0 + (1.0 - eve.p_z) / 2.0
+            # Attacked key rounds: Eve's record is qubit k's value in her basis before the channel;
+            # Alice's bit is her Z outcome after hers. Agreement = (1 + correlation)/2.
+            agree = 0.0
+            for basis, w in (("Z", eve.p_z), ("X", 1.0 - eve.p_z)):
+                record = np.concatenate([[0.0], _BASIS_AXIS[basis]])
+                if k == 0:  # her copy and Alice's observable act on the same qubit: m_A . e_b
+                    corr = float(np.dot(obs_z[0][1:], record[1:]))
+                else:
+                    ops = [IDENTITY] * n
+                    ops[0], ops[k] = obs_z[0], record
+                    corr = ghz_expectation(ops)
+                agree += w * (1.0 + corr) / 2.0
+            out["eve_agreement"] = agree
         return out
