@@ -16,19 +16,20 @@ from qiskit.quantum_info import DensityMatrix, Pauli, Statevector, partial_trace
 from qproto._attacks import Eavesdropper, InterceptResend
 from qproto._channel import Channel
 from qproto._engine import CompiledConfigurations
+from qproto._entanglement import click_noise_model
 from qproto._errors import InvalidParameter
 from qproto._protocol import ChannelForm, normalise_eavesdropper, register_protocol
-from qproto._random import random_bits
 from qproto._results import Estimate
 from qproto._validation import check_int, check_probability
 from qproto.noise_models._aer import channel_marker
+from qproto.protocols._ghz_cka import IDENTITY, _attack_branches, dephase, ghz_expectation, party_observable
 from qproto.protocols._multiparty import (
-    MultipartyProtocol, MultipartyResult, effective_depolarisations, ghz_prefix, party_noise_model,
-    randomise_noise_clicks, sample_arrivals_all, sample_bits, tally,
+    MultipartyProtocol, MultipartyResult, ghz_prefix, party_noise_model, randomise_noise_clicks,
+    sample_arrivals_all, sample_bits, tally,
 )
 
 __all__ = ["HBBSecretSharing", "HBBResult", "HBBRounds", "XYInterceptResend", "ThresholdSharing",
-           "ThresholdResult", "five_qubit_code_states", "PAULI_STATES"]
+           "ThresholdResult", "five_qubit_code_states", "threshold_recovery_bloch", "PAULI_STATES"]
 
 
 # ---- HBB99 --------------------------------------------------------------------------------
@@ -246,21 +247,59 @@ class HBBSecretSharing(MultipartyProtocol):
 
     def expected(self, channel: Channel | Sequence[Channel], *,
                  eavesdropper: Eavesdropper | str | None = None) -> dict[str, float]:
-        """Closed forms (PHYSICS.md A8): valid fraction 1/2, error [1 - V c_eve]/2 with V = prod_j (1-p_j);
-        c_eve = 1 - f/2 for an X/Y intercept-resend and 1 - f + f(1-p_z)/2 for a Z/X one."""
+        """Closed forms (PHYSICS.md A8), computed on GHZ_N independently of the circuits.
+
+        Every basis combination (bit j of the mask: party j measures Y, else X) is
+        equally likely; each party's measurement is pulled back through its own channel
+        (:func:`~qproto.protocols._ghz_cka.party_observable`; a coherent rotation turns
+        X and Y, and rotations on several qubits add coherently) and an attacker's
+        deferred measurement dephases the attacked qubit in her basis. With
+        E = <A_0 ... A_{N-1}> (:func:`~qproto.protocols._ghz_cka.ghz_expectation`):
+
+        * ``error_rate``: mean over valid masks (even #Y) of [1 - (-1)^{#Y/2} E]/2, which
+          is [1 - prod_j (1-p_j)]/2 without rotation or attack (dealer included);
+        * ``invalid_agreement``: mean over odd masks of P(a = XOR others) = (1 + E)/2
+          (1/2 without rotation);
+        * ``single_player_agreement``: max over players i of the mean over all masks of
+          (1 + <A_0 A_i>)/2 (1/2 unless a rotation tilts X or Y towards Z);
+        * ``valid_fraction`` 1/2, ``detection_rate`` prod_j P_click,j, ``shared_bit_rate`` half of it.
+
+        An :class:`XYInterceptResend` (fraction f, X with probability p_x) or a
+        :class:`qproto.InterceptResend` (Z with probability p_z) is averaged over its branches;
+        without rotation the error becomes [1 - V c]/2, c = 1 - f/2 (X/Y) or
+        1 - f + f(1-p_z)/2 (Z/X), V = prod_j (1-p_j).
+
+        Raises:
+            InvalidParameter: another eavesdropper.
+        """
         channels = self.normalise_channels(channel)
-        v = float(np.prod(1.0 - effective_depolarisations(channels)))
+        n, k = self.parties, self.attacked_party
         eve = normalise_eavesdropper(eavesdropper)
-        c = 1.0
-        if isinstance(eve, XYInterceptResend):
-            c = 1.0 - eve.fraction / 2.0
-        elif isinstance(eve, InterceptResend):
-            c = 1.0 - eve.fraction + eve.fraction * (1.0 - eve.p_z) / 2.0
-        elif eve is not None:
-            raise NotImplementedError(f"no closed form for {eve!r}")
+        branches = _attack_branches(eve, {XYInterceptResend: ("p_x", "X", "Y"), InterceptResend: ("p_z", "Z", "X")})
+        obs = {b: [party_observable(ch, b) for ch in channels] for b in "XY"}
+        error = invalid_agree = 0.0
+        single = np.zeros(n - 1)
+        for mask in range(1 << n):
+            n_y = bin(mask).count("1")
+            base = [obs["Y" if (mask >> j) & 1 else "X"][j] for j in range(n)]
+            for w, basis in branches:
+                ops = list(base)
+                if basis is not None:
+                    ops[k] = dephase(ops[k], basis)
+                e = ghz_expectation(ops)
+                if n_y % 2 == 0:
+                    error += w * (1.0 - (-1) ** (n_y // 2) * e) / 2.0
+                else:
+                    invalid_agree += w * (1.0 + e) / 2.0
+                for i in range(1, n):
+                    pair = [IDENTITY] * n
+                    pair[0], pair[i] = ops[0], ops[i]
+                    single[i - 1] += w * (1.0 + ghz_expectation(pair)) / 2.0
+        half = float(1 << (n - 1))
         p_all = float(np.prod([ch.detection_probability for ch in channels]))
-        return {"detection_rate": p_all, "valid_fraction": 0.5, "error_rate": (1.0 - v * c) / 2.0,
-                "invalid_agreement": 0.5, "single_player_agreement": 0.5, "shared_bit_rate": p_all / 2.0}
+        return {"detection_rate": p_all, "valid_fraction": 0.5, "error_rate": error / half,
+                "invalid_agreement": invalid_agree / half, "single_player_agreement": float(np.max(single)) / (2 * half),
+                "shared_bit_rate": p_all / 2.0}
 
 
 # ---- ((3,5)) threshold quantum state sharing ----------------------------------------------------
@@ -330,6 +369,94 @@ def _unprepare(qc: QuantumCircuit, qubit: int, basis: int) -> None:
         qc.sdg(qubit)
     if basis >= 1:
         qc.h(qubit)
+
+
+# Closed form of the ((3,5)) recovery, by Pauli algebra on the stabiliser group (independent of the
+# encoder, decoder and code-state vectors used by the circuits). A Pauli string is a tuple of codes
+# 0 = I, 1 = X, 2 = Y, 3 = Z, position j = share (qubit) j.
+#: [[5,1,3]] stabiliser generators (PHYSICS.md A8; the code is cyclic and reversal-symmetric).
+_STABILISER_GENERATORS = ("XZZXI", "IXZZX", "XIXZZ", "ZXIXZ")
+_LOGICAL = {1: "XXXXX", 2: "YYYYY", 3: "ZZZZZ"}  # X_L, Y_L = i X_L Z_L, Z_L
+
+
+def _pauli_code(label: str) -> tuple[int, ...]:
+    return tuple("IXYZ".index(c) for c in label)
+
+
+def _pauli_product(a: tuple[complex, tuple[int, ...]], b: tuple[complex, tuple[int, ...]]
+                   ) -> tuple[complex, tuple[int, ...]]:
+    """(phase, string) of the product of two phased Pauli strings (sigma_a sigma_b = i eps_abc sigma_c)."""
+    phase = a[0] * b[0]
+    out = []
+    for x, y in zip(a[1], b[1]):
+        if x and y and x != y:
+            phase *= 1j if (y - x) % 3 == 1 else -1j
+        out.append(x ^ y)
+    return phase, tuple(out)
+
+
+@functools.lru_cache(maxsize=1)
+def _normaliser_table() -> dict[tuple[int, ...], tuple[int, complex]]:
+    """string -> (P, lam) with string = lam L_P s for some stabiliser s (P = 0 for the stabiliser itself),
+    so <psi_L| string |psi_L> = lam <psi| P |psi>; strings absent from the table have expectation 0."""
+    group = [(1.0 + 0j, (0,) * 5)]
+    for g in _STABILISER_GENERATORS:
+        group += [_pauli_product(e, (1.0 + 0j, _pauli_code(g))) for e in group]
+    table: dict[tuple[int, ...], tuple[int, complex]] = {}
+    for p in range(4):
+        logical = (1.0 + 0j, _pauli_code(_LOGICAL[p]) if p else (0,) * 5)
+        for st in group:
+            phase, string = _pauli_product(logical, st)
+            table[string] = (p, 1.0 / phase)
+    return table
+
+
+def threshold_recovery_bloch(channels: Sequence[Channel], shares: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The recovered secret's Bloch vector r = T n + t for a secret with Bloch vector n (closed form).
+
+    The decoder maps a logical operator supported on the pooled ``shares`` to the
+    same Pauli on the recovered qubit (and identity on the rest), so r_P = Tr[N(rho_L) L_P]
+    for a representative L_P = lam X_L.. s of the logical Pauli on the shares (one
+    exists by the cleaning lemma, since the other two shares carry nothing). Each
+    share's channel is pulled back onto L_P in the Heisenberg picture
+    (:func:`~qproto.protocols._ghz_cka.party_observable`: click-conditioned
+    depolarising and coherent rotation) and the Pauli strings that appear are
+    evaluated on the code state through the stabiliser group. Channels of shares
+    not pooled do not matter.
+
+    Args:
+        channels: one :class:`Channel` per share (5).
+        shares: the 3 pooled shares.
+
+    Returns:
+        (T, t): the 3x3 matrix and 3-vector, in the order X, Y, Z.
+    """
+    table = _normaliser_table()
+    by_logical = {}
+    for string, (p, lam) in table.items():
+        if p and all(string[j] == 0 for j in range(5) if j not in shares):
+            by_logical.setdefault(p, (string, 1.0 / lam))  # L_P on the code = (1/lam) string
+    t_mat, t_vec = np.zeros((3, 3)), np.zeros(3)
+    for p in (1, 2, 3):
+        rep, coeff = by_logical[p]
+        support = [j for j in range(5) if rep[j]]
+        rows = [party_observable(channels[j], "XYZ"[rep[j] - 1])[1:] for j in support]
+        for choice in itertools.product(range(3), repeat=len(support)):
+            string = list(rep)
+            c = coeff
+            for j, row, b in zip(support, rows, choice):
+                string[j] = b + 1
+                c = c * row[b]
+            hit = table.get(tuple(string))
+            if hit is None or c == 0:
+                continue
+            q, lam = hit
+            value = c * lam
+            if q == 0:
+                t_vec[p - 1] += value.real
+            else:
+                t_mat[p - 1, q - 1] += value.real
+    return t_mat, t_vec
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -454,7 +581,15 @@ class ThresholdSharing(MultipartyProtocol):
 
     def noise_model(self, channels: tuple[Channel, ...], *, eavesdropper: Eavesdropper | None = None,
                     form: ChannelForm = "fast"):
-        return party_noise_model(channels, form="depolarising")
+        """Each share's click-conditioned channel on its marker (PHYSICS.md C.8(b)).
+
+        A round counts when the pooled shares click; given a click a share is the signal
+        (rotation, then depolarising) or, on a noise-only click, maximally mixed, and
+        the mixture is the depolarising parameter p_eff after the rotation
+        (:func:`qproto._entanglement.click_channel`). Shares not pooled are traced out,
+        so their channels do not matter.
+        """
+        return click_noise_model(dict(enumerate(channels)))
 
     def sample_chunk(self, compiled: CompiledConfigurations, channels: tuple[Channel, ...], rounds: int,
                      rng: np.random.Generator, *, eavesdropper: Eavesdropper | None, form: ChannelForm,
@@ -463,17 +598,11 @@ class ThresholdSharing(MultipartyProtocol):
         secret = rng.integers(0, len(PAULI_STATES), rounds)
         subset = rng.integers(0, n_sub, rounds)
         cfg = secret * n_sub + subset
-        # The k chosen shares must arrive; a noise-only click hands over a random qubit.
+        # The k pooled shares must click; what a noise-only click hands over is in the noise model.
         members = np.array(self.subsets)[subset]
         p_click = np.array([ch.detection_probability for ch in channels])
-        p_sig = np.array([ch.total_transmittance for ch in channels])
-        u = rng.random((rounds, self.k))
-        arrived = np.all(u < p_click[members], axis=1)
-        noise = np.any(u >= p_sig[members], axis=1) & arrived
+        arrived = np.all(rng.random((rounds, self.k)) < p_click[members], axis=1)
         outcome = sample_bits(compiled, cfg[arrived], rng, aer_seed=aer_seed)[:, 0]
-        nz = noise[arrived]
-        # With a share replaced by a random qubit, model the recovery as a coin (conservative).
-        outcome = np.where(nz, random_bits(rng, outcome.size), outcome)
         return cfg, arrived, outcome
 
     def analyse(self, record):
@@ -485,17 +614,33 @@ class ThresholdSharing(MultipartyProtocol):
 
     def expected(self, channel: Channel | Sequence[Channel], *,
                  eavesdropper: Eavesdropper | str | None = None) -> dict[str, float]:
-        """``detection_rate`` (average over subsets of prod of click probabilities) and, for channels
-        without noise clicks, the exact ``fidelity`` from the circuits' outcome distributions."""
-        from qproto._engine import Engine
+        """``detection_rate`` (mean over the pooled subsets of prod_j P_click,j) and ``fidelity``.
 
+        The fidelity is a closed form independent of the circuits
+        (:func:`threshold_recovery_bloch`): for each subset, the recovered Bloch vector
+        r = T n + t gives F = (1 + n . r)/2 for each of the six Pauli-eigenstate
+        secrets n = +-e_b (a 2-design: their mean is 1/2 + tr(T)/6); subsets are weighted
+        by the probability that their shares click (a round counts only then), and a
+        noise-only click is a maximally mixed share (the click-conditioned channel).
+
+        Raises:
+            InvalidParameter: an eavesdropper (none is modelled).
+        """
+        if eavesdropper is not None:
+            raise InvalidParameter("eavesdropper", eavesdropper, "None", f"{self.name} models no eavesdropper")
         channels = self.normalise_channels(channel)
         p_click = np.array([ch.detection_probability for ch in channels])
-        det = [float(np.prod(p_click[list(s)])) for s in self.subsets]
+        det = np.array([float(np.prod(p_click[list(sub)])) for sub in self.subsets])
         out = {"detection_rate": float(np.mean(det))}
-        if all(ch.noise_click == 0.0 for ch in channels):
-            compiled = Engine().compile(self.build_circuits(), self.noise_model(channels))
-            p0 = compiled.probabilities[:, 0].reshape(len(PAULI_STATES), len(self.subsets))
-            w = np.array(det) / np.sum(det) if np.sum(det) > 0 else np.full(len(det), 1 / len(det))
-            out["fidelity"] = float(np.mean(p0 @ w))
+        fid = []
+        for sub in self.subsets:
+            t_mat, t_vec = threshold_recovery_bloch(channels, sub)
+            f = 0.0
+            for basis, bit in PAULI_STATES:
+                n_vec = np.zeros(3)
+                n_vec[(2, 0, 1)[basis]] = -1.0 if bit else 1.0  # basis 0 = Z, 1 = X, 2 = Y
+                f += (1.0 + n_vec @ (t_mat @ n_vec + t_vec)) / 2.0
+            fid.append(f / len(PAULI_STATES))
+        if det.sum() > 0:
+            out["fidelity"] = float(np.dot(det, fid) / det.sum())
         return out

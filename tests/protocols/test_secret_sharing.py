@@ -10,7 +10,7 @@ from qiskit.quantum_info import Statevector, partial_trace, random_statevector
 from qproto import Channel, Engine, InvalidParameter, InvalidType, get_protocol
 from qproto.protocols._multiparty import ghz_prefix
 from qproto.protocols._secret_sharing import XYInterceptResend, five_qubit_code_states
-from qproto.testing import assert_proportion, assert_round_trip, seeds
+from qproto.testing import assert_matches_expected, assert_proportion, assert_round_trip, seeds
 
 
 def _hbb_probs(n, channel=Channel()):
@@ -56,14 +56,59 @@ def test_34_invalid_combinations_agree_half_the_time():
 
 
 @settings(max_examples=5)
-@given(n=st.integers(3, 5), p=st.floats(0.0, 0.3), seed=seeds())
-def test_noisy_error_rate_matches_formula(n, p, seed):
-    chans = [Channel(depolarisation=p * j / n, transmittance=0.7) for j in range(n)]
+@given(n=st.integers(3, 5), p=st.floats(0.01, 0.3), seed=seeds(), data=st.data())
+def test_noisy_error_rate_matches_formula(n, p, seed, data):
+    """PHYSICS.md A8: error on valid rounds [1 - prod_j (1-p_j)]/2 with each party's own p_j, the
+    dealer's included (formula written here), every party's channel different and noise clicks on.
+
+    catches: the dealer's channel left out (of the circuits or of the formula), one party's noise
+    used for another, noise-only clicks not randomising the bit."""
+    order = data.draw(st.permutations(range(n)))  # the dealer is not always the quietest
+    chans = [Channel(depolarisation=p * (order[j] + 1) / n, transmittance=0.7 + 0.05 * j, noise_click=0.01)
+             for j in range(n)]
+    v = np.prod([1 - c.effective_depolarisation for c in chans])
     proto = get_protocol("hbb-secret-sharing", parties=n)
     r = proto.run(chans, rounds=20_000, seed=seed)
     x = proto.expected(chans)
-    assert_proportion(r.c("valid_errors"), r.c("valid"), x["error_rate"], what="HBB error")
-    assert_proportion(r.c("detected"), r.rounds, x["detection_rate"], what="P_all")
+    assert x["error_rate"] == pytest.approx((1 - v) / 2, abs=1e-12)
+    assert_proportion(r.c("valid_errors"), r.c("valid"), (1 - v) / 2, what="HBB error")
+    assert_proportion(r.c("detected"), r.rounds, np.prod([c.detection_probability for c in chans]), what="P_all")
+
+
+def test_dealer_noise_enters_the_error_exactly():
+    """Exact distributions, dealer noisy and every party different, p = (0.3, 0.05, 0.1): the error on
+    every valid basis combination is [1 - 0.7 x 0.95 x 0.9]/2 = 0.20075 (hand number); with only the
+    dealer noisy (p_0 = 0.3) it is 0.15 = p_0/2.
+
+    catches: the dealer's channel marker missing (0.0725 instead of 0.20075; 0 instead of 0.15), the
+    dealer's p_0 left out of expected() (invariant 32 with noise)."""
+    for p, want in (((0.3, 0.05, 0.1), 0.20075), ((0.3, 0.0, 0.0), 0.15)):
+        chans = [Channel(depolarisation=x) for x in p]
+        proto = get_protocol("hbb-secret-sharing", parties=3)
+        probs = proto.prepare(chans)[2].probabilities
+        bits = (np.arange(8)[:, None] >> np.arange(3)) & 1
+        for ymask in (0b000, 0b011, 0b101, 0b110):
+            n_y = bin(ymask).count("1")
+            recon = bits[:, 1] ^ bits[:, 2] ^ ((n_y // 2) & 1)
+            assert probs[ymask][recon != bits[:, 0]].sum() == pytest.approx(want, abs=1e-9), (p, ymask)
+        assert proto.expected(chans)["error_rate"] == pytest.approx(want, abs=1e-12)
+
+
+def test_hbb_rotated_channels_sampled_run_matches_expected():
+    """A sampled run with rotated, asymmetric channels (dealer included) and an X/Y attack matches
+    expected() (itself checked against the density-matrix reference in test_multiparty_reference.py).
+
+    catches: Y measured as -Y (s instead of sdg), an attack applied after the channel, the
+    run's bookkeeping of valid/invalid rounds or of the (-1)^{#Y/2} sign."""
+    chans = [Channel(depolarisation=0.05, rotation_rad=0.6, rotation_axis=(0, 1, 1)),
+             Channel(depolarisation=0.1, transmittance=0.8, rotation_rad=0.3),
+             Channel(depolarisation=0.02, transmittance=0.9, noise_click=0.02, rotation_rad=1.1,
+                     rotation_axis=(1, 0, 0))]
+    eve = XYInterceptResend(fraction=0.3, p_x=0.75)
+    proto = get_protocol("hbb-secret-sharing", parties=3, attacked_party=1)
+    r = proto.run(chans, rounds=30_000, seed=21, eavesdropper=eve)
+    assert_matches_expected(r, proto.expected(chans, eavesdropper=eve),
+                            keys=["error_rate", "invalid_agreement", "valid_fraction", "detection_rate"])
 
 
 @pytest.mark.parametrize("eve, expected", [(XYInterceptResend(), 0.25), ("intercept-resend", 0.375),
@@ -123,6 +168,33 @@ def test_threshold_run_noiseless_and_noisy():
     assert_proportion(sum(r.counts["success"]), sum(r.counts["recovered"]), x["fidelity"], what="fidelity")
     assert_proportion(sum(r.counts["recovered"]), r.rounds, x["detection_rate"], what="k shares arrive")
     assert_round_trip(r)
+
+
+def test_threshold_asymmetric_rotated_run_matches_expected():
+    """A sampled run with five different shares' channels (rotations, noise clicks, losses) matches
+    the closed form, whose per-configuration values the reference checks exactly
+    (test_multiparty_reference.py).
+
+    catches: rounds counted when a pooled share is lost, subsets drawn non-uniformly, noise-only
+    clicks ignored, the success tally reading the wrong outcome."""
+    chans = [Channel(depolarisation=0.02 * (j + 1), transmittance=0.5 + 0.1 * j, noise_click=0.005 * j,
+                     rotation_rad=0.25 * j, rotation_axis=(j % 2, 1, 0.5)) for j in range(5)]
+    t = get_protocol("threshold-sharing")
+    r = t.run(chans, rounds=20_000, seed=7)
+    assert_matches_expected(r, t.expected(chans), keys=["fidelity", "detection_rate"])
+
+
+def test_threshold_expected_is_a_closed_form_with_hand_values():
+    """Local depolarising p on every share: the recovered qubit's fidelity is a polynomial in
+    v = 1 - p that the closed form must reproduce at the ends (1 for v = 1; 1/2 for v = 0, every share
+    maximally mixed) and it falls monotonically in between.
+
+    catches: an expected() that ignores noise or weights configurations wrongly."""
+    t = get_protocol("threshold-sharing")
+    assert t.expected(Channel())["fidelity"] == pytest.approx(1.0, abs=1e-12)
+    assert t.expected(Channel(depolarisation=1.0))["fidelity"] == pytest.approx(0.5, abs=1e-12)
+    fs = [t.expected(Channel(depolarisation=p))["fidelity"] for p in np.linspace(0, 1, 6)]
+    assert all(a > b for a, b in zip(fs, fs[1:]))
 
 
 @pytest.mark.parametrize("kwargs, name", [
