@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections import Counter
 from collections.abc import Sequence
 from typing import Any, ClassVar, Literal
 
@@ -20,15 +19,17 @@ from qiskit import QuantumCircuit
 from qproto._attacks import Eavesdropper
 from qproto._channel import Channel
 from qproto._engine import CompiledConfigurations
+from qproto._entanglement import click_noise_model
 from qproto._errors import InvalidParameter
 from qproto._protocol import ChannelForm, register_protocol
 from qproto._random import random_bits
 from qproto._results import Estimate
 from qproto._validation import check_int, check_one_of
 from qproto.noise_models._aer import channel_marker
+from qproto.protocols._ghz_cka import IDENTITY, ghz_expectation, party_observable
 from qproto.protocols._multiparty import (
-    MultipartyProtocol, MultipartyResult, effective_depolarisations, ghz_prefix, party_noise_model,
-    randomise_noise_clicks, sample_arrivals_all, sample_bits, tally,
+    MultipartyProtocol, MultipartyResult, ghz_prefix, party_noise_model, randomise_noise_clicks,
+    sample_arrivals_all, sample_bits, tally,
 )
 from qproto.protocols._secret_sharing import PAULI_STATES, _prepare, _unprepare
 
@@ -221,7 +222,16 @@ class AnonymousTransmission(_SenderProtocol):
 
     def noise_model(self, channels: tuple[Channel, ...], *, eavesdropper: Eavesdropper | None = None,
                     form: ChannelForm = "fast"):
-        return party_noise_model(channels, form="depolarising")
+        """Each party's click-conditioned channel on its marker (PHYSICS.md C.8(b)).
+
+        A round counts only when every party clicks, and given a click a qubit is the
+        signal (rotation, then depolarising) or, on a noise-only click, maximally mixed:
+        the depolarising parameter p_eff after the rotation. This must act on the qubit
+        itself, not only on the broadcast bit: the receiver's correction Z^Q uses the
+        bit a party broadcasts, so a party that clicked on noise alone dephases the pair
+        (and a sender that did randomises the teleportation bit its correction uses).
+        """
+        return click_noise_model(dict(enumerate(channels)))
 
     def sample_chunk(self, compiled: CompiledConfigurations, channels: tuple[Channel, ...], rounds: int,
                      rng: np.random.Generator, *, eavesdropper: Eavesdropper | None, form: ChannelForm,
@@ -231,11 +241,10 @@ class AnonymousTransmission(_SenderProtocol):
         r_r = random_bits(rng, rounds)
         test = rng.integers(0, self._n_tests, rounds)
         cfg = r_s * self._n_tests + test
-        detected, noise_only = sample_arrivals_all(channels, rounds, rng)
+        detected, _ = sample_arrivals_all(channels, rounds, rng)  # noise-only clicks: in the noise model
         keep = slice(None) if detected is None else detected
         cfg, test, r_s, r_r = cfg[keep], test[keep], r_s[keep], r_r[keep]
         bits = sample_bits(compiled, cfg, rng, aer_seed=aer_seed)
-        randomise_noise_clicks(bits, noise_only, rng, columns=range(n))
         broadcasts = bits[:, :n].copy()
         broadcasts[:, s] = r_s
         broadcasts[:, r] = r_r
@@ -258,13 +267,36 @@ class AnonymousTransmission(_SenderProtocol):
 
     def expected(self, channel: Channel | Sequence[Channel], *,
                  eavesdropper: Eavesdropper | str | None = None) -> dict[str, float]:
-        """``detection_rate`` = prod_j P_click,j and ``pair_fidelity`` (PHYSICS.md A9) or
-        ``teleport_fidelity`` = (2F + 1)/3."""
+        """``detection_rate`` = prod_j P_click,j and ``pair_fidelity`` F (entanglement mode) or
+        ``teleport_fidelity`` = (2F + 1)/3 (qubit mode; standard teleportation over any resource
+        is the Pauli channel of its Bell overlaps, Bowen & Bose 2001, and the six Pauli
+        states are a 2-design).
+
+        F = (1 + E_XX - E_YY + E_ZZ)/4 of the corrected pair, computed on GHZ_N
+        independently of the circuits. The corrections Z^{r_S} at S and Z^Q at R flip X and
+        Y outcomes by every broadcast bit, so E_XX = <X ... X> over all N parties and
+        E_YY = <Y_S Y_R X_others>, while E_ZZ = <Z_S Z_R>; each party's measurement is
+        pulled back through its own click-conditioned channel
+        (:func:`~qproto.protocols._ghz_cka.party_observable`), so rotations add coherently.
+        Without rotation this is PHYSICS.md A9: F = [1 + 2 prod_j (1-p_j) + (1-p_S)(1-p_R)]/4.
+
+        Raises:
+            InvalidParameter: an eavesdropper (none is modelled).
+        """
+        if eavesdropper is not None:
+            raise InvalidParameter("eavesdropper", eavesdropper, "None", f"{self.name} models no eavesdropper")
         channels = self.normalise_channels(channel)
-        f = anonymous_pair_fidelity(effective_depolarisations(channels), self.sender, self.receiver)
+        n, s, r = self.parties, self.sender, self.receiver
+        obs = {b: [party_observable(ch, b) for ch in channels] for b in "XYZ"}
+        e_xx = ghz_expectation(obs["X"])
+        e_yy = ghz_expectation([obs["Y"][j] if j in (s, r) else obs["X"][j] for j in range(n)])
+        e_zz = ghz_expectation([obs["Z"][j] if j in (s, r) else IDENTITY for j in range(n)])
+        f = (1.0 + e_xx - e_yy + e_zz) / 4.0
         out = {"detection_rate": float(np.prod([ch.detection_probability for ch in channels]))}
-        out["pair_fidelity" if self.mode == "entanglement" else "teleport_fidelity"] = (
-            f if self.mode == "entanglement" else (2.0 * f + 1.0) / 3.0)
+        if self.mode == "entanglement":
+            out["pair_fidelity"] = f
+        else:
+            out["teleport_fidelity"] = (2.0 * f + 1.0) / 3.0
         return out
 
 
@@ -366,10 +398,24 @@ class QuantumAnonymousBit(_SenderProtocol):
 
     def expected(self, channel: Channel | Sequence[Channel], *,
                  eavesdropper: Eavesdropper | str | None = None) -> dict[str, float]:
+        """``detection_rate`` = ``bit_rate`` = prod_j P_click,j and ``error_rate``, computed on GHZ_N.
+
+        With message d the state before the channels is (|0...0> + (-1)^d |1...1>)/sqrt 2
+        whoever sends; the output is wrong with probability [1 - (-1)^d <A_0 ... A_{N-1}>]/2
+        with each party's X measurement pulled back through its own click-conditioned channel
+        (:func:`~qproto.protocols._ghz_cka.ghz_expectation`), averaged over d uniform:
+        [1 - prod_j (1-p_j)]/2 without rotation.
+
+        Raises:
+            InvalidParameter: an eavesdropper (none is modelled).
+        """
+        if eavesdropper is not None:
+            raise InvalidParameter("eavesdropper", eavesdropper, "None", f"{self.name} models no eavesdropper")
         channels = self.normalise_channels(channel)
-        v = float(np.prod(1.0 - effective_depolarisations(channels)))
+        obs = [party_observable(ch, "X") for ch in channels]
+        error = sum((1.0 - sign * ghz_expectation(obs, sign=sign)) / 4.0 for sign in (1.0, -1.0))
         p_all = float(np.prod([ch.detection_probability for ch in channels]))
-        return {"detection_rate": p_all, "error_rate": (1.0 - v) / 2.0, "bit_rate": p_all}
+        return {"detection_rate": p_all, "error_rate": error, "bit_rate": p_all}
 
 
 # ---- Broadbent-Tapp (classical) ------------------------------------------------------------------
@@ -449,9 +495,30 @@ class BroadbentTapp(_SenderProtocol):
         inputs = np.zeros((rounds, n), dtype=np.uint8)
         inputs[:, self.sender] = random_bits(rng, rounds)
         coins = compiled.sample_trusted(np.zeros(rounds * n * (n - 1), dtype=np.uint8), rng, aer_seed=aer_seed)
+        return self.parity_rounds(inputs, coins.reshape(rounds, n, n - 1))
+
+    def parity_rounds(self, inputs: np.ndarray, free_shares: np.ndarray) -> BroadbentTappRounds:
+        """One Parity run per row, given every player's input and private random shares.
+
+        Args:
+            inputs: ``(rounds, N)`` input bits x_i (0/1).
+            free_shares: ``(rounds, N, N-1)`` bits: player i's shares r_{i,0} .. r_{i,N-2}; its last
+                share r_{i,N-1} = x_i XOR (the others), so that XOR_j r_{i,j} = x_i.
+
+        Returns:
+            The :class:`BroadbentTappRounds`: shares r_{i,j} (sent privately from i to j) and
+            broadcasts z_j = XOR_i r_{i,j}.
+        """
+        n = self.parties
+        inputs = np.asarray(inputs, dtype=np.uint8)
+        free_shares = np.asarray(free_shares, dtype=np.uint8)
+        rounds = inputs.shape[0]
+        if inputs.shape != (rounds, n) or free_shares.shape != (rounds, n, n - 1):
+            raise InvalidParameter("free_shares", free_shares.shape, f"inputs (rounds, {n}) and free shares "
+                                   f"(rounds, {n}, {n - 1}) with the same rounds")
         shares = np.zeros((rounds, n, n), dtype=np.uint8)
-        shares[:, :, : n - 1] = coins.reshape(rounds, n, n - 1)
-        shares[:, :, n - 1] = inputs ^ np.bitwise_xor.reduce(shares[:, :, : n - 1], axis=2)
+        shares[:, :, : n - 1] = free_shares
+        shares[:, :, n - 1] = inputs ^ np.bitwise_xor.reduce(free_shares, axis=2)
         broadcasts = np.bitwise_xor.reduce(shares, axis=1)
         return BroadbentTappRounds(inputs=inputs, shares=shares, broadcasts=broadcasts)
 
@@ -468,9 +535,11 @@ def coalition_view_distribution(parties: int, sender: int, coalition: Sequence[i
                                 ) -> dict[tuple[int, ...], float]:
     """Exact distribution of a coalition's view in one Broadbent-Tapp Parity run, by enumeration.
 
-    Enumerates every choice of the N(N-1) free shares (use N <= 4). The view is the
-    coalition's inputs, the shares it sends and receives and every broadcast, as in
-    :meth:`BroadbentTappRounds.view`.
+    Runs :meth:`BroadbentTapp.parity_rounds` (the code :meth:`BroadbentTapp.sample_chunk`
+    uses) on every choice of the N(N-1) free shares (use N <= 4) with the sender's
+    input ``message`` and 0 elsewhere, and counts the views
+    (:meth:`BroadbentTappRounds.view`: the coalition's inputs, the shares it sends
+    and receives, and every broadcast).
 
     Raises:
         InvalidParameter: N outside [2, 4], sender or coalition members not parties.
@@ -478,15 +547,15 @@ def coalition_view_distribution(parties: int, sender: int, coalition: Sequence[i
     n = check_int("parties", parties, minimum=2, maximum=4)
     s = check_int("sender", sender, minimum=0, maximum=n - 1)
     c = [check_int("coalition", i, minimum=0, maximum=n - 1) for i in coalition]
-    inputs = np.zeros(n, dtype=np.uint8)
-    inputs[s] = check_int("message", message, minimum=0, maximum=1)
-    dist: Counter = Counter()
-    total = 2 ** (n * (n - 1))
-    for free in itertools.product((0, 1), repeat=n * (n - 1)):
-        sh = np.zeros((n, n), dtype=np.uint8)
-        sh[:, : n - 1] = np.array(free, dtype=np.uint8).reshape(n, n - 1)
-        sh[:, n - 1] = inputs ^ np.bitwise_xor.reduce(sh[:, : n - 1], axis=1)
-        z = np.bitwise_xor.reduce(sh, axis=0)
-        view = tuple(np.concatenate([inputs[c], sh[c, :].ravel(), sh[:, c].ravel(), z]).tolist())
-        dist[view] += 1
-    return {k: v / total for k, v in dist.items()}
+    m = check_int("message", message, minimum=0, maximum=1)
+    free = n * (n - 1)
+    total = 1 << free
+    patterns = ((np.arange(total, dtype=np.int64)[:, None] >> np.arange(free)) & 1).astype(np.uint8)
+    inputs = np.zeros((total, n), dtype=np.uint8)
+    inputs[:, s] = m
+    record = BroadbentTapp(parties=n, sender=s).parity_rounds(inputs, patterns.reshape(total, n, n - 1))
+    views = record.view(c).astype(np.int64)
+    width = views.shape[1]  # at most 4 + 2*4*4 + 4 = 40 bits for N <= 4
+    codes, counts = np.unique(views @ (np.int64(1) << np.arange(width, dtype=np.int64)), return_counts=True)
+    rows = (codes[:, None] >> np.arange(width, dtype=np.int64)) & 1
+    return {tuple(int(b) for b in v): int(k) / total for v, k in zip(rows, counts)}
