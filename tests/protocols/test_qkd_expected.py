@@ -353,17 +353,22 @@ def test_bbm92_swapping_the_arms_changes_what_it_should_and_only_that():
         assert e_zx == pytest.approx(sign * s * (1 - p_a) * (1 - p_b), abs=TOL)
 
 
+@pytest.mark.parametrize("form", ["fast", "erasure"])
 @given(arms=asymmetric_channels(2, max_rotation_rad=math.pi), eve=st.none() | intercept_resend())
-@settings(max_examples=6)
-def test_bbm92_compiled_distributions_equal_the_reference(arms, eve):
-    """Exact distribution of every configuration (key and CHSH settings, Eve's branches) given arrival.
+@settings(max_examples=4)
+def test_bbm92_compiled_distributions_equal_the_reference(form, arms, eve):
+    """Exact distribution of every configuration (key and CHSH settings, Eve's branches): given arrival
+    (fast form), or with both loss flags 0 (erasure form: each arm clicks with eta + (1 - eta) Y0 and a
+    noise click leaves its qubit maximally mixed, so the state is the click-conditioned one).
 
     catches: the channel of arm A put on qubit 1, Eve acting on Alice's qubit, a CHSH angle with the wrong
-    sign (ry(+theta)), Bob's X setting measuring Z.
+    sign (ry(+theta)), Bob's X setting measuring Z, a noise click that is not a random bit.
     """
     proto = BBM92()
-    probs = proto.prepare(arms, eavesdropper=eve, engine=DIST)[2].probabilities
-    states = bbm92_branch_states(*arms, eve, given_arrival=True)
+    probs = proto.prepare(arms, eavesdropper=eve, engine=DIST, form=form)[2].probabilities
+    states = bbm92_branch_states(*arms, eve, given_arrival=form == "fast")
+    scale = 1.0 if form == "fast" else click_probability(arms[0]) * click_probability(arms[1])
+    n_data = 2 if eve is None else 3  # the loss flags (erasure form) come after Alice, Bob, Eve
     alice_settings = ("Z", "X")
     bob_settings = ("Z", "X", math.pi / 4, 3 * math.pi / 4)
     branch_of = {None: 0, "Z": 1, "X": 2}
@@ -375,10 +380,13 @@ def test_bbm92_compiled_distributions_equal_the_reference(arms, eve):
             for b_set in range(4):
                 cfg = ((branch_of[eb] * 2 + a_set) << 2) | b_set
                 for (a, b), p in _joint2(rho, alice_settings[a_set], bob_settings[b_set]).items():
-                    code = a | (b << 1) | ((k << 2) if eve is not None else 0)
-                    assert probs[cfg, code] == pytest.approx(p, abs=TOL), (cfg, a, b, k)
+                    code = a | (b << 1) | ((k << 2) if eve is not None else 0)  # flags 0
+                    assert probs[cfg, code] == pytest.approx(scale * p, abs=TOL), (cfg, a, b, k)
                 assert sum(probs[cfg, c] for c in range(probs.shape[1])
                            if eve is None or ((c >> 2) & 1) == k) == pytest.approx(norm, abs=TOL)
+                if form == "erasure":
+                    clicked = sum(probs[cfg, c] for c in range(probs.shape[1]) if c >> n_data == 0)
+                    assert clicked == pytest.approx(scale, abs=TOL)
 
 
 @given(params=bbm92_params(), arms=asymmetric_channels(2, max_rotation_rad=1.2),
