@@ -342,7 +342,10 @@ class QuantumAnonymousBit(_SenderProtocol):
     The sender applies Z^d to its GHZ qubit (d a random message bit per round); all N
     parties measure X and broadcast; the parity of the broadcasts is d, and their
     distribution is the same whoever sends. Error under local depolarising:
-    [1 - prod_j (1-p_j)]/2. A round counts when all parties click.
+    [1 - prod_j (1-p_j)]/2. A round counts when all parties click. Above 10 parties the
+    channels act as readout errors (exact here: each qubit is measured in X right after
+    its channel), which cannot express a coherent rotation: rotated channels then raise
+    InvalidParameter.
 
     Args:
         parties: N >= 3.
@@ -380,6 +383,11 @@ class QuantumAnonymousBit(_SenderProtocol):
     def noise_model(self, channels: tuple[Channel, ...], *, eavesdropper: Eavesdropper | None = None,
                     form: ChannelForm = "fast"):
         # Each qubit is measured once in X right after its channel: the readout form is exact.
+        rotated = [j for j, ch in enumerate(channels) if ch.rotation_rad != 0.0]
+        if self.parties > 10 and rotated:
+            raise InvalidParameter("channel", [channels[j] for j in rotated], "no rotation above 10 parties",
+                                   f"parties={self.parties} uses readout errors, which cannot express the "
+                                   f"coherent rotation of parties {rotated}")
         return party_noise_model(channels, form="depolarising" if self.parties <= 10 else "readout")
 
     def sample_chunk(self, compiled: CompiledConfigurations, channels: tuple[Channel, ...], rounds: int,

@@ -275,7 +275,9 @@ class GHZConferenceKey(MultipartyProtocol):
     engine's distribution path (<= 10 qubits) and as Aer's equivalent symmetric
     ``ReadoutError`` (flip p_j / 2) above, which keeps Aer's stabilizer measurement
     sampling; ``tests/protocols/test_ghz_cka.py`` checks that both give the same
-    outcome distributions.
+    outcome distributions. A coherent rotation (``Channel.rotation_rad > 0``) has no
+    readout equivalent, so rotated channels need the depolarising form: with them
+    ``"readout"`` (and ``"auto"`` above 10 qubits) raises InvalidParameter.
 
     Args:
         parties: number of parties N >= 2.
@@ -335,7 +337,15 @@ class GHZConferenceKey(MultipartyProtocol):
 
     def noise_model(self, channels: tuple[Channel, ...], *, eavesdropper: Eavesdropper | None = None,
                     form: ChannelForm = "fast"):
-        return party_noise_model(channels, form=self._form(eavesdropper))
+        form_ = self._form(eavesdropper)
+        rotated = [j for j, ch in enumerate(channels) if ch.rotation_rad != 0.0]
+        if form_ == "readout" and rotated:
+            raise InvalidParameter(
+                "noise_form", self.noise_form, "'depolarising' for rotated channels",
+                f"noise_form={self.noise_form!r} puts the channels as readout errors here "
+                f"({self._n_qubits(eavesdropper)} qubits), which cannot express the coherent rotation of "
+                f"parties {rotated}; use noise_form='depolarising'")
+        return party_noise_model(channels, form=form_)
 
     def sample_chunk(self, compiled: CompiledConfigurations, channels: tuple[Channel, ...], rounds: int,
                      rng: np.random.Generator, *, eavesdropper: Eavesdropper | None, form: ChannelForm,

@@ -301,3 +301,9 @@ def test_bad_inputs_name_the_parameter(name, kwargs, param):
     with pytest.raises(InvalidParameter) as info:
         get_protocol(name, **kwargs)
     assert info.value.name == param and param in str(info.value)
+
+
+def test_anonymous_bit_refuses_rotation_on_the_readout_path():
+    with pytest.raises(InvalidParameter) as info:
+        get_protocol("anonymous-bit", parties=11).run([Channel(rotation_rad=0.2)] * 11, rounds=10, seed=1)
+    assert info.value.name == "channel"

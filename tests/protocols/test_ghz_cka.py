@@ -290,3 +290,15 @@ def test_bad_inputs_name_the_parameter(kwargs, name):
 def test_wrong_number_of_channels():
     with pytest.raises(InvalidParameter, match="channel"):
         get_protocol("ghz-cka", parties=3).run([Channel()] * 2, rounds=10)
+
+
+def test_rotated_channels_refuse_the_readout_form():
+    """A coherent rotation has no readout equivalent: the readout form (explicit, or "auto" above 10
+    qubits) refuses rotated channels naming noise_form, rather than dropping the rotation."""
+    rotated = [Channel(rotation_rad=0.3)] + [Channel()] * 2
+    with pytest.raises(InvalidParameter) as info:
+        get_protocol("ghz-cka", parties=3, noise_form="readout").run(rotated, rounds=10, seed=1)
+    assert info.value.name == "noise_form"
+    with pytest.raises(InvalidParameter) as info:
+        get_protocol("ghz-cka", parties=12).run([Channel(rotation_rad=0.3)] * 12, rounds=10, seed=1)
+    assert info.value.name == "noise_form"
