@@ -155,7 +155,7 @@ def _s1_raw(mu: np.ndarray, r: FiniteKeyResult, basis: str) -> float:
 
 def pass_finite_key(parameters: DecoyParameters, *, n_pulses: ArrayLike, eta: ArrayLike, y0: ArrayLike,
                     e_d: ArrayLike, eps_sec: float, eps_cor: float, f_ec: float = F_EC_DEFAULT,
-                    ec_leakage: EcLeakage = "efficiency") -> FiniteKeyResult:
+                    ec_leakage: EcLeakage = "efficiency", e_d_x: ArrayLike | None = None) -> FiniteKeyResult:
     """Finite key of a whole pass from expected counts summed over its slots.
 
     Args:
@@ -163,16 +163,19 @@ def pass_finite_key(parameters: DecoyParameters, *, n_pulses: ArrayLike, eta: Ar
         n_pulses: pulses sent in each slot (array, or a scalar for one slot), > 0.
         eta: end-to-end transmittance of each slot, in [0, 1].
         y0: noise-click probability of each slot, in [0, 1].
-        e_d: misalignment (error probability of a signal click) of each slot, in [0, 0.5].
+        e_d: misalignment (error probability of a signal click) of each slot, in [0, 0.5]; of the Z
+            (key) basis when ``e_d_x`` is given.
         eps_sec, eps_cor: security parameters in (0, 1).
         f_ec: error-correction inefficiency (default 1.16).
         ec_leakage: ``"efficiency"`` or ``"finite_size"``.
+        e_d_x: misalignment of the X basis (phase estimation) of each slot, in [0, 0.5]; default ``e_d``.
 
     Returns:
         :class:`~qproto.security.FiniteKeyResult` of the pass's total counts.
     """
     c = expected_decoy_counts(n_pulses=n_pulses, eta=eta, y0=y0, e_d=e_d, p_z=parameters.p_z,
-                              intensities=parameters.intensities, probabilities=parameters.probabilities)
+                              intensities=parameters.intensities, probabilities=parameters.probabilities,
+                              e_d_x=e_d_x)
     axes = tuple(range(1, np.ndim(c.n_z)))
     n_z, n_x, m_z, m_x = (np.sum(a, axis=axes) for a in (c.n_z, c.n_x, c.m_z, c.m_x))
     nz_tot = float(np.sum(n_z))
@@ -188,14 +191,14 @@ def optimise_decoy_parameters(*, n_pulses: ArrayLike, eta: ArrayLike, y0: ArrayL
                               p_z_bounds: tuple[float, float] = (0.5, 0.999), min_probability: float = 1e-3,
                               n_starts: int = 8, initial: Sequence[DecoyParameters] = (),
                               max_evaluations: int = 600, continuation: float = 1e3,
-                              seed: int = 0) -> OptimisedDecoy:
+                              seed: int = 0, e_d_x: ArrayLike | None = None) -> OptimisedDecoy:
     """Parameters maximising the finite key of a pass (module docs for the method).
 
     Args:
         n_pulses: pulses sent in each slot (array over slots, or a scalar), > 0.
         eta: end-to-end transmittance of each slot, in [0, 1] (same shape).
         y0: noise-click probability of each slot, in [0, 1].
-        e_d: misalignment error of each slot, in [0, 0.5].
+        e_d: misalignment error of each slot, in [0, 0.5] (of the Z basis when ``e_d_x`` is given).
         eps_sec, eps_cor: security parameters in (0, 1).
         f_ec: error-correction inefficiency >= 1.
         ec_leakage: ``"efficiency"`` or ``"finite_size"``.
@@ -209,6 +212,8 @@ def optimise_decoy_parameters(*, n_pulses: ArrayLike, eta: ArrayLike, y0: ArrayL
         continuation: >= 1; each start is first optimised for a pass this many times longer
             and then for the real one (1 disables this; module docs).
         seed: seed of the Sobol starting points.
+        e_d_x: misalignment error of the X basis (phase estimation) of each slot, in [0, 0.5];
+            default ``e_d`` (errors equal in both bases).
 
     Returns:
         :class:`OptimisedDecoy`.
@@ -225,10 +230,11 @@ def optimise_decoy_parameters(*, n_pulses: ArrayLike, eta: ArrayLike, y0: ArrayL
     eta_a = _real_array("eta", eta, 0.0, 1.0)
     y0_a = _real_array("y0", y0, 0.0, 1.0)
     ed_a = _real_array("e_d", e_d, 0.0, 0.5)
+    edx_a = ed_a if e_d_x is None else _real_array("e_d_x", e_d_x, 0.0, 0.5)
     try:
-        n, eta_a, y0_a, ed_a = np.broadcast_arrays(n, eta_a, y0_a, ed_a)
+        n, eta_a, y0_a, ed_a, edx_a = np.broadcast_arrays(n, eta_a, y0_a, ed_a, edx_a)
     except ValueError:
-        raise InvalidParameter("eta", eta, "an array broadcastable with n_pulses, y0 and e_d") from None
+        raise InvalidParameter("eta", eta, "an array broadcastable with n_pulses, y0, e_d and e_d_x") from None
     check_in_range("eps_sec", eps_sec, 0.0, 1.0, lo_open=True, hi_open=True)
     check_in_range("eps_cor", eps_cor, 0.0, 1.0, lo_open=True, hi_open=True)
     check_in_range("f_ec", f_ec, 1.0, math.inf, hi_open=True)
@@ -253,33 +259,33 @@ def optimise_decoy_parameters(*, n_pulses: ArrayLike, eta: ArrayLike, y0: ArrayL
     space = _Space(mu3, (lo, hi), (pz_lo, pz_hi), p_min)
     kw = dict(eps_sec=eps_sec, eps_cor=eps_cor, f_ec=f_ec, ec_leakage=ec_leakage)
     # Slots with the same channel could be merged; the sum over slots is cheap anyway.
-    pass_kw = dict(n_pulses=n, eta=eta_a, y0=y0_a, e_d=ed_a)  # for the final, validated evaluation
+    pass_kw = dict(n_pulses=n, eta=eta_a, y0=y0_a, e_d=ed_a, e_d_x=edx_a)  # for the final, validated evaluation
 
     def decode(x: np.ndarray) -> DecoyParameters:
         mu, p, pz = space.params(x)
         return DecoyParameters(tuple(mu), tuple(p / p.sum()), pz)
 
-    # Expected counts of the pass per intensity: sum_t N_t Q_k(t) and sum_t N_t Q_k(t) E_k(t)
+    # Expected counts of the pass per intensity: sum_t N_t Q_k(t) and sum_t N_t Q_k(t) E_k(t), E in Z and X
     # (expected_decoy_counts' model, computed here without re-validating at every evaluation).
     e0 = np.asarray(E0_NOISE)
 
-    def counts(mu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def counts(mu: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         m = mu[:, None]
         g = _gain(m, eta_a.ravel()[None, :], y0_a.ravel()[None, :])
-        e = _qber(m, eta_a.ravel()[None, :], y0_a.ravel()[None, :], ed_a.ravel()[None, :], e0)
+        e_z = _qber(m, eta_a.ravel()[None, :], y0_a.ravel()[None, :], ed_a.ravel()[None, :], e0)
+        e_x = _qber(m, eta_a.ravel()[None, :], y0_a.ravel()[None, :], edx_a.ravel()[None, :], e0)
         w = n.ravel()[None, :]
-        return np.sum(w * g, axis=1), np.sum(w * g * e, axis=1)
+        return np.sum(w * g, axis=1), np.sum(w * g * e_z, axis=1), np.sum(w * g * e_x, axis=1)
 
     def key(x: np.ndarray, factor: float = 1.0) -> FiniteKeyResult:
         mu, p, pz = space.params(x)
         p = p / p.sum()
-        det, err = counts(mu)
-        det, err = det * factor, err * factor
+        det, err_z, err_x = (c * factor for c in counts(mu))
         fz, fx = pz * pz, (1.0 - pz) ** 2
         n_z = det * p * fz
-        qz = float(np.sum(err * p) / np.sum(det * p)) if np.sum(det) > 0 else 0.0
+        qz = float(np.sum(err_z * p) / np.sum(det * p)) if np.sum(det) > 0 else 0.0
         return finite_key_length(intensities=mu, probabilities=p, n_z=n_z, n_x=det * p * fx,
-                                 m_x=err * p * fx, qber_z=min(max(qz, 0.0), 1.0), **kw)
+                                 m_x=err_x * p * fx, qber_z=min(max(qz, 0.0), 1.0), **kw)
 
     scale = max(float(np.sum(n * _gain(0.5, eta_a, y0_a))) * 1e-2, 1.0)  # bits: makes fatol relative
 

@@ -237,3 +237,35 @@ def test_expected_counts_and_finite_key_with_basis_dependent_misalignment():
                                          probabilities=p, p_z=pz, eps_sec=1e-10, eps_cor=1e-15, f_ec=1.2)
     assert want["ell"] > 0
     assert got.ell == pytest.approx(want["ell"], rel=1e-9)
+
+
+def test_pass_key_and_optimiser_use_the_x_misalignment_for_the_phase_error():
+    """A2 over a pass with e_d,X != e_d,Z: pass_finite_key equals the hand transcription on the hand-built
+    counts, and the optimiser's internal objective (its start value) is the validated pass key.
+
+    catches: the optimiser's fast objective computing X errors with the Z misalignment (its optimum would
+    then be scored with a key the validated evaluation does not give), e_d_x ignored by pass_finite_key.
+    """
+    from qproto.security import DecoyParameters, optimise_decoy_parameters, pass_finite_key
+    n, eta, y0, e_z, e_x = np.array([4e10, 6e10]), np.array([2e-3, 8e-4]), 1e-6, 0.01, 0.04
+    params = DecoyParameters(intensities=(0.5, 0.15, 0.0), probabilities=(0.6, 0.25, 0.15), p_z=0.8)
+    nz, nx, mx, mz = [0.0] * 3, [0.0] * 3, [0.0] * 3, [0.0] * 3
+    for k, (m, pk) in enumerate(zip(params.intensities, params.probabilities)):
+        for n_t, eta_t in zip(n, eta):
+            q = y0 + 1 - math.exp(-eta_t * m)
+            nz[k] += n_t * pk * 0.64 * q
+            nx[k] += n_t * pk * 0.04 * q
+            mz[k] += n_t * pk * 0.64 * (y0 / 2 + e_z * (1 - math.exp(-eta_t * m)))
+            mx[k] += n_t * pk * 0.04 * (y0 / 2 + e_x * (1 - math.exp(-eta_t * m)))
+    want = _lim_ell(params.intensities, params.probabilities, nz, nx, mx, sum(mz) / sum(nz), eps_sec=1e-10,
+                    eps_cor=1e-15, f_ec=1.16)
+    got = pass_finite_key(params, n_pulses=n, eta=eta, y0=y0, e_d=e_z, e_d_x=e_x, eps_sec=1e-10, eps_cor=1e-15)
+    assert want["ell"] > 0
+    assert got.ell == pytest.approx(want["ell"], rel=1e-9)
+    o = optimise_decoy_parameters(n_pulses=n, eta=eta, y0=y0, e_d=e_z, e_d_x=e_x, n_starts=1, max_evaluations=60,
+                                  continuation=1.0)
+    assert o.key_length > 0
+    assert o.start_values[0] == pytest.approx(float(o.finite_key.ell_unclipped), rel=1e-9)
+    same = optimise_decoy_parameters(n_pulses=n, eta=eta, y0=y0, e_d=e_z, n_starts=1, max_evaluations=60,
+                                     continuation=1.0)
+    assert same.key_length > 1.2 * o.key_length  # a larger phase error costs key
