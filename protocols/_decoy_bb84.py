@@ -649,11 +649,15 @@ class DecoyBB84(Protocol):
           errs with probability 1/2; so E_{m,k} = (S_k e_m + (1 - S_k) Y0_eff / 2) / Q_k.
 
         Returns:
-            A dict of arrays of 3 values (classes mu1, mu2, mu3): ``gain`` (clicks per
-            pulse), ``qber_z``, ``qber_x`` (sifted QBER per basis), ``qber`` (over both
-            bases' sifted rounds, weights p_Z^2 and p_X^2), ``mismatched_agreement``
-            (P(a = b) on discarded rounds: 1/2 + (S_k/Q_k)(1 - p_q)(R_xz + R_zx)/4);
-            and ``cell_probabilities`` (24 values).
+            The closed forms of the result's sampled estimates (same names as
+            :meth:`DecoyBB84Result.estimates`, floats): ``gain_signal``, ``gain_decoy``,
+            ``gain_vacuum`` (Q_k), ``qber_z``, ``qber_x`` (over all classes: classes weighted
+            by p_k Q_k, the share of their sifted bits), ``qber_z_signal`` and
+            ``qber_x_decoy``. Per class, arrays of 3 values (mu1, mu2, mu3): ``gain``,
+            ``qber_z_by_class``, ``qber_x_by_class``, ``qber`` (over both bases' sifted
+            rounds of the class, weights p_Z^2 and p_X^2) and ``mismatched_agreement_by_class``
+            (P(a = b) on discarded rounds: 1/2 + (S_k/Q_k)(1 - p_q)(R_xz + R_zx)/4). Also
+            ``cell_probabilities`` (24 values).
         """
         _check_supported(eavesdropper, "fast")
         ch = self.normalise_channels(channel)[0]
@@ -669,14 +673,24 @@ class DecoyBB84(Protocol):
         keep = 1.0 - ch.qubit_depolarisation  # Bloch length kept by an arriving qubit
         rot = ch.rotation_matrix
         out: dict[str, Any] = {"gain": gain}
-        for name, axis in (("qber_z", 2), ("qber_x", 0)):
+        errors = {}  # expected errors per pulse of each class, per basis: S_k e_m + (1 - S_k) Y0 / 2
+        for basis, axis in (("z", 2), ("x", 0)):
             e_arrival = (1.0 - keep * rot[axis, axis]) / 2.0
-            out[name] = np.where(gain > 0, (signal * e_arrival + (1.0 - signal) * y0 * E0_NOISE) / safe, E0_NOISE)
+            errors[basis] = signal * e_arrival + (1.0 - signal) * y0 * E0_NOISE
+            out[f"qber_{basis}_by_class"] = np.where(gain > 0, errors[basis] / safe, E0_NOISE)
         wz, wx = self.p_z**2, (1.0 - self.p_z) ** 2
-        out["qber"] = (wz * out["qber_z"] + wx * out["qber_x"]) / (wz + wx)
+        out["qber"] = (wz * out["qber_z_by_class"] + wx * out["qber_x_by_class"]) / (wz + wx)
         signal_share = np.where(gain > 0, signal / safe, 0.0)
-        out["mismatched_agreement"] = 0.5 + signal_share * keep * (rot[0, 2] + rot[2, 0]) / 4.0
+        out["mismatched_agreement_by_class"] = 0.5 + signal_share * keep * (rot[0, 2] + rot[2, 0]) / 4.0
         out["cell_probabilities"] = self.cell_probabilities()
+        # The estimates of a run: sifted bits of class k are a share p_k Q_k / sum_j p_j Q_j of each basis's.
+        clicks = float(np.sum(p * gain))
+        for k, name in enumerate(("signal", "decoy", "vacuum")):
+            out[f"gain_{name}"] = float(gain[k])
+        for basis in ("z", "x"):
+            out[f"qber_{basis}"] = float(np.sum(p * errors[basis]) / clicks) if clicks > 0 else E0_NOISE
+        out["qber_z_signal"] = float(out["qber_z_by_class"][0])
+        out["qber_x_decoy"] = float(out["qber_x_by_class"][1])
         return out
 
 

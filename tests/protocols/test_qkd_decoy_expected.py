@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from qproto import Channel
 from qproto.protocols import DecoyBB84
-from qproto.testing import assert_proportion, biased_bases, rotated_channels, seeds
+from qproto.testing import assert_matches_expected, assert_proportion, biased_bases, rotated_channels, seeds
 
 TOL = 1e-12
 
@@ -91,9 +91,20 @@ def test_expected_equals_the_model_on_rotated_channels_and_biased_bases(ch, p_z,
     got = proto.expected(ch)
     want = _model(proto, ch, p_ap)
     for key in ("gain", "qber_z", "qber_x", "mismatched_agreement"):
-        np.testing.assert_allclose(got[key], want[key], rtol=0, atol=1e-10, err_msg=key)
+        name = key if key == "gain" else f"{key}_by_class"
+        np.testing.assert_allclose(got[name], want[key], rtol=0, atol=1e-10, err_msg=key)
     wz, wx = p_z**2, (1 - p_z) ** 2
     np.testing.assert_allclose(got["qber"], (wz * want["qber_z"] + wx * want["qber_x"]) / (wz + wx), atol=1e-10)
+    # The run's estimates: per-class values, and the all-class QBERs weighted by each class's clicks p_k Q_k.
+    for k, name in enumerate(("signal", "decoy", "vacuum")):
+        assert got[f"gain_{name}"] == pytest.approx(want["gain"][k], abs=1e-10)
+    assert got["qber_z_signal"] == pytest.approx(want["qber_z"][0], abs=1e-10)
+    assert got["qber_x_decoy"] == pytest.approx(want["qber_x"][1], abs=1e-10)
+    w = np.array(probs) * want["gain"]
+    if w.sum() > 0:
+        for basis in ("z", "x"):
+            assert got[f"qber_{basis}"] == pytest.approx(float(np.sum(w * want[f"qber_{basis}"]) / w.sum()),
+                                                         abs=1e-10)
 
 
 @given(ch=rotated_channels(min_transmittance=0.1, max_noise_click=0.02), p_z=biased_bases(min_value=0.2),
@@ -109,6 +120,7 @@ def test_counts_sampler_matches_the_model_per_basis_on_rotated_channels(ch, p_z,
     proto = DecoyBB84(probabilities=(0.5, 0.3, 0.2), p_z=p_z)
     r = proto.run(ch, rounds=2_000_000, seed=seed)
     _check_run(r, _model(proto, ch))
+    assert_matches_expected(r, proto.expected(ch))  # every sampled estimate of the result, by name
     c = r.counts
     detected = sum(c.detected)
     assert_proportion(sum(c.n_z), detected, p_z**2, what="Z share of clicks")
