@@ -187,6 +187,9 @@ class GHZRounds:
 class GHZConferenceResult(MultipartyResult):
     """Result of :class:`GHZConferenceKey`.
 
+    Estimates include ``qber_ab_<i>`` (Bob i's error, a proportion) and ``qber_ab_max`` (the
+    worst of them, for display: a max over Bobs carries no counts).
+
     Tallies: ``key_rounds`` / ``test_rounds`` (detected Z / X rounds), ``errors_ab``
     (per Bob i, key rounds with z_A != z_Bi), ``all_equal`` (key rounds where every
     party agrees), ``alice_ones`` (key rounds with z_A = 1), ``parity_errors`` (test
@@ -243,7 +246,10 @@ class GHZConferenceResult(MultipartyResult):
         out: dict[str, Any] = {
             "detection_rate": self._binom(n, self.rounds),
             "key_bits": kr,
-            "qber_ab_max": qab[worst],
+            # The worst Bob's rate for display: a max over Bobs is not itself a sampled proportion
+            # (it is biased upwards and does not add over merged runs), so it carries no counts;
+            # each Bob's Q_AB_i is a proportion, "qber_ab_<i>" below.
+            "qber_ab_max": Estimate(qab[worst].low, qab[worst].best, qab[worst].high, self.confidence),
             "qber_ab_mean": self._binom(int(errs.sum()), kr * len(errs)),
             "qber_x": qx,
             "all_agree": self._binom(self.c("all_equal"), kr),
@@ -252,6 +258,7 @@ class GHZConferenceResult(MultipartyResult):
             "key_rate": self.key_rate_estimate(),
             "bipartite_rate": bipartite_conference_rate(self.channels, p_key=self.parameters["p_key"]),
         }
+        out.update({f"qber_ab_{i}": e for i, e in enumerate(qab, start=1)})
         if self.eavesdropper is not None:
             out["eve_agreement"] = self._binom(self.c("eve_correct"), self.c("eve_rounds"))
         return out
@@ -383,8 +390,8 @@ class GHZConferenceKey(MultipartyProtocol):
 
     def expected(self, channel: Channel | Sequence[Channel], *,
                  eavesdropper: Eavesdropper | str | None = None) -> dict[str, Any]:
-        """Closed forms (PHYSICS.md A7): ``detection_rate`` (P_all), ``qber_ab`` (per Bob, a list),
-        ``qber_ab_max``, ``qber_x``, ``key_fraction``, ``key_rate``, ``bipartite_rate``, and with an
+        """Closed forms (PHYSICS.md A7): ``detection_rate`` (P_all), ``qber_ab`` (per Bob, a list, and
+        ``qber_ab_<i>`` for Bob i = 1..N-1), ``qber_ab_max``, ``qber_x``, ``key_fraction``, ``key_rate``, ``bipartite_rate``, and with an
         intercept-resend ``eve_agreement``.
 
         Computed on the GHZ state itself, independently of the circuits: each party's
@@ -425,6 +432,7 @@ class GHZConferenceKey(MultipartyProtocol):
             "qber_x": q_x, "key_fraction": r, "key_rate": self.p_key * p_all * r,
             "bipartite_rate": bipartite_conference_rate(channels, p_key=self.p_key),
         }
+        out.update({f"qber_ab_{i}": float(q) for i, q in enumerate(q_ab, start=1)})
         if eve is not None:
             # Attacked key rounds: Eve's record is qubit k's value in her basis before the channel;
             # Alice's bit is her Z outcome after hers. Agreement = (1 + correlation)/2.

@@ -33,6 +33,11 @@ __all__ = ["HBBSecretSharing", "HBBResult", "HBBRounds", "XYInterceptResend", "T
 
 
 # ---- HBB99 --------------------------------------------------------------------------------
+def _uncounted(e: Estimate) -> Estimate:
+    """``e`` without its counts: displayed, but not a proportion the checkers test or merges add."""
+    return Estimate(e.low, e.best, e.high, e.confidence)
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class XYInterceptResend(Eavesdropper):
     """A dishonest player's intercept-resend in the HBB bases: measure X or Y at random and resend.
@@ -120,6 +125,9 @@ class HBBResult(MultipartyResult):
     (invalid rounds with a = XOR of the others), ``single_agree`` (per player i,
     detected rounds with b_i = a), ``eve_valid`` / ``eve_correct`` (attacked valid
     rounds; those where the attacker's bit XOR the other players' bits gives a).
+
+    Estimates include ``single_player_agreement_<i>`` (P(b_i = a) for player i, a proportion) and
+    ``single_player_agreement`` (their max, for display: a max over players carries no counts).
     """
 
     TYPE: ClassVar[str] = "HBBResult"
@@ -144,8 +152,11 @@ class HBBResult(MultipartyResult):
             "valid_fraction": self._binom(self.c("valid"), det),
             "error_rate": self.error_rate,
             "invalid_agreement": self._binom(self.c("invalid_agree"), self.c("invalid")),
-            "single_player_agreement": self._binom(int(agree.max()) if agree.size else 0, det),
+            # A max over players is not a sampled proportion (biased upwards, not additive over
+            # merged runs): displayed without counts; each player's is "single_player_agreement_<i>".
+            "single_player_agreement": _uncounted(self._binom(int(agree.max()) if agree.size else 0, det)),
             "shared_bit_rate": self._binom(self.c("valid"), self.rounds),
+            **{f"single_player_agreement_{i}": self._binom(int(a), det) for i, a in enumerate(agree, start=1)},
         }
 
 
@@ -260,8 +271,9 @@ class HBBSecretSharing(MultipartyProtocol):
           is [1 - prod_j (1-p_j)]/2 without rotation or attack (dealer included);
         * ``invalid_agreement``: mean over odd masks of P(a = XOR others) = (1 + E)/2
           (1/2 without rotation);
-        * ``single_player_agreement``: max over players i of the mean over all masks of
-          (1 + <A_0 A_i>)/2 (1/2 unless a rotation tilts X or Y towards Z);
+        * ``single_player_agreement_<i>``: the mean over all masks of (1 + <A_0 A_i>)/2 for
+          player i (1/2 unless a rotation tilts X or Y towards Z), and ``single_player_agreement``
+          their max;
         * ``valid_fraction`` 1/2, ``detection_rate`` prod_j P_click,j, ``shared_bit_rate`` half of it.
 
         An :class:`XYInterceptResend` (fraction f, X with probability p_x) or a
@@ -296,10 +308,13 @@ class HBBSecretSharing(MultipartyProtocol):
                     pair[0], pair[i] = ops[0], ops[i]
                     single[i - 1] += w * (1.0 + ghz_expectation(pair)) / 2.0
         half = float(1 << (n - 1))
+        single = single / (2 * half)
         p_all = float(np.prod([ch.detection_probability for ch in channels]))
-        return {"detection_rate": p_all, "valid_fraction": 0.5, "error_rate": error / half,
-                "invalid_agreement": invalid_agree / half, "single_player_agreement": float(np.max(single)) / (2 * half),
-                "shared_bit_rate": p_all / 2.0}
+        out = {"detection_rate": p_all, "valid_fraction": 0.5, "error_rate": error / half,
+               "invalid_agreement": invalid_agree / half, "single_player_agreement": float(np.max(single)),
+               "shared_bit_rate": p_all / 2.0}
+        out.update({f"single_player_agreement_{i}": float(a) for i, a in enumerate(single, start=1)})
+        return out
 
 
 # ---- ((3,5)) threshold quantum state sharing ----------------------------------------------------

@@ -177,7 +177,8 @@ def test_biased_intercept_resend_on_a_chosen_party_with_asymmetric_channels(k):
     r = proto.run(chans, rounds=20_000, seed=11 + k, eavesdropper=eve)
     for i, e in enumerate(r.counts["errors_ab"]):
         assert_proportion(e, r.c("key_rounds"), q_ab[i], what=f"Q_AB_{i + 1}")
-    assert_matches_expected(r, x, keys=["qber_x", "eve_agreement", "qber_ab_max", "detection_rate"])
+    assert_matches_expected(r, x, keys=["qber_x", "eve_agreement", "qber_ab_1", "qber_ab_2", "qber_ab_3",
+                                        "detection_rate"])
 
 
 def test_z_rotation_phases_add_coherently_in_q_x():
@@ -258,6 +259,21 @@ def test_key_rate_and_bipartite_comparison():
     # Ideal links: the GHZ source gives p_key bits per use; N-1 bipartite links p_key/(N-1).
     assert bipartite_conference_rate([Channel()] * 4, p_key=0.5) == pytest.approx(0.5 / 3)
     assert proto.expected(Channel())["key_rate"] == pytest.approx(0.5)
+
+
+def test_per_bob_errors_are_proportions_that_add_and_the_max_is_not():
+    """Each Bob's Q_AB_i is a proportion of the run (it adds over merged runs); the displayed worst-Bob
+    rate is a max over Bobs, not a proportion, so it carries no counts (merging could change the argmax).
+
+    catches: a merge invariant broken by reporting an argmax-selected tally as a proportion."""
+    proto = get_protocol("ghz-cka", parties=3)
+    a = proto.run(Channel(depolarisation=0.1), rounds=3000, seed=1)
+    b = proto.run(Channel(depolarisation=0.1), rounds=3000, seed=2)
+    pa, pb, pm = a.proportions(), b.proportions(), (a + b).proportions()
+    assert "qber_ab_max" not in pa and {"qber_ab_1", "qber_ab_2"} <= set(pa)
+    for k in pa:
+        assert pm[k] == (pa[k][0] + pb[k][0], pa[k][1] + pb[k][1])
+    assert pa["qber_ab_2"] == (a.counts["errors_ab"][1], a.c("key_rounds"))
 
 
 def test_result_round_trip_merge_and_reproducible():

@@ -225,6 +225,7 @@ def test_ghz_expected_equals_reference(n, data):
     x = get_protocol("ghz-cka", parties=n, attacked_party=k).expected(channels, eavesdropper=eve)
     q_ab, q_x, agree = ghz_reference_errors(channels, eve, k)
     np.testing.assert_allclose(x["qber_ab"], q_ab, atol=ATOL)
+    np.testing.assert_allclose([x[f"qber_ab_{i}"] for i in range(1, n)], q_ab, atol=ATOL)
     assert x["qber_ab_max"] == pytest.approx(q_ab.max(), abs=ATOL)
     assert x["qber_x"] == pytest.approx(q_x, abs=ATOL)
     assert x["detection_rate"] == pytest.approx(np.prod([click_probability(c) for c in channels]), abs=ATOL)
@@ -300,6 +301,7 @@ def test_hbb_expected_equals_reference(n, data):
     assert x["error_rate"] == pytest.approx(err, abs=ATOL)
     assert x["invalid_agreement"] == pytest.approx(inv, abs=ATOL)
     assert x["single_player_agreement"] == pytest.approx(single.max(), abs=ATOL)
+    np.testing.assert_allclose([x[f"single_player_agreement_{i}"] for i in range(1, n)], single, atol=ATOL)
     assert x["detection_rate"] == pytest.approx(np.prod([click_probability(c) for c in channels]), abs=ATOL)
 
 

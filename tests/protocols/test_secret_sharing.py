@@ -120,6 +120,22 @@ def test_dishonest_player_intercept_resend_raises_error(eve, expected):
     assert_proportion(r.c("valid_errors"), r.c("valid"), expected, what="error under attack")
 
 
+def test_hbb_per_player_agreements_are_proportions_that_add():
+    """Invariant 33 per player: P(b_i = a) is a proportion for every player i and adds over merged
+    runs; the displayed max over players carries no counts (the argmax can move between runs).
+
+    catches: the merge invariant broken by an argmax-selected tally reported as a proportion."""
+    proto = get_protocol("hbb-secret-sharing", parties=4)
+    a = proto.run(Channel(depolarisation=0.1), rounds=4000, seed=1)
+    b = proto.run(Channel(depolarisation=0.1), rounds=4000, seed=2)
+    pa, pb, pm = a.proportions(), b.proportions(), (a + b).proportions()
+    assert "single_player_agreement" not in pa
+    assert {f"single_player_agreement_{i}" for i in (1, 2, 3)} <= set(pa)
+    for k in pa:
+        assert pm[k] == (pa[k][0] + pb[k][0], pa[k][1] + pb[k][1])
+    assert_matches_expected(a + b, proto.expected(Channel(depolarisation=0.1)))
+
+
 def test_hbb_round_trip():
     r = get_protocol("hbb-secret-sharing", parties=4).run(Channel(depolarisation=0.1), rounds=2000, seed=1)
     assert_round_trip(r)
