@@ -73,7 +73,7 @@ EXCLUDED_TESTS = [
 
 # Per-mutant time limit: wall = (t + TIMEOUT_CONSTANT) * TIMEOUT_MULTIPLIER seconds, where t is
 # the time the mutant's covering tests took in the clean stats run (CPU limit twice that).
-TIMEOUT_MULTIPLIER = 2.0
+TIMEOUT_MULTIPLIER = 3.0
 TIMEOUT_CONSTANT = 10.0
 
 # Calls whose string arguments only end up in a message for a person.
@@ -214,7 +214,10 @@ def write_config(workdir: Path, mutate_files: list[str]) -> None:
         "pytest_add_cli_args_test_selection": ["tests", *EXCLUDED_TESTS, *extra_exclusions(workdir)],
         "timeout_multiplier": TIMEOUT_MULTIPLIER,
         "timeout_constant": TIMEOUT_CONSTANT,
-        "process_isolation": "fork",
+        # fork straight from mutmut's main process deadlocks: it has run tests, so library thread
+        # pools (qiskit's Rust/rayon) exist there and their locks are copied held into the child.
+        # The fork server only imports and collects; each mutant forks from that clean process.
+        "process_isolation": "forkserver",
         "use_git_change_detection": False,  # build/ lives inside the repository's git tree
         "on_dependency_change": "ignore",
     }
@@ -265,6 +268,7 @@ def mutmut_env() -> dict[str, str]:
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)  # nothing may shadow the mutants
     env.setdefault("OMP_NUM_THREADS", "1")  # Aer's OpenMP: one thread per worker, and fork-safe
+    env.setdefault("QISKIT_IN_PARALLEL", "TRUE")  # qiskit's Rust code single-threaded (as in its own workers)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env["MUTMUT_HOME_TREE"] = str(REPO)
     return env
@@ -368,6 +372,10 @@ class ModuleResult:
     file: str
     mutants: list[Mutant] = field(default_factory=list)
 
+    def mutant_seconds(self) -> float:
+        """Wall time the mutants' test runs took, summed (mutmut's durations_by_key)."""
+        return sum(m.duration or 0.0 for m in self.mutants)
+
     def counts(self) -> Counter:
         c = Counter()
         for m in self.mutants:
@@ -391,27 +399,28 @@ def _function_nodes(tree: ast.AST) -> dict[str, ast.AST]:
 
 
 def _first_difference(a: ast.AST, b: ast.AST, parents: tuple = ()):
-    """The outermost-then-deepest node of ``a`` that differs from ``b`` and its ancestors."""
+    """The first node of ``a`` (depth first) that differs from ``b``: (node of a, node of b,
+    ancestors of the node in a), or None when the trees are equal."""
     if type(a) is not type(b):
-        return a, parents
+        return a, b, parents
     for name in a._fields:
         va, vb = getattr(a, name, None), getattr(b, name, None)
         if isinstance(va, list) and isinstance(vb, list):
             if len(va) != len(vb):
-                return a, parents
+                return a, b, parents
             for x, y in zip(va, vb):
                 if isinstance(x, ast.AST):
                     hit = _first_difference(x, y, parents + (a,))
                     if hit:
                         return hit
                 elif x != y:
-                    return a, parents
+                    return a, b, parents
         elif isinstance(va, ast.AST):
             hit = _first_difference(va, vb, parents + (a,))
             if hit:
                 return hit
         elif va != vb:
-            return a, parents
+            return a, b, parents
     return None
 
 
@@ -420,12 +429,18 @@ def _call_name(node: ast.Call) -> str:
     return f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
 
 
+def _is_text(node: ast.AST) -> bool:
+    return isinstance(node, ast.JoinedStr) or (isinstance(node, ast.Constant) and isinstance(node.value, str))
+
+
 def is_message_text(orig_src: str, mutant_src: str) -> bool:
-    """A string-literal mutation whose string only reaches a message: inside a ``raise``, an
-    ``assert`` message, a ``warnings.warn``/logging call, or the first argument of a call that
-    is a ``check_*`` validation helper or spells a parameter name of the function (the
-    validators use it only to name the parameter in the error they raise).  Changing the text
-    or replacing it by None counts; dropping the argument (which shifts the others) does not."""
+    """A mutation that only changes the text of a message for a person: a string (or f-string)
+    inside a ``raise`` statement, an ``assert`` message or a ``warnings.warn``/logging call --
+    changed, replaced by None, or (for the last argument of the raised exception, its message)
+    dropped -- or the first argument of a call that is a ``check_*`` validation helper or
+    spells a parameter name of the function (the validators use it only to name the parameter
+    in the error they raise).  Changing any other argument of a raised exception (its
+    ``value``, say) is a real mutant."""
     try:
         a, b = ast.parse(orig_src), ast.parse(mutant_src)
     except SyntaxError:
@@ -433,14 +448,20 @@ def is_message_text(orig_src: str, mutant_src: str) -> bool:
     hit = _first_difference(a, b)
     if not hit:
         return False
-    node, parents = hit
-    if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+    node, other, parents = hit
+    chain = parents + (node,)
+    in_raise = any(isinstance(p, (ast.Raise, ast.Assert)) for p in parents)
+    if isinstance(node, ast.Call) and isinstance(other, ast.Call) and in_raise:
+        # the exception's message (its last argument) dropped: the default message is used
+        return (len(other.args) == len(node.args) - 1 and _is_text(node.args[-1])
+                and ast.dump(ast.Call(node.func, node.args[:-1], node.keywords))
+                == ast.dump(ast.Call(other.func, other.args, other.keywords)))
+    if not _is_text(node):
         return False
     # a validator's first argument spelling the name of a parameter of this function
     # (``_real_array("eta", eta, 0.0, 1.0)``) only labels the parameter in the error message
     fn = a.body[0] if a.body and isinstance(a.body[0], (ast.FunctionDef, ast.AsyncFunctionDef)) else None
     params = {x.arg for x in ast.walk(fn.args) if isinstance(x, ast.arg)} if fn else set()
-    chain = parents + (node,)
     for i, p in enumerate(chain):
         if isinstance(p, ast.Raise):
             return True
@@ -451,7 +472,8 @@ def is_message_text(orig_src: str, mutant_src: str) -> bool:
             if name in MESSAGE_CALLS:
                 return True
             if p.args and i + 1 < len(chain) and chain[i + 1] is p.args[0] and (
-                    name.startswith(("check_", "_check")) or node.value in params):
+                    name.startswith(("check_", "_check"))
+                    or (isinstance(node, ast.Constant) and node.value in params)):
                 return True
     return False
 
@@ -523,17 +545,18 @@ def score(c: Counter) -> str:
 
 
 def format_report(results: list[ModuleResult], times: dict[str, float]) -> str:
-    out = ["| module | mutants | killed | survived | no tests | timeout | message text | score | wall time |",
-           "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    out = ["| module | mutants | killed | survived | no tests | timeout | message text | not run | score "
+           "| mutant time | wall time |",
+           "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in results:
         c = r.counts()
         t = times.get(r.file)
         out.append(f"| {r.file} | {c['total']} | {c['killed']} | {c['survived']} | {c['no tests']} | "
-                   f"{c['timeout']} | {c['message text']} | {score(c)} | "
-                   f"{f'{t:.0f} s' if t is not None else '-'} |")
+                   f"{c['timeout']} | {c['message text']} | {c['not checked']} | {score(c)} | "
+                   f"{r.mutant_seconds():.0f} s | {f'{t:.0f} s' if t is not None else '-'} |")
     out.append("")
     for r in results:
-        rest = [m for m in r.mutants if m.status not in ("killed",) and not m.message_text]
+        rest = [m for m in r.mutants if m.status not in ("killed", "not checked") and not m.message_text]
         if not rest:
             continue
         out.append(f"#### {r.file}")
@@ -608,23 +631,35 @@ def cmd_run(args: argparse.Namespace) -> int:
             if proc.returncode != 0:
                 return 1
     for f in targets:
-        if args.resume and repo_path(f) in times:
-            print(f"=== {repo_path(f)}: done before, skipped (--resume)")
-            continue
         name = module_name(f)
-        glob = f"{name}.x*"
-        cmd = [*mutmut_cmd(), "run", "--max-children", str(args.workers), glob]
-        print(f"\n=== {repo_path(f)}: {' '.join(cmd[-4:])}", flush=True)
+        meta = workdir / "mutants" / (f + ".meta")
+        keys = json.loads(meta.read_text()).get("exit_code_by_key", {}) if meta.is_file() else {}
+        # mutants that only change the text of an error message are not run (mutmut cannot be
+        # told to skip them); they are counted in the report's "message text" column
+        messages = {m.key for m in load_results(workdir, [f])[0].mutants if m.message_text} \
+            if keys and not args.with_messages else set()
+        retry = {k for k, v in keys.items() if args.retry_timeouts and STATUS.get(v) == "timeout"}
+        todo = sorted(k for k, v in keys.items() if (v is None or args.rerun or k in retry) and k not in messages)
+        if keys and not todo:
+            print(f"\n=== {repo_path(f)}: every mutant has a result (source unchanged); --rerun to test again")
+            continue
+        # mutmut re-tests every mutant named on its command line; naming only those without a
+        # result keeps what an interrupted or earlier run found (mutmut itself clears the
+        # results of a function whose source changed, and all of them when the tests change)
+        selection = [f"{name}.x*"] if len(todo) == len(keys) else todo
+        cmd = [*mutmut_cmd(), "run", "--max-children", str(args.workers), *selection]
+        shown = " ".join(cmd[-4:]) if len(selection) == 1 else \
+            f"run ... ({len(todo)} mutants to test, {len(messages)} message-text mutants left out)"
+        print(f"\n=== {repo_path(f)}: {shown}", flush=True)
         log.write(f"\n=== {time.strftime('%H:%M:%S')} {repo_path(f)}\n")
         log.flush()
         start = time.monotonic()
-        meta = workdir / "mutants" / (f + ".meta")
-        if meta.is_file() and not json.loads(meta.read_text()).get("exit_code_by_key"):
+        if meta.is_file() and not keys:
             print("no mutants (no function to mutate)")
             times[repo_path(f)] = 0.0
             continue
         proc = subprocess.run(cmd, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
-        times[repo_path(f)] = time.monotonic() - start
+        times[repo_path(f)] = times.get(repo_path(f), 0.0) * (not args.rerun) + time.monotonic() - start
         times_file.write_text(json.dumps(times, indent=1))
         res = load_results(workdir, [f], with_diffs=False)[0]
         c = res.counts()
@@ -670,7 +705,10 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("modules", nargs="*", help="repository paths (files or folders)")
     run.add_argument("--ref", default=None, help="stage this git commit instead of the working tree")
     run.add_argument("--workers", type=int, default=1, help="mutmut --max-children (default 1)")
-    run.add_argument("--resume", action="store_true", help="skip modules that have a recorded run")
+    run.add_argument("--rerun", action="store_true", help="test every mutant again, not only those without a result")
+    run.add_argument("--retry-timeouts", action="store_true", help="test the mutants that timed out again")
+    run.add_argument("--with-messages", action="store_true",
+                     help="also run the mutants that only change an error message's text")
     run.add_argument("--deselect-failing", action="store_true",
                      help="leave out tests that fail on the unmutated staged code (listed in the report)")
     run.set_defaults(func=cmd_run)

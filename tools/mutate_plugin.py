@@ -9,8 +9,13 @@ pass or fail for a reason that has nothing to do with the mutant under test.
 
 This plugin makes Hypothesis read those literals from the original staged source
 (``build/mutate/qproto/...``) instead of the mutated copy, so each mutant is tested with the
-examples the real test suite uses.  Nothing else is changed; outside a mutation run the
-plugin is never loaded.
+examples the real test suite uses.
+
+It also drops Hypothesis's shrink (and explain) phases from whatever profile the tests load.
+Once a property test fails the mutant is killed; minimising the failing example is only for a
+person reading the failure, and it took 20-30 s per mutant here, enough to turn a killed mutant
+into a timeout.  Which examples are tried, and so every verdict, is unchanged.  Outside a
+mutation run the plugin is never loaded.
 """
 
 from __future__ import annotations
@@ -51,4 +56,27 @@ def _install() -> None:
     providers.constants_from_module = constants_from_module
 
 
+def _no_shrinking() -> None:
+    try:
+        from hypothesis import Phase, settings
+    except ImportError:
+        return
+    if getattr(settings.load_profile, "_qproto_mutate", False):
+        return
+    load = settings.load_profile
+    skip = {Phase.shrink, getattr(Phase, "explain", Phase.shrink)}
+
+    def load_profile(name: str) -> None:
+        load(name)
+        base = settings.get_profile(name)
+        settings.register_profile(f"{name}-mutate", parent=base,
+                                  phases=tuple(p for p in base.phases if p not in skip))
+        load(f"{name}-mutate")
+
+    load_profile._qproto_mutate = True
+    type.__setattr__(settings, "load_profile", staticmethod(load_profile))  # the class refuses plain assignment
+    load_profile("default")  # until the tests' conftest loads its own profile
+
+
 _install()
+_no_shrinking()
