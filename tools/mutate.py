@@ -372,10 +372,6 @@ class ModuleResult:
     file: str
     mutants: list[Mutant] = field(default_factory=list)
 
-    def mutant_seconds(self) -> float:
-        """Wall time the mutants' test runs took, summed (mutmut's durations_by_key)."""
-        return sum(m.duration or 0.0 for m in self.mutants)
-
     def counts(self) -> Counter:
         c = Counter()
         for m in self.mutants:
@@ -546,14 +542,14 @@ def score(c: Counter) -> str:
 
 def format_report(results: list[ModuleResult], times: dict[str, float]) -> str:
     out = ["| module | mutants | killed | survived | no tests | timeout | message text | not run | score "
-           "| mutant time | wall time |",
-           "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+           "| wall time |",
+           "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in results:
         c = r.counts()
         t = times.get(r.file)
         out.append(f"| {r.file} | {c['total']} | {c['killed']} | {c['survived']} | {c['no tests']} | "
                    f"{c['timeout']} | {c['message text']} | {c['not checked']} | {score(c)} | "
-                   f"{r.mutant_seconds():.0f} s | {f'{t:.0f} s' if t is not None else '-'} |")
+                   f"{f'{t:.0f} s' if t is not None else '-'} |")
     out.append("")
     for r in results:
         rest = [m for m in r.mutants if m.status not in ("killed", "not checked") and not m.message_text]
