@@ -80,7 +80,8 @@ def db_from_transmittance(eta: ArrayLike) -> np.ndarray | float:
     Raises:
         InvalidParameter: ``eta`` outside (0, 1].
     """
-    return _out(-10.0 * np.log10(_real_array("eta", eta, 0.0, 1.0, lo_open=True)))
+    # + 0.0 turns the -0.0 of eta = 1 into 0.0
+    return _out(-10.0 * np.log10(_real_array("eta", eta, 0.0, 1.0, lo_open=True)) + 0.0)
 
 
 def plob_bound(eta: ArrayLike | None = None, *, loss_db: ArrayLike | None = None

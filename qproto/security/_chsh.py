@@ -7,6 +7,8 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
+from qproto._errors import InvalidParameter, InvalidType
+
 __all__ = ["CHSH_ALICE_ANGLES", "CHSH_BOB_ANGLES", "chsh_value", "TSIRELSON_BOUND"]
 
 #: Alice's and Bob's measurement angles (rad, x-z plane: cos(t) Z + sin(t) X).
@@ -25,6 +27,18 @@ def chsh_value(correlators: ArrayLike) -> float:
 
     Returns:
         S; equal to 2 sqrt(2) V for a Werner state of visibility V.
+
+    Raises:
+        InvalidParameter: not four correlators, or one outside [-1, 1] (NaN included).
+        InvalidType: a value that is not a real number.
     """
-    e = np.asarray(correlators, dtype=float).reshape(4)
+    try:
+        e = np.asarray(correlators, dtype=float)
+    except (TypeError, ValueError):
+        raise InvalidType("correlators", correlators, "four real correlators in [-1, 1]") from None
+    if e.size != 4 or e.shape not in ((4,), (2, 2)):
+        raise InvalidParameter("correlators", correlators, "four correlators, shape (4,) or (2, 2)")
+    e = e.reshape(4)
+    if not np.all((e >= -1.0) & (e <= 1.0)):
+        raise InvalidParameter("correlators", correlators, "each correlator in [-1, 1]")
     return float(e[0] - e[1] + e[2] + e[3])

@@ -44,10 +44,11 @@ from scipy import optimize
 from scipy.stats import qmc
 
 from qproto._errors import InvalidParameter
-from qproto._validation import check_in_range, check_int
+from qproto._validation import check_in_range, check_int, check_one_of
 from qproto.security._bounds import _real_array
 from qproto.security._decoy import E0_NOISE, F_EC_DEFAULT, _gain, _qber
 from qproto.security._finite_key import (
+    _EC_OPTIONS,
     EcLeakage,
     FiniteKeyResult,
     _intensities,
@@ -252,6 +253,7 @@ def optimise_decoy_parameters(*, n_pulses: ArrayLike, eta: ArrayLike, y0: ArrayL
     max_evaluations = check_int("max_evaluations", max_evaluations, minimum=20)
     continuation = check_in_range("continuation", continuation, 1.0, math.inf, hi_open=True)
     seed = check_int("seed", seed, minimum=0)
+    check_one_of("ec_leakage", ec_leakage, _EC_OPTIONS)  # before the optimisation, not after it
     for i, g in enumerate(initial):
         if not isinstance(g, DecoyParameters):
             raise InvalidParameter(f"initial[{i}]", g, "a DecoyParameters")

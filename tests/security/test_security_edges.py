@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from _reference import I2, X, Y, Z, bell, h2, kron
 
-from qproto import InvalidParameter
+from qproto import InvalidParameter, InvalidType
 from qproto.security import (
     DecoyParameters,
     bb84_asymptotic_fraction,
@@ -691,3 +691,24 @@ def test_bad_input_names_parameter_value_and_allowed_range(func, kwargs, name, v
     assert err.value == value
     assert isinstance(err.allowed, str) and err.allowed
     assert err.allowed == allowed
+
+
+@pytest.mark.parametrize("bad", [(0.5, 0.5, 0.5), (1.2, 0.0, 0.0, 0.0), (float("nan"), 0, 0, 0),
+                                 [[0.1, 0.2, 0.3]], (0.1, 0.2, 0.3, 0.4, 0.5)])
+def test_chsh_value_rejects_anything_but_four_correlators_in_range(bad):
+    """catches: S computed from the wrong number of correlators, or from impossible ones (|E| > 1)."""
+    with pytest.raises(InvalidParameter) as info:
+        chsh_value(bad)
+    assert info.value.name == "correlators"
+    with pytest.raises(InvalidType):
+        chsh_value(["a", 0, 0, 0])
+
+
+def test_db_of_a_lossless_channel_is_plus_zero():
+    assert math.copysign(1.0, db_from_transmittance(1.0)) == 1.0
+
+
+def test_optimiser_rejects_an_unknown_leakage_model_by_name():
+    with pytest.raises(InvalidParameter) as info:
+        optimise_decoy_parameters(n_pulses=[1e10], eta=[1e-3], y0=[1e-6], e_d=[0.01], ec_leakage="magic")
+    assert info.value.name == "ec_leakage" and info.value.value == "magic"
