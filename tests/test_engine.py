@@ -272,3 +272,52 @@ def test_large_clifford_circuits_with_a_rotated_channel_leave_the_stabilizer_met
     parity = bits.sum(axis=1) % 2
     from qproto.testing import assert_proportion
     assert_proportion(int(parity.sum()), parity.size, 0.5, what="X parity after a pi/2 phase")
+
+
+def test_more_than_64_clbits_in_the_shots_path_give_rows_of_bits():
+    """The shots path for circuits too wide for integer outcome codes (> 64 clbits, quantum noise,
+    so no exact stabilizer sampler): 70-qubit GHZ in Z with depolarising p on qubit 0's marker.
+    Exact answers: bits 1..69 always equal (noise only on qubit 0), P(bit0 != bit1) = p/2, each
+    row uniform otherwise. catches: clbit order reversed in the rows (the noisy column moves),
+    rows not repeated by their counts (wrong length), rounds of one configuration written into
+    another's positions."""
+    from qproto import Channel
+    from qproto.noise_models import channel_marker, channel_noise_model
+    from qproto.testing import assert_proportion
+
+    n, p = 70, 0.4
+    circuits = []
+    for flip in (0, 1):  # configuration 1 prepares the complement, so positions matter
+        qc = QuantumCircuit(n, n)
+        qc.h(0)
+        for i in range(1, n):
+            qc.cx(0, i)
+        if flip:
+            qc.x(range(1, n))
+        qc.append(channel_marker(), [0])
+        qc.measure(range(n), range(n))
+        circuits.append(qc)
+    nm = channel_noise_model({0: Channel(depolarisation=p)})
+    compiled = Engine().compile(circuits, nm)
+    assert compiled.mode == "shots"
+    config = np.repeat([0, 1], [1500, 1500])
+    rng = np.random.default_rng(7)
+    config = config[rng.permutation(config.size)]
+    bits = compiled.sample_bits(config, rng, aer_seed=11)
+    assert bits.shape == (3000, n) and bits.dtype == np.uint8
+    rest = bits[:, 1:]
+    assert np.all(rest == rest[:, :1])  # qubits 1..69 agree in every round
+    differ = bits[:, 0] != bits[:, 1]
+    plain, complement = differ[config == 0], differ[config == 1]
+    assert_proportion(int(plain.sum()), plain.size, p / 2, what="P(bit0 != bit1), configuration 0")
+    assert_proportion(int(complement.sum()), complement.size, 1 - p / 2, what="configuration 1 (complemented)")
+    assert_proportion(int(bits[:, 1].sum()), 3000, 0.5, what="P(bit1 = 1)")
+
+
+def test_out_of_range_configuration_ids_are_refused_with_the_range():
+    qc = QuantumCircuit(1, 1)
+    qc.measure(0, 0)
+    compiled = Engine().compile([qc, qc])
+    with pytest.raises(InvalidParameter) as info:
+        compiled.sample(np.array([0, 2, 1]), np.random.default_rng(0))
+    assert info.value.name == "config_ids" and info.value.value == (0, 2) and "[0, 1]" in info.value.allowed
