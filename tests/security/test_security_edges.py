@@ -712,3 +712,47 @@ def test_optimiser_rejects_an_unknown_leakage_model_by_name():
     with pytest.raises(InvalidParameter) as info:
         optimise_decoy_parameters(n_pulses=[1e10], eta=[1e-3], y0=[1e-6], e_d=[0.01], ec_leakage="magic")
     assert info.value.name == "ec_leakage" and info.value.value == "magic"
+
+
+def _tomamichel_leakage(n: float, q: float, eps_cor: float) -> float:
+    """Tomamichel et al. 2017 (QIP 16 280) finite-block-length leakage, written from the paper's
+    formula with scipy's binomial quantile (not from qproto):
+    n h(Q) + (n(1-Q) - F^-1(eps_cor; n, 1-Q) - 1) log2((1-Q)/Q) - log2(n)/2 - log2(1/eps_cor)."""
+    from scipy.stats import binom
+
+    nn = math.floor(n)
+    quant = binom.ppf(eps_cor, nn, 1.0 - q)
+    return (nn * h2(q) + (nn * (1.0 - q) - quant - 1.0) * math.log2((1.0 - q) / q)
+            - 0.5 * math.log2(nn) - math.log2(1.0 / eps_cor))
+
+
+@pytest.mark.parametrize(("n_z_total", "qber", "eps_cor"), [(20_000, 0.02, 1e-15), (3_500.7, 0.07, 1e-10),
+                                                            (150_000, 0.004, 1e-12)])
+def test_finite_size_leakage_is_the_tomamichel_formula(n_z_total, qber, eps_cor):
+    """catches: any changed term of the finite-block-length leakage (the sign of log2(n)/2 or of
+    log2(1/eps_cor), the -1, log2((1-Q)/Q), n not rounded down, h(Q) dropped): mutation testing
+    found the whole formula untested. With f_EC = 1 the finite-size leakage is the larger one,
+    so lambda_EC must equal it exactly."""
+    counts = dict(n_z=[n_z_total * 0.7, n_z_total * 0.2, n_z_total * 0.1], n_x=[4000.0, 1500.0, 600.0],
+                  m_x=[60.0, 40.0, 300.0])
+    common = dict(intensities=[0.6, 0.2, 0.0], probabilities=[0.7, 0.2, 0.1], qber_z=qber,
+                  eps_sec=1e-9, eps_cor=eps_cor, f_ec=1.0, **counts)
+    fs = finite_key_length(ec_leakage="finite_size", **common)
+    eff = finite_key_length(ec_leakage="efficiency", **common)
+    want = _tomamichel_leakage(n_z_total, qber, eps_cor)
+    assert want > n_z_total * h2(qber)  # the finite-size term really is the larger one here
+    assert fs.lambda_ec == pytest.approx(want, rel=1e-12)
+    assert eff.lambda_ec == pytest.approx(n_z_total * h2(qber), rel=1e-12)
+    assert fs.ell_unclipped == pytest.approx(eff.ell_unclipped - (want - n_z_total * h2(qber)), rel=1e-9)
+
+
+@pytest.mark.parametrize(("qber", "want"), [(0.5, 10_000.0), (0.7, 10_000.0), (0.0, 0.0)])
+def test_finite_size_leakage_at_the_edges(qber, want):
+    """catches: the edge cases of the leakage: at Q >= 1/2 the whole block is revealed (n bits),
+    at Q = 0 nothing is (0 bits, with no NaN from log2((1-Q)/Q))."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = finite_key_length(intensities=[0.6, 0.2, 0.0], probabilities=[0.7, 0.2, 0.1],
+                              n_z=[7000.0, 2000.0, 1000.0], n_x=[4000.0, 1500.0, 600.0], m_x=[60.0, 40.0, 300.0],
+                              qber_z=qber, eps_sec=1e-9, eps_cor=1e-15, f_ec=1.0, ec_leakage="finite_size")
+    assert r.lambda_ec == want
