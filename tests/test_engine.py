@@ -321,3 +321,20 @@ def test_out_of_range_configuration_ids_are_refused_with_the_range():
     with pytest.raises(InvalidParameter) as info:
         compiled.sample(np.array([0, 2, 1]), np.random.default_rng(0))
     assert info.value.name == "config_ids" and info.value.value == (0, 2) and "[0, 1]" in info.value.allowed
+
+
+def test_the_shots_path_uses_the_aer_seed_it_is_given():
+    """catches: sample()/sample_bits() dropping aer_seed (every chunk of a run would reuse Aer
+    seed 0, so chunks with the same configuration counts would repeat each other's outcomes)."""
+    qc = QuantumCircuit(1, 1)
+    qc.h(0)
+    qc.measure(0, 0)
+    compiled = Engine(mode="shots").compile([qc])
+    ids = np.zeros(2000, dtype=np.int64)
+
+    def draw(method, aer_seed):
+        return getattr(compiled, method)(ids, np.random.default_rng(5), aer_seed=aer_seed)
+
+    for method in ("sample", "sample_bits"):
+        assert np.array_equal(draw(method, 17), draw(method, 17))
+        assert not np.array_equal(draw(method, 17), draw(method, 18))
