@@ -124,6 +124,18 @@ def apply(rho: np.ndarray, kraus: list[np.ndarray], qubit: int) -> np.ndarray:
     return out
 
 
+def intercept_resend_map(rho: np.ndarray, qubit: int, eve) -> np.ndarray:
+    """Intercept-resend on ``qubit`` with Eve's record traced out: on a fraction ``eve.fraction``
+    of rounds she measures in Z (probability ``eve.p_z``) or X and resends (dephasing in that
+    basis). ``eve`` is read by attribute only; ``None`` leaves ``rho`` alone."""
+    if eve is None:
+        return rho
+    out = (1 - eve.fraction) * rho
+    for basis, w in (("Z", eve.p_z), ("X", 1 - eve.p_z)):
+        out = out + eve.fraction * w * apply(rho, [dm(k) for k in basis_kets(basis)], qubit)
+    return out
+
+
 def apply_unitary(rho: np.ndarray, u: np.ndarray) -> np.ndarray:
     """U rho U^dagger for a full-size unitary."""
     return u @ rho @ u.conj().T

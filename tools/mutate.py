@@ -564,6 +564,17 @@ def format_report(results: list[ModuleResult], times: dict[str, float]) -> str:
 
 # ----------------------------------------------------------------------------- commands
 
+def _stats_run(workdir: Path, env: dict, log, times: dict, times_file: Path) -> subprocess.CompletedProcess:
+    """mutmut's clean run of the test selection (which test calls which function), timed."""
+    start = time.monotonic()
+    proc = subprocess.run([sys.executable, "-c", STATS_SNIPPET], cwd=workdir, env=env, stdout=log,
+                          stderr=subprocess.STDOUT)
+    times["_stats"] = time.monotonic() - start
+    times_file.write_text(json.dumps(times, indent=1))
+    print(f"stats: exit {proc.returncode}, {times['_stats']:.0f} s", flush=True)
+    return proc
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     import fcntl
 
@@ -602,12 +613,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         # One clean run of the whole test selection, recording which test calls which mutated
         # function; every later mutant runs only its function's tests.  Timed on its own.
         print("collecting stats (one clean run of the selected tests) ...", flush=True)
-        start = time.monotonic()
-        proc = subprocess.run([sys.executable, "-c", STATS_SNIPPET], cwd=workdir, env=env, stdout=log,
-                              stderr=subprocess.STDOUT)
-        times["_stats"] = time.monotonic() - start
-        times_file.write_text(json.dumps(times, indent=1))
-        print(f"stats: exit {proc.returncode}, {times['_stats']:.0f} s", flush=True)
+        proc = _stats_run(workdir, env, log, times, times_file)
         if proc.returncode != 0:
             print("mutate: the clean test run failed, see build/mutate/mutmut.log; "
                   "running the selection on the unmutated staged code to list the failures ...", flush=True)
@@ -618,12 +624,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             (workdir / "deselected.json").write_text(json.dumps(sorted(set(failing) | set(extra_exclusions(workdir)))))
             write_config(workdir, mutate_files)
             print("left out of the mutation run (--deselect-failing); retrying the stats ...", flush=True)
-            start = time.monotonic()
-            proc = subprocess.run([sys.executable, "-c", STATS_SNIPPET], cwd=workdir, env=env, stdout=log,
-                                  stderr=subprocess.STDOUT)
-            times["_stats"] = time.monotonic() - start
-            times_file.write_text(json.dumps(times, indent=1))
-            print(f"stats: exit {proc.returncode}, {times['_stats']:.0f} s", flush=True)
+            proc = _stats_run(workdir, env, log, times, times_file)
             if proc.returncode != 0:
                 return 1
     for f in targets:

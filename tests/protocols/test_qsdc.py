@@ -6,7 +6,7 @@ Expected values come from closed forms written here (PHYSICS.md A6) or from the 
 
 import numpy as np
 import pytest
-from _reference import PAULI, apply, basis_kets, bell, click_kraus, compose, depolarise, dm, rotation
+from _reference import PAULI, apply, intercept_resend_map, basis_kets, bell, click_kraus, compose, depolarise, dm, rotation
 from qiskit.quantum_info import DensityMatrix, partial_trace
 
 from qproto import Channel, Engine, InterceptResend
@@ -155,21 +155,11 @@ def test_bad_inputs_name_the_parameter(cls):
 
 
 # ---- asymmetric and rotated legs: exact distributions against the reference --------------------
-def _eve_average(rho, qubit, eve):
-    """Reference intercept-resend on ``qubit``, Eve's record traced out."""
-    if eve is None:
-        return rho
-    out = (1 - eve.fraction) * rho
-    for basis, w in (("Z", eve.p_z), ("X", 1 - eve.p_z)):
-        out = out + eve.fraction * w * apply(rho, [dm(k) for k in basis_kets(basis)], qubit)
-    return out
-
-
 def _ref_two_step(eve=None):
     """Reference per-symbol expected wrong bits and per-basis check error of the two-step protocol:
     Phi+ on (C, M), Eve then leg 1 (click-conditioned) on C; carriers: Z^z X^x then leg 2 on M and a
     Bell measurement; checks: both measured in one basis, M at home."""
-    pair = _eve_average(bell("phi+"), 0, eve)
+    pair = intercept_resend_map(bell("phi+"), 0, eve)
     pair = apply(pair, click_kraus(LEG1), 0)
     decoded = {(0, 0): "phi+", (0, 1): "phi-", (1, 0): "psi+", (1, 1): "psi-"}  # (m1, m0) = (x, z)
     wrong_bits = []
@@ -212,7 +202,7 @@ def _ref_dl04(eve=None):
         e = 0.0
         for basis in ("Z", "X"):
             for bit in (0, 1):
-                rho = _eve_average(dm(basis_kets(basis)[bit]), 0, eve)
+                rho = intercept_resend_map(dm(basis_kets(basis)[bit]), 0, eve)
                 rho = apply(rho, first, 0)
                 if m:
                     rho = iy @ rho @ iy.conj().T
@@ -223,7 +213,7 @@ def _ref_dl04(eve=None):
     check = {}
     for basis in ("Z", "X"):
         check[basis] = sum(float(np.real(basis_kets(basis)[1 - bit].conj()
-                                         @ apply(_eve_average(dm(basis_kets(basis)[bit]), 0, eve),
+                                         @ apply(intercept_resend_map(dm(basis_kets(basis)[bit]), 0, eve),
                                                  click_kraus(LEG1), 0)
                                          @ basis_kets(basis)[1 - bit])) / 2 for bit in (0, 1))
     return np.array(errors), check

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 import pytest
-from _reference import PAULI, apply, basis_kets, bell, click_kraus, dm, fidelity_phi_plus, flip_probability, kron
+from _reference import PAULI, apply, intercept_resend_map, basis_kets, bell, click_kraus, dm, fidelity_phi_plus, flip_probability, kron
 from hypothesis import given, settings, strategies as st
 
 from qproto._entanglement_fig3 import pair_fidelity
@@ -23,13 +23,6 @@ LEGS = asymmetric_channels(2, max_rotation_rad=1.2)
 BELL_OF = {(0, 0): "phi+", (0, 1): "phi-", (1, 0): "psi+", (1, 1): "psi-"}  # (m1, m0)
 
 
-def _eve(rho, eve, qubit=0):
-    if eve is None:
-        return rho
-    out = (1 - eve.fraction) * rho
-    for basis, w in (("Z", eve.p_z), ("X", 1 - eve.p_z)):
-        out = out + eve.fraction * w * apply(rho, [dm(k) for k in basis_kets(basis)], qubit)
-    return out
 
 
 @settings(max_examples=15)
@@ -45,7 +38,7 @@ def test_mdi_expected_equals_reference(legs, eve, bsm):
         err = tot = 0.0
         for a in (0, 1):
             for b in (0, 1):
-                rho_a = apply(_eve(dm(basis_kets("ZX"[basis])[a]), eve), click_kraus(ch_a), 0)
+                rho_a = apply(intercept_resend_map(dm(basis_kets("ZX"[basis])[a]), 0, eve), click_kraus(ch_a), 0)
                 rho_b = apply(dm(basis_kets("ZX"[basis])[b]), click_kraus(ch_b), 0)
                 rho = kron(rho_a, rho_b)
                 for (m1, m0), name in BELL_OF.items():
@@ -64,7 +57,7 @@ def test_two_step_expected_check_qber_equals_reference(legs, eve):
     the reference (Phi+, Eve and leg 1 on C, both measured in Z or X with equal probability).
 
     catches: the check charged with the second leg, legs swapped."""
-    pair = apply(_eve(bell("phi+"), eve), click_kraus(legs[0]), 0)
+    pair = apply(intercept_resend_map(bell("phi+"), 0, eve), click_kraus(legs[0]), 0)
     ref = 0.0
     for basis in ("Z", "X"):
         for bc in (0, 1):
