@@ -1,0 +1,1 @@
+"""qproto.bench (under construction)."""

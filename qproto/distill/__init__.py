@@ -1,0 +1,1 @@
+"""qproto.distill (under construction)."""

@@ -1,0 +1,1 @@
+"""qproto.network (under construction)."""
