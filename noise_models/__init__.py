@@ -11,8 +11,12 @@ their names (``_m``, ``_rad``, ``_deg``, ``_hz``), one concept per private modul
   frequency, Rytov variance, scintillation, beam wander, fading samplers;
 * background: sky photons per detection window; detectors: presets and noise clicks;
 * aer: a :class:`qproto.Channel` as an Aer ``NoiseModel`` (fast and erasure forms);
-* link: :class:`Link` composing all of the above into loss budgets, Channels and passes,
-  and the registered presets (:data:`LINKS`, :func:`get_link`);
+* link: :class:`Link` composing all of the above into loss budgets, Channels, circular-orbit
+  passes and real TLE passes; the registry (:data:`LINKS`, :func:`get_link`);
+* frame: coherent polarisation rotations (reference-frame misalignment, retardance, the
+  geometric frame rotation over a pass);
+* presets: the registered links, every value with its source (:data:`PRESET_SOURCES`);
+* scenario: every Link field settable from text, scenario files in TOML;
 * fig4: seed 001 Fig. 4, Greenwood frequency and Fried parameter against zenith angle.
 """
 
@@ -22,10 +26,13 @@ from qproto.noise_models import (
     _background,
     _detectors,
     _fig4,
+    _frame,
     _geometry,
     _link,
     _optics,
     _pointing,
+    _presets,
+    _scenario,
     _turbulence,
 )
 from qproto.noise_models._aer import *  # noqa: F403
@@ -33,11 +40,14 @@ from qproto.noise_models._atmosphere import *  # noqa: F403
 from qproto.noise_models._background import *  # noqa: F403
 from qproto.noise_models._detectors import *  # noqa: F403
 from qproto.noise_models._fig4 import *  # noqa: F403
+from qproto.noise_models._frame import *  # noqa: F403
 from qproto.noise_models._geometry import *  # noqa: F403
 from qproto.noise_models._link import *  # noqa: F403
 from qproto.noise_models._optics import *  # noqa: F403
 from qproto.noise_models._pointing import *  # noqa: F403
+from qproto.noise_models._presets import *  # noqa: F403
+from qproto.noise_models._scenario import *  # noqa: F403
 from qproto.noise_models._turbulence import *  # noqa: F403
 
 __all__ = [name for module in (_aer, _geometry, _optics, _pointing, _atmosphere, _turbulence, _background,
-                               _detectors, _link, _fig4) for name in module.__all__]
+                               _detectors, _frame, _link, _presets, _scenario, _fig4) for name in module.__all__]

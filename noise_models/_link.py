@@ -79,12 +79,21 @@ from qproto._validation import (
     check_one_of,
     check_positive,
     check_probability,
+    check_real,
 )
 
 from ._atmosphere import transmittance_between_altitudes, zenith_transmittance
 from ._background import background_photons_per_window
 from ._detectors import Detector, get_detector, noise_click_probability, vacuum_yield
-from ._geometry import circular_pass, pass_duration_s, slant_range_m
+from ._frame import frame_rotation_circular_rad, frame_rotation_tle_rad, polarisation_rotation, wrap_polarisation_angle
+from ._geometry import (
+    TlePass,
+    circular_pass,
+    find_tle_passes,
+    pass_duration_s,
+    slant_range_m,
+    tle_pass_geometry,
+)
 from ._optics import (
     beam_radius_m,
     collection_efficiency,
@@ -118,7 +127,7 @@ __all__ = [
     "LossBudget",
     "PassChannels",
     "LINKS",
-    "PRESET_SOURCES",
+    "FRAME_TRACKING",
     "register_link",
     "get_link",
     "available_links",
@@ -131,6 +140,8 @@ LinkGeometry = Literal["orbit", "fixed"]
 _MAX_TURBULENCE_ZENITH_DEG = 89.0
 #: Largest number of time steps :meth:`Link.pass_channels` builds.
 _MAX_PASS_STEPS = 1_000_000
+#: Values of :attr:`Link.frame_tracking`.
+FRAME_TRACKING = ("none", "geometric")
 #: Factor names of a :class:`LossBudget`, in product order.
 FACTOR_NAMES = ("tx_optics", "geometric", "turbulence", "pointing", "atmosphere", "rx_optics",
                 "detector")
@@ -292,6 +303,9 @@ class PassChannels:
         total_transmittance: end-to-end detection probability (detector included).
         noise_click: noise-click probability Y0 per window at each step.
         channels: the :class:`qproto.Channel` at each step.
+        frame_rotation_rad: the geometric polarisation-frame rotation at each step [rad] (real
+            space, before any compensation; zeros unless ``frame_tracking="geometric"``).
+        culmination_utc: the culmination time (UTC) of a TLE pass; None for a circular orbit.
     """
 
     link_name: str
@@ -305,6 +319,8 @@ class PassChannels:
     total_transmittance: np.ndarray
     noise_click: np.ndarray
     channels: tuple[Channel, ...]
+    frame_rotation_rad: np.ndarray | None = None
+    culmination_utc: Any = None
 
     def __len__(self) -> int:
         return len(self.channels)
@@ -326,8 +342,18 @@ class PassChannels:
 
     @property
     def qber(self) -> np.ndarray:
-        """Expected BB84 QBER given a click at each step."""
-        return self.effective_depolarisation / 2.0
+        """Expected BB84 QBER given a click at each step (mean of the two bases, Channel.qber)."""
+        return np.array([c.qber for c in self.channels], dtype=float)
+
+    @property
+    def qber_z(self) -> np.ndarray:
+        """Expected Z-basis error rate given a click at each step."""
+        return np.array([c.qber_z for c in self.channels], dtype=float)
+
+    @property
+    def qber_x(self) -> np.ndarray:
+        """Expected X-basis error rate given a click at each step."""
+        return np.array([c.qber_x for c in self.channels], dtype=float)
 
 
 # --------------------------------------------------------------------------- link
@@ -382,7 +408,26 @@ class Link:
         gate_s: detection window [s], > 0.
         detector: the :class:`~qproto.noise_models.Detector`, or a preset name.
         n_detectors: detectors sharing the background, >= 1 (2: two-detector receiver).
-        misalignment: intrinsic polarisation misalignment error e_d, in [0, 1/2].
+        misalignment: intrinsic polarisation misalignment error e_d, in [0, 1/2] (incoherent:
+            a bit flip with this probability in every basis).
+        noise_click: the receiver's noise-click probability Y0 per detection window (all
+            detectors), in [0, 1], stated directly (for example a published background/dark
+            yield); None (default) computes it from the sky radiance, optics and detector (§C.6,
+            §C.7).
+        frame_rotation_rad: constant rotation of the linear-polarisation reference frame between
+            transmitter and receiver, about the beam [rad] (real space), in [-pi/2, pi/2]: a
+            coherent Bloch rotation by twice it about y (E_Z = E_X); see
+            :mod:`qproto.noise_models` ``_frame`` docs.
+        retardance_rad: birefringent phase retardance between H and V in the receiving optics
+            [rad], in [-pi, pi]: a coherent Bloch rotation about z (E_X > E_Z).
+        frame_tracking: ``"none"`` or ``"geometric"``: over a pass, add the frame rotation that
+            the geometry produces (transmitter axes on the orbital velocity, receiver on an alt-az
+            mount, aligned at culmination; Bonato et al. 2006) to ``frame_rotation_rad``.
+        hwp_compensation: a receiver half-wave plate driven from the predicted geometry undoes the
+            frame rotation (constant and geometric), leaving ``hwp_residual_rad``; it cannot undo
+            the retardance.
+        hwp_residual_rad: frame rotation left after the half-wave-plate compensation [rad] (real
+            space), in [-pi/2, pi/2].
         pass_max_elevation_deg: peak elevation of :meth:`pass_channels` passes [deg].
         min_elevation_deg: default elevation mask of :meth:`pass_channels` [deg].
         sources: ``((field, source), ...)`` documentation of the values (not compared).
@@ -433,6 +478,12 @@ class Link:
     detector: Detector = dataclasses.field(default_factory=lambda: get_detector("si_spad"))
     n_detectors: int = 2
     misalignment: float = 0.0
+    noise_click: float | None = None
+    frame_rotation_rad: float = 0.0
+    retardance_rad: float = 0.0
+    frame_tracking: str = "none"
+    hwp_compensation: bool = False
+    hwp_residual_rad: float = 0.0
     pass_max_elevation_deg: float = 90.0
     min_elevation_deg: float = 10.0
     sources: tuple[tuple[str, str], ...] = dataclasses.field(default=(), compare=False, repr=False)
@@ -523,6 +574,15 @@ class Link:
         put("detector", det)
         put("n_detectors", check_int("n_detectors", self.n_detectors, minimum=1))
         put("misalignment", check_in_range("misalignment", self.misalignment, 0.0, 0.5))
+        if self.noise_click is not None:
+            put("noise_click", check_probability("noise_click", self.noise_click))
+        put("frame_rotation_rad", check_in_range("frame_rotation_rad", self.frame_rotation_rad,
+                                                 -math.pi / 2, math.pi / 2))
+        put("retardance_rad", check_in_range("retardance_rad", self.retardance_rad, -math.pi, math.pi))
+        check_one_of("frame_tracking", self.frame_tracking, FRAME_TRACKING)
+        put("hwp_compensation", check_bool("hwp_compensation", self.hwp_compensation))
+        put("hwp_residual_rad", check_in_range("hwp_residual_rad", self.hwp_residual_rad,
+                                               -math.pi / 2, math.pi / 2))
         put("pass_max_elevation_deg",
             check_in_range("pass_max_elevation_deg", self.pass_max_elevation_deg, 0.0, 90.0))
         put("min_elevation_deg", check_in_range("min_elevation_deg", self.min_elevation_deg, 0.0, 90.0))
@@ -585,8 +645,10 @@ class Link:
         return float(self._evaluate(None if elev is None else np.asarray(elev))["range_m"])
 
     # ---- evaluation -------------------------------------------------------------------
-    def _evaluate(self, elevation_deg: np.ndarray | None) -> dict[str, Any]:
-        """Every factor at the given elevations (vectorised; None for fixed range)."""
+    def _evaluate(self, elevation_deg: np.ndarray | None, range_m: np.ndarray | None = None) -> dict[str, Any]:
+        """Every factor at the given elevations (vectorised; None for fixed range).
+
+        ``range_m`` (same shape) replaces the circular-orbit slant range (real passes)."""
         lam = self.wavelength_m
         up = self.direction == "up"
         if elevation_deg is None:
@@ -594,8 +656,11 @@ class Link:
             zen = None
         else:
             elev = np.asarray(elevation_deg, dtype=float)
-            rng = np.asarray(slant_range_m(elevation_deg=elev, platform_altitude_m=self.upper_altitude_m,
-                                           observer_altitude_m=self.lower_altitude_m))
+            if range_m is None:
+                rng = np.asarray(slant_range_m(elevation_deg=elev, platform_altitude_m=self.upper_altitude_m,
+                                               observer_altitude_m=self.lower_altitude_m))
+            else:
+                rng = np.broadcast_to(np.asarray(range_m, dtype=float), elev.shape).copy()
             zen = 90.0 - elev
         w0 = self.waist_radius_m
         w = np.asarray(beam_radius_m(range_m=rng, waist_radius_m=w0, wavelength_m=lam))
@@ -653,6 +718,8 @@ class Link:
         p_n = noise_click_probability(detector=self.detector, background_photons=n_b, gate_s=self.gate_s,
                                       n_detectors=self.n_detectors)
         y0 = float(vacuum_yield(noise_click_probability=p_n, n_detectors=self.n_detectors))
+        if self.noise_click is not None:
+            y0 = self.noise_click
         shape = w.shape
         factors = {
             "tx_optics": np.full(shape, self.tx_optics_efficiency),
@@ -671,28 +738,59 @@ class Link:
                 "scintillation_index": si, "rytov_variance": sigma_r2, "fried_parameter_m": r0,
                 "beam_wander_std_m": wander_std, "mean_pointing_with_wander": turb_point}
 
-    def _channel(self, transmittance: float, noise_click: float) -> Channel:
+    def effective_frame_rotation_rad(self, geometric_rad: float = 0.0) -> float:
+        """The frame rotation the receiver sees [rad] (real space), given the pass's geometric one.
+
+        ``hwp_residual_rad`` with ``hwp_compensation``; otherwise ``frame_rotation_rad`` plus
+        ``geometric_rad`` (counted only with ``frame_tracking="geometric"``), wrapped to (-pi/2, pi/2].
+        """
+        if self.hwp_compensation:
+            return self.hwp_residual_rad
+        g = float(geometric_rad) if self.frame_tracking == "geometric" else 0.0
+        return float(wrap_polarisation_angle(self.frame_rotation_rad + g))
+
+    def _channel(self, transmittance: float, noise_click: float, geometric_rad: float = 0.0) -> Channel:
+        angle, axis = polarisation_rotation(frame_rotation_rad=self.effective_frame_rotation_rad(geometric_rad),
+                                            retardance_rad=self.retardance_rad)
         return Channel(transmittance=float(transmittance), misalignment=self.misalignment,
-                       noise_click=noise_click, detector_efficiency=self.detector.efficiency)
+                       noise_click=noise_click, detector_efficiency=self.detector.efficiency,
+                       rotation_rad=angle, rotation_axis=axis)
 
     # ---- public evaluation ----------------------------------------------------------
-    def budget(self, *, elevation_deg: float | None = None) -> LossBudget:
+    def _range(self, range_m: Any) -> np.ndarray | None:
+        if range_m is None:
+            return None
+        if self.fixed_range_m is not None:
+            raise InvalidParameter("range_m", range_m, "None for a fixed-range link",
+                                   f"range_m={range_m!r}: link {self.name!r} has a fixed range; "
+                                   "change it with replace(fixed_range_m=...)")
+        return np.asarray(check_positive("range_m", range_m))
+
+    def budget(self, *, elevation_deg: float | None = None, range_m: float | None = None,
+               frame_rotation_geometric_rad: float = 0.0) -> LossBudget:
         """The loss budget at one instant.
 
         Args:
             elevation_deg: elevation at the lower end [deg], in [0, 90]; default
                 ``nominal_elevation_deg`` (zenith for satellites). Must be None for a
                 fixed-range link.
+            range_m: the link range [m], > 0, when it is known from elsewhere (a real orbit,
+                :meth:`tle_pass_channels`); default: the slant range of a platform at
+                ``upper_altitude_m`` seen at ``elevation_deg``. Must be None for a fixed-range link.
+            frame_rotation_geometric_rad: the geometric frame rotation at this instant [rad]
+                (counted with ``frame_tracking="geometric"``; see :meth:`effective_frame_rotation_rad`).
 
         Returns:
             A :class:`LossBudget` (each factor, total transmittance, noise clicks,
             effective depolarisation, BB84 QBER, and the Channel).
 
         Raises:
-            InvalidParameter: elevation outside [0, 90] deg or given for a fixed-range link.
+            InvalidParameter: elevation outside [0, 90] deg, a non-positive range, or either given
+                for a fixed-range link.
         """
         elev = self._elevation(elevation_deg)
-        ev = self._evaluate(None if elev is None else np.asarray(elev))
+        rng = self._range(range_m)
+        ev = self._evaluate(None if elev is None else np.asarray(elev), rng)
         r0 = ev["fried_parameter_m"]
         return LossBudget(
             link_name=self.name, direction=self.direction, elevation_deg=elev,
@@ -701,14 +799,18 @@ class Link:
             background_photons=ev["background_photons"],
             scintillation_index=float(ev["scintillation_index"]),
             fried_parameter_m=None if r0 is None else float(r0),
-            channel=self._channel(float(ev["transmittance"]), ev["noise_click"]))
+            channel=self._channel(float(ev["transmittance"]), ev["noise_click"],
+                                  float(check_real("frame_rotation_geometric_rad", frame_rotation_geometric_rad))))
 
-    def channel(self, *, elevation_deg: float | None = None) -> Channel:
+    def channel(self, *, elevation_deg: float | None = None, range_m: float | None = None,
+                frame_rotation_geometric_rad: float = 0.0) -> Channel:
         """The :class:`qproto.Channel` at one instant (mean transmittance).
 
         Args:
             elevation_deg: elevation at the lower end [deg], in [0, 90]; default
                 ``nominal_elevation_deg``. Must be None for a fixed-range link.
+            range_m: the link range [m], > 0, if known from a real orbit (see :meth:`budget`).
+            frame_rotation_geometric_rad: the pass's geometric frame rotation [rad] (see :meth:`budget`).
 
         Returns:
             The Channel (transmittance without detector, detector efficiency, noise-click
@@ -717,7 +819,8 @@ class Link:
         Raises:
             InvalidParameter: elevation outside [0, 90] deg or given for a fixed-range link.
         """
-        return self.budget(elevation_deg=elevation_deg).channel
+        return self.budget(elevation_deg=elevation_deg, range_m=range_m,
+                           frame_rotation_geometric_rad=frame_rotation_geometric_rad).channel
 
     def pass_channels(self, *, time_step_s: float = 1.0, max_half_window_s: float | None = None,
                       min_elevation_deg: float | None = None,
@@ -769,16 +872,118 @@ class Link:
         geo = circular_pass(time_s=t, platform_altitude_m=self.upper_altitude_m, max_elevation_deg=e_max,
                             observer_altitude_m=self.lower_altitude_m)
         elev = np.clip(geo.elevation_deg, 0.0, 90.0)  # rounding at the mask / culmination
-        ev = self._evaluate(elev)
+        frame = (frame_rotation_circular_rad(time_s=t, platform_altitude_m=self.upper_altitude_m,
+                                             max_elevation_deg=e_max, observer_altitude_m=self.lower_altitude_m)
+                 if self.frame_tracking == "geometric" else np.zeros_like(t))
+        return self._pass_from_geometry(t, dt, elev, None, geo.slew_rate_rad_s, frame)
+
+    def _pass_from_geometry(self, t: np.ndarray, dt: float, elev: np.ndarray, range_m: np.ndarray | None,
+                            slew: np.ndarray, frame: np.ndarray, culmination_utc: Any = None) -> PassChannels:
+        ev = self._evaluate(elev, range_m)
         eta = np.asarray(ev["transmittance"], dtype=float)
         y0 = ev["noise_click"]
-        channels = tuple(self._channel(e, y0) for e in eta)
+        channels = tuple(self._channel(e, y0, g) for e, g in zip(eta, frame, strict=True))
         return PassChannels(
             link_name=self.name, time_step_s=dt, time_s=_readonly(t), elevation_deg=_readonly(elev),
             zenith_deg=_readonly(90.0 - elev), range_m=_readonly(ev["range_m"]),
-            slew_rate_rad_s=_readonly(geo.slew_rate_rad_s), transmittance=_readonly(eta),
+            slew_rate_rad_s=_readonly(slew), transmittance=_readonly(eta),
             total_transmittance=_readonly(eta * self.detector.efficiency),
-            noise_click=_readonly(np.full(eta.shape, y0)), channels=channels)
+            noise_click=_readonly(np.full(eta.shape, y0)), channels=channels,
+            frame_rotation_rad=_readonly(frame), culmination_utc=culmination_utc)
+
+    def find_tle_passes(self, *, tle_line1: str, tle_line2: str, latitude_deg: float, longitude_deg: float,
+                        start_utc: Any, duration_s: float = 86_400.0,
+                        min_elevation_deg: float | None = None) -> list[TlePass]:
+        """The complete passes of a TLE's satellite over a site at this link's lower-end altitude.
+
+        :func:`qproto.noise_models.find_tle_passes` with the observer at ``lower_altitude_m``
+        (ground, LAPS or HAPS: change it with ``replace(lower_altitude_m=...)``).
+
+        Args:
+            tle_line1, tle_line2: the TLE.
+            latitude_deg: site latitude [deg], in [-90, 90].
+            longitude_deg: site longitude [deg], east positive, in [-180, 360].
+            start_utc: timezone-aware start of the search.
+            duration_s: search window [s], > 0 (default one day).
+            min_elevation_deg: elevation mask [deg] (default the link's ``min_elevation_deg``).
+
+        Returns:
+            The passes (:class:`~qproto.noise_models.TlePass`), in time order.
+        """
+        e_min = self.min_elevation_deg if min_elevation_deg is None else min_elevation_deg
+        return find_tle_passes(tle_line1=tle_line1, tle_line2=tle_line2, latitude_deg=latitude_deg,
+                               longitude_deg=longitude_deg, observer_altitude_m=self.lower_altitude_m,
+                               start_utc=start_utc, duration_s=duration_s, min_elevation_deg=e_min)
+
+    def tle_pass_channels(self, *, tle_line1: str, tle_line2: str, latitude_deg: float, longitude_deg: float,
+                          start_utc: Any, duration_s: float = 86_400.0, pass_index: int = 0,
+                          time_step_s: float = 1.0, max_half_window_s: float | None = None,
+                          min_elevation_deg: float | None = None) -> PassChannels:
+        """The Channels over a real pass found from a TLE, with the orbit's own range and elevation.
+
+        Finds the passes of the TLE's satellite over the site (at this link's
+        ``lower_altitude_m``: ground, LAPS or HAPS) in ``[start_utc, start_utc + duration_s]``
+        (:meth:`find_tle_passes`), takes pass number ``pass_index`` and samples it at
+        ``t = k * time_step_s`` from its culmination while the satellite is above the mask and
+        ``|t| <= max_half_window_s``. Each sample's elevation **and range** come from SGP4
+        (skyfield) and enter the link as they are (``channel(elevation_deg=..., range_m=...)``);
+        ``upper_altitude_m`` is then used only by the turbulence and extinction integrals (which
+        hardly change above 20 km). With ``frame_tracking="geometric"`` the frame rotation is
+        :func:`~qproto.noise_models.frame_rotation_tle_rad` (aligned at culmination).
+
+        Args:
+            tle_line1, tle_line2: the TLE.
+            latitude_deg, longitude_deg: the site [deg].
+            start_utc: timezone-aware start of the search.
+            duration_s: search window [s], > 0 (default one day).
+            pass_index: which pass of the window, >= 0.
+            time_step_s: time step [s], > 0.
+            max_half_window_s: largest ``|t|`` from culmination [s], >= 0 (default: whole pass).
+            min_elevation_deg: mask [deg] (default the link's ``min_elevation_deg``).
+
+        Returns:
+            A :class:`PassChannels` (``culmination_utc`` set; ``time_s`` from culmination).
+
+        Raises:
+            InvalidParameter: ``geometry="fixed"``, no such pass in the window, more than 1e6 steps,
+                or a parameter outside its range.
+        """
+        if self.geometry != "orbit":
+            raise InvalidParameter("geometry", self.geometry, "'orbit'",
+                                   f"link {self.name!r} has geometry='fixed': it has no satellite pass")
+        dt = check_positive("time_step_s", time_step_s)
+        index = check_int("pass_index", pass_index, minimum=0)
+        passes = self.find_tle_passes(tle_line1=tle_line1, tle_line2=tle_line2, latitude_deg=latitude_deg,
+                                      longitude_deg=longitude_deg, start_utc=start_utc, duration_s=duration_s,
+                                      min_elevation_deg=min_elevation_deg)
+        if index >= len(passes):
+            raise InvalidParameter("pass_index", pass_index, f"< {len(passes)} (passes found in the window)",
+                                   f"pass_index={pass_index!r}: {len(passes)} complete pass(es) above the mask "
+                                   f"in {duration_s:g} s from {start_utc}")
+        tp = passes[index]
+        culm = tp.culmination_utc
+        lo = (tp.rise_utc - culm).total_seconds()
+        hi = (tp.set_utc - culm).total_seconds()
+        if max_half_window_s is not None:
+            h = check_non_negative("max_half_window_s", max_half_window_s)
+            lo, hi = max(lo, -h), min(hi, h)
+        k_lo, k_hi = int(math.ceil(lo / dt - 1e-9)), int(math.floor(hi / dt + 1e-9))
+        if k_hi - k_lo + 1 > _MAX_PASS_STEPS:
+            raise InvalidParameter("time_step_s", time_step_s, f"at most {_MAX_PASS_STEPS} steps per pass",
+                                   f"time_step_s={time_step_s!r} gives {k_hi - k_lo + 1} steps over the pass; "
+                                   f"at most {_MAX_PASS_STEPS} are allowed")
+        t = np.arange(k_lo, k_hi + 1, dtype=float) * dt
+        site = dict(tle_line1=tle_line1, tle_line2=tle_line2, latitude_deg=latitude_deg,
+                    longitude_deg=longitude_deg, observer_altitude_m=self.lower_altitude_m, start_utc=culm)
+        geo = tle_pass_geometry(time_s=t, **site)
+        e_min = self.min_elevation_deg if min_elevation_deg is None else float(min_elevation_deg)
+        keep = geo.elevation_deg >= e_min - 1e-6
+        t = t[keep]
+        elev = np.clip(geo.elevation_deg[keep], 0.0, 90.0)
+        frame = (frame_rotation_tle_rad(time_s=t, **site) if self.frame_tracking == "geometric"
+                 else np.zeros_like(t))
+        return self._pass_from_geometry(t, dt, elev, geo.range_m[keep], geo.slew_rate_rad_s[keep], frame,
+                                        culmination_utc=culm)
 
     def sample_transmittance(self, *, size: int, rng: np.random.Generator,
                              elevation_deg: float | None = None) -> np.ndarray:
@@ -877,151 +1082,3 @@ def get_link(name: str) -> Link:
         raise InvalidParameter("name", name, f"one of {available_links()}",
                                f"unknown link {name!r}; available: {available_links()}")
     return _LINKS[name]
-
-
-# --------------------------------------------------------------------------- presets
-# Every value with its source. [seed] = seed 001 (Trinh & Sugiura, IEEE Commun. Mag. 62(10)
-# 2024); [PHYSICS x] = PHYSICS.md section x; [U] = assumed / typical, unverified (PHYSICS.md
-# F.1: seed 001 takes its other link parameters from Trinh et al. 2022 Commun. Phys. 5 225,
-# Table 2, which is not reproduced, so those are assumptions here).
-
-_COMMON_SOURCES = (
-    ("tx_optics_efficiency", "0.8 [U] assumed typical terminal optics"),
-    ("rx_optics_efficiency", "0.8 [U] assumed typical terminal optics"),
-    ("misalignment", "0.01 [U] polarisation misalignment e_d, as PHYSICS A2's test vector"),
-    ("fov_full_angle_rad", "100 urad [U] PHYSICS C.6 example"),
-    ("filter_width_nm", "1 nm [U] PHYSICS C.6 example"),
-    ("gate_s", "1 ns [U] PHYSICS C.6 example (200 MHz source in seed: 5 ns period)"),
-    ("detector", "si_spad: eta 0.5, 100 dark counts/s [U] PHYSICS C.7, Si SPAD at 810 nm"),
-    ("n_detectors", "2: two-detector receiver, PHYSICS section 0"),
-    ("pointing_jitter_rad", "3.3 urad 'weak' PE level [seed III-B2]"),
-    ("sky_radiance_w_m2_sr_nm", "1e-6: full-moon night [U] PHYSICS C.6 (sweep with replace)"),
-)
-_CUBESAT_TX = (
-    ("upper_altitude_m", "535 km CubeSat, Sun-synchronous orbit as a circular orbit [seed III-B2]"),
-    ("tx_aperture_m", "9 cm CubeSat Cassegrain telescope [seed III-B2]"),
-    ("divergence_half_angle_rad", "16.5 urad = half of the seed's 33 urad full-angle divergence "
-                                  "[seed III-B2; PHYSICS F.1]"),
-    ("wavelength_m", "810 nm [seed III-B2]"),
-)
-_ATM_TURB = (
-    ("atmosphere", "on: SatQuMA/MODTRAN 810 nm zenith transmittance 0.814, Kasten-Young airmass, "
-                   "1.5 km scale height [U] [PHYSICS C.4]"),
-    ("turbulence", "on: HV 5/7 [PHYSICS C.5]"),
-)
-
-def _src(*groups: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
-    """Merge source groups; a later entry for the same field replaces an earlier one."""
-    merged: dict[str, str] = {}
-    for group in groups:
-        merged.update(group)
-    return tuple(merged.items())
-
-
-_SI = dict(tx_optics_efficiency=0.8, rx_optics_efficiency=0.8, misalignment=0.01, fov_full_angle_rad=100e-6,
-           filter_width_nm=1.0, gate_s=1e-9, n_detectors=2, pointing_jitter_rad=3.3e-6,
-           sky_radiance_w_m2_sr_nm=1e-6)
-
-_PRESETS = (
-    Link(name="leo-ground-down",
-         description="LEO CubeSat (535 km) to a 40 cm ground telescope, 810 nm, night",
-         direction="down", geometry="orbit", upper_altitude_m=535e3, lower_altitude_m=0.0,
-         nominal_elevation_deg=90.0, wavelength_m=810e-9, tx_aperture_m=0.09, rx_aperture_m=0.40,
-         divergence_full_angle_rad=33e-6, **_SI, min_elevation_deg=10.0,
-         sources=_src(_CUBESAT_TX, _ATM_TURB, _COMMON_SOURCES, (
-             ("rx_aperture_m", "0.40 m: lower end of the seed's 0.4-1.5 m ground telescopes [seed III-D2]"),
-             ("lower_altitude_m", "0 m ground station (Tokyo in the seed) [seed III-D]"),
-             ("min_elevation_deg", "10 deg [U] pass mask")))),
-    Link(name="leo-ground-up",
-         description="40 cm ground telescope to a LEO CubeSat (535 km) with a 9 cm receiver, 810 nm, night",
-         direction="up", geometry="orbit", upper_altitude_m=535e3, lower_altitude_m=0.0,
-         nominal_elevation_deg=90.0, wavelength_m=810e-9, tx_aperture_m=0.40, rx_aperture_m=0.09,
-         divergence_half_angle_rad=10e-6, **_SI, min_elevation_deg=10.0,
-         sources=_src(_ATM_TURB, _COMMON_SOURCES, (
-             ("upper_altitude_m", "535 km [seed III-B2]"),
-             ("rx_aperture_m", "9 cm CubeSat telescope [seed III-B2]"),
-             ("tx_aperture_m", "0.40 m ground telescope [seed III-D2]"),
-             ("divergence_half_angle_rad", "10 urad [U]: wider than diffraction to cope with beam wander "
-                                           "[seed III-A2 qualitatively]"),
-             ("uplink_tip_tilt_tracking", "on: fine-pointing/tracking with tip/tilt pre-compensation "
-                                          "[seed III-A2, III-D2]"),
-             ("sky_radiance_w_m2_sr_nm", "1e-6: moonlit Earth seen from orbit [U] PHYSICS C.6"),
-             ("min_elevation_deg", "10 deg [U] pass mask")))),
-    Link(name="leo-haps",
-         description="Seed 001 III-B2: LEO CubeSat (535 km) to a HAPS (20 km) with a 35 cm receiver, "
-                     "810 nm, no atmosphere",
-         direction="down", geometry="orbit", upper_altitude_m=535e3, lower_altitude_m=20e3,
-         nominal_elevation_deg=90.0, wavelength_m=810e-9, tx_aperture_m=0.09, rx_aperture_m=0.35,
-         divergence_full_angle_rad=33e-6, atmosphere=False, turbulence=False, **_SI, min_elevation_deg=10.0,
-         sources=_src(_CUBESAT_TX, _COMMON_SOURCES, (
-             ("lower_altitude_m", "20 km HAPS over Tokyo [seed III-B2]"),
-             ("rx_aperture_m", "35 cm HAPS telescope [seed III-B1, III-B2]"),
-             ("atmosphere", "off: 'no atmospheric loss' [seed III-B2]; 20 km is extinction-free [PHYSICS C.4]"),
-             ("turbulence", "off: stratosphere, turbulence avoided [seed III-B1, Table I]"),
-             ("min_elevation_deg", "10 deg [U]; the seed's 100 s half-window is "
-                                   "pass_channels(max_half_window_s=100) (elevation >~ 33 deg) "
-                                   "[PHYSICS C.1]"),
-             ("source_rate", "200 MHz [seed III-B2]: a protocol parameter, not a link field")))),
-    Link(name="leo-laps",
-         description="LEO CubeSat (535 km) to a drone (LAPS, 1 km) with a 15 cm receiver, 810 nm, night",
-         direction="down", geometry="orbit", upper_altitude_m=535e3, lower_altitude_m=1e3,
-         nominal_elevation_deg=90.0, wavelength_m=810e-9, tx_aperture_m=0.09, rx_aperture_m=0.15,
-         divergence_full_angle_rad=33e-6, **_SI, min_elevation_deg=10.0,
-         sources=_src(_CUBESAT_TX, _ATM_TURB, _COMMON_SOURCES, (
-             ("lower_altitude_m", "1 km LAPS, as in the seed's HAPS-LAPS case [seed III-C2]"),
-             ("rx_aperture_m", "15 cm: upper end of the seed's 10-15 cm LAPS apertures [seed III-A2]"),
-             ("detector", "free-space SPAD, no fibre coupling [seed III-A2]; si_spad [U]"),
-             ("min_elevation_deg", "10 deg [U] pass mask")))),
-    Link(name="haps-laps",
-         description="Seed 001 III-C2: HAPS (20 km) to a LAPS (1 km) at zenith 40 deg, 24.8 km, 810 nm, "
-                     "33 urad full-angle divergence",
-         direction="down", geometry="fixed", upper_altitude_m=20e3, lower_altitude_m=1e3,
-         nominal_elevation_deg=50.0, wavelength_m=810e-9, tx_aperture_m=0.10, rx_aperture_m=0.10,
-         divergence_full_angle_rad=33e-6, **_SI,
-         sources=_src(_ATM_TURB, _COMMON_SOURCES, (
-             ("upper_altitude_m", "20 km HAPS [seed III-C2]"),
-             ("lower_altitude_m", "1 km LAPS [seed III-C2]; 24.78 km range at zenith 40 deg [PHYSICS C.1]"),
-             ("nominal_elevation_deg", "50 deg = zenith 40 deg [seed III-C2]"),
-             ("divergence_half_angle_rad", "16.5 urad = half of the seed's 33 urad full-angle divergence "
-                                           "[seed III-C2]"),
-             ("wavelength_m", "810 nm [seed Fig. 3]"),
-             ("rx_aperture_m", "10 cm: lower end of the seed's 10-15 cm LAPS apertures [seed III-A2]; "
-                               "PHYSICS C.2 first example column"),
-             ("tx_aperture_m", "10 cm [U] (unused: the divergence is given)"),
-             ("turbulence", "on, spherical wave (both ends in the atmosphere); SI << 1 [seed Fig. 3 inset; "
-                            "PHYSICS C.5]"),
-             ("sky_radiance_w_m2_sr_nm", "1e-6 full-moon night [U]; the seed's Fig. 3 sweeps irradiance, "
-                                         "daytime ~1e-2 [PHYSICS C.6]")))),
-    Link(name="haps-ground",
-         description="HAPS (20 km) to a 40 cm ground telescope at zenith 40 deg, 810 nm, "
-                     "33 urad full-angle divergence",
-         direction="down", geometry="fixed", upper_altitude_m=20e3, lower_altitude_m=0.0,
-         nominal_elevation_deg=50.0, wavelength_m=810e-9, tx_aperture_m=0.10, rx_aperture_m=0.40,
-         divergence_full_angle_rad=33e-6, **_SI,
-         sources=_src(_ATM_TURB, _COMMON_SOURCES, (
-             ("upper_altitude_m", "20 km HAPS [seed II]"),
-             ("nominal_elevation_deg", "50 deg [U]: same zenith angle as the seed's HAPS-LAPS case"),
-             ("divergence_half_angle_rad", "16.5 urad [U]: the seed's HAPS beam (33 urad full angle)"),
-             ("rx_aperture_m", "0.40 m ground telescope [seed III-D2]"),
-             ("tx_aperture_m", "10 cm [U] (unused: the divergence is given)")))),
-    Link(name="inter-satellite",
-         description="Two 535 km CubeSats 1000 km apart, 9 cm terminals, 810 nm, no atmosphere",
-         direction="down", geometry="fixed", upper_altitude_m=535e3, lower_altitude_m=535e3,
-         nominal_elevation_deg=None, fixed_range_m=1000e3, wavelength_m=810e-9, tx_aperture_m=0.09,
-         rx_aperture_m=0.09, divergence_full_angle_rad=33e-6, atmosphere=False, turbulence=False,
-         **{**_SI, "sky_radiance_w_m2_sr_nm": 1e-8},
-         sources=_src(_CUBESAT_TX, _COMMON_SOURCES, (
-             ("fixed_range_m", "1000 km [U] inter-satellite separation"),
-             ("rx_aperture_m", "9 cm CubeSat telescope [seed III-B1]"),
-             ("direction", "'down' is a label only: both ends at 535 km"),
-             ("sky_radiance_w_m2_sr_nm", "1e-8 [U]: dark sky, Sun and Earth outside the field of view")))),
-)
-
-for _link in _PRESETS:
-    register_link(_link)
-
-#: ``{preset name: ((field, source), ...)}`` for every preset.
-PRESET_SOURCES: Mapping[str, tuple[tuple[str, str], ...]] = MappingProxyType(
-    {link.name: link.sources for link in _PRESETS})
-
-del _link

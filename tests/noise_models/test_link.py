@@ -125,13 +125,17 @@ def test_leo_haps_budget_at_zenith_by_hand():
     assert b.pointing == pytest.approx(theta**2 / (theta**2 + 4 * 3.3e-6**2), rel=1e-3)
     assert b.atmosphere == 1.0 and b.turbulence == 1.0 and b.scintillation_index == 0.0
     assert b.fried_parameter_m is None
-    eta_ch = 0.8 * b.geometric * b.pointing * 0.8
+    # Receiver optics 0.5 and Y0 = 6e-7 stated directly (the [T22] values quoted in issue 11).
+    eta_ch = 0.8 * b.geometric * b.pointing * 0.5
     assert b.transmittance == pytest.approx(eta_ch, rel=1e-12)
     assert b.total_transmittance == pytest.approx(0.5 * eta_ch, rel=1e-12)
     assert b.loss_db == pytest.approx(sum(b.factors_db.values()), rel=1e-9)
-    assert b.loss_db == pytest.approx(36.31, abs=0.01)
-    y0 = _y0(link, 1e-6)
-    assert b.noise_click == pytest.approx(y0, rel=1e-9)
+    # 30.72 (geometric) + 0.64 (pointing) + 0.97 (tx 0.8) + 3.01 (rx 0.5) + 3.01 (detector 0.5)
+    assert b.loss_db == pytest.approx(30.72 + 0.64 + 0.97 + 3.01 + 3.01, abs=0.01)
+    y0 = 6e-7
+    assert b.noise_click == y0
+    # The background model is bypassed: the computed Y0 of the same receiver differs.
+    assert _y0(link.replace(noise_click=None), 1e-6) != pytest.approx(y0, rel=0.1)
     assert b.effective_depolarisation == pytest.approx(_p_eff(b.total_transmittance, y0, 0.01), rel=1e-9)
     assert b.qber == pytest.approx(b.effective_depolarisation / 2)
 
@@ -374,7 +378,7 @@ def test_invariant5_p_eff_monotone_in_noise_and_loss(link, f):
 
 
 def test_invariant5_noiseless_receiver_gives_twice_the_misalignment():
-    quiet = get_link("leo-haps").replace(sky_radiance_w_m2_sr_nm=0.0,
+    quiet = get_link("leo-haps").replace(sky_radiance_w_m2_sr_nm=0.0, noise_click=None,
                                          detector=Detector("ideal", efficiency=0.5, dark_count_rate_hz=0.0))
     b = quiet.budget()
     assert b.noise_click == 0.0 and b.effective_depolarisation == pytest.approx(2 * 0.01)
