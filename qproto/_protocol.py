@@ -9,11 +9,13 @@ memory stays bounded whatever ``rounds`` is.
 from __future__ import annotations
 
 import abc
+import collections
 import concurrent.futures
 import importlib.metadata
 import inspect
 import logging
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -37,6 +39,8 @@ LOG = logging.getLogger(__name__)
 ProgressCallback = Callable[[int, int], None]
 ChannelForm = Literal["fast", "erasure"]
 ENTRY_POINT_GROUP = "qproto.protocols"
+#: Largest ``rounds`` of a run (tallies are summed in int64).
+MAX_ROUNDS = 10**18
 
 
 class Protocol(abc.ABC):
@@ -213,7 +217,7 @@ class Protocol(abc.ABC):
         ``SeedSequence(seed, spawn_key=(i,))``. Changing ``rounds`` or the chunk
         size changes the draws, and an upgrade of numpy or qiskit-aer may too.
         """
-        rounds = check_int("rounds", rounds, minimum=1)
+        rounds = check_int("rounds", rounds, minimum=1, maximum=MAX_ROUNDS)
         if progress is not None and not callable(progress):
             raise InvalidType("progress", progress, "a callable(done, total) or None")
         root = root_seed(seed)
@@ -221,22 +225,56 @@ class Protocol(abc.ABC):
         if executor is not None and not isinstance(executor, concurrent.futures.Executor):
             raise InvalidType("executor", executor, "a concurrent.futures.Executor or None")
         channels, eve, compiled = self.prepare(channel, eavesdropper=eavesdropper, engine=engine, form=form)
-        sizes = [min(engine.chunk_size, rounds - start) for start in range(0, rounds, engine.chunk_size)]
-        jobs = [(self, compiled, channels, n, root, i, eve, form) for i, n in enumerate(sizes)]
-        if executor is None:
-            parts = map(_tally_chunk, jobs)
-        else:
-            futures = [executor.submit(_tally_chunk, job) for job in jobs]
-            parts = (f.result() for f in futures)  # in chunk order: the sum does not depend on timing
+        chunk = engine.chunk_size
+        n_chunks = -(-rounds // chunk)
+        # Chunks are generated lazily (never a list of all of them: 1e18 rounds is 1e12 chunks) and at
+        # most a window of them is in flight in an executor, so memory stays bounded whatever `rounds` is.
+        jobs = ((self, compiled, channels, min(chunk, rounds - i * chunk), root, i, eve, form)
+                for i in range(n_chunks))
+        parts = map(_tally_chunk, jobs) if executor is None else _in_order(executor, jobs, _window(executor))
         tallies = None
         done = 0
-        for n, t in zip(sizes, parts, strict=True):
-            tallies = t if tallies is None else merge_values(tallies, t)
-            done += n
-            if progress is not None:
-                progress(done, rounds)
-        LOG.debug("%s: %d rounds in %d chunk(s)", self.name, rounds, len(sizes))
+        try:
+            for i, t in enumerate(parts):
+                tallies = t if tallies is None else merge_values(tallies, t)
+                done += min(chunk, rounds - i * chunk)
+                if progress is not None:
+                    progress(done, rounds)
+        finally:
+            close = getattr(parts, "close", None)
+            if close is not None:  # an interrupted run cancels the chunks not yet started
+                close()
+        LOG.debug("%s: %d rounds in %d chunk(s)", self.name, rounds, n_chunks)
         return self.make_result(tallies, channels=channels, rounds=rounds, seed=root, eavesdropper=eve)
+
+
+#: Chunks in flight per worker of an executor: enough to keep every worker busy, few enough that
+#: memory does not grow with the number of chunks.
+CHUNKS_IN_FLIGHT_PER_WORKER = 2
+
+
+def _window(executor: concurrent.futures.Executor) -> int:
+    """How many chunks may be submitted to ``executor`` and not yet collected."""
+    workers = getattr(executor, "_max_workers", None)
+    if not isinstance(workers, int) or workers < 1:
+        workers = os.cpu_count() or 1
+    return CHUNKS_IN_FLIGHT_PER_WORKER * workers
+
+
+def _in_order(executor: concurrent.futures.Executor, jobs: Iterator[tuple], window: int) -> Iterator[Any]:
+    """Results of ``_tally_chunk`` over ``jobs``, in job order, with at most ``window`` jobs submitted
+    and not yet yielded. Closing the generator (or an exception) cancels the jobs not yet started."""
+    pending: collections.deque[concurrent.futures.Future] = collections.deque()
+    try:
+        for job in jobs:
+            pending.append(executor.submit(_tally_chunk, job))
+            if len(pending) >= window:
+                yield pending.popleft().result()  # in chunk order: the sum does not depend on timing
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        for f in pending:
+            f.cancel()
 
 
 def _tally_chunk(job: tuple) -> Any:

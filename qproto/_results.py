@@ -315,6 +315,28 @@ class ProtocolResult:
         d["estimates"] = {k: _json_value(v) for k, v in self.estimates().items()}
         return d
 
+    def __str__(self) -> str:
+        """A readable summary: protocol, rounds, seed, channels, eavesdropper and the estimates as a
+        table, numbers rounded (``repr`` keeps every digit)."""
+        lines = [f"{self.protocol}: {self.rounds:,} rounds, seed {self.seed}"
+                 + (f" ({len(self.seeds)} runs merged)" if len(self.seeds) > 1 else "")]
+        if self.parameters:
+            shown = ", ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}"
+                              for k, v in self.parameters.items())
+            lines.append(f"parameters: {shown}")
+        for i, ch in enumerate(self.channels):
+            label = "channel" if len(self.channels) == 1 else f"channel {i}"
+            fields = ", ".join(f"{f.name}={getattr(ch, f.name):.6g}"
+                               for f in dataclasses.fields(ch)
+                               if isinstance(getattr(ch, f.name), float) and getattr(ch, f.name) != f.default)
+            lines.append(f"{label}: {fields or 'ideal'}")
+        if self.eavesdropper:
+            rest = ", ".join(f"{k} {v:.6g}" if isinstance(v, float) else f"{k} {v}"
+                             for k, v in self.eavesdropper.items() if k != "name")
+            lines.append(f"eavesdropper: {self.eavesdropper.get('name', '?')}" + (f" ({rest})" if rest else ""))
+        lines.append(estimates_table(self))
+        return "\n".join(lines)
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ProtocolResult:
         """Rebuild a result from :meth:`to_dict` output (dispatching on ``data["type"]``)."""
@@ -520,7 +542,15 @@ def _json_float(v: float) -> float | None:
 
 
 def _json_value(v: Any) -> Any:
-    """Estimates as dicts, non-finite floats as None, numpy scalars as Python numbers."""
+    """Estimates as dicts, non-finite floats as None, numpy scalars and arrays as Python numbers
+    and lists, dicts and sequences element by element."""
+    return json_ready(v)
+
+
+def json_ready(v: Any) -> Any:
+    """``v`` as data ``json.dumps(..., allow_nan=False)`` accepts: estimates as dicts, numpy scalars
+    as Python numbers, arrays and tuples as lists, dicts with str keys in sorted order, NaN and
+    infinities as ``None``."""
     if isinstance(v, Estimate):
         return v.to_dict()
     if isinstance(v, (bool, np.bool_)):
@@ -529,7 +559,69 @@ def _json_value(v: Any) -> Any:
         return int(v)
     if isinstance(v, (float, np.floating)):
         return _json_float(float(v))
+    if isinstance(v, np.ndarray):
+        return json_ready(v.tolist())
+    if isinstance(v, dict):
+        return {str(k): json_ready(v[k]) for k in sorted(v, key=str)}
+    if isinstance(v, (list, tuple)):
+        return [json_ready(x) for x in v]
+    if isinstance(v, bytes):
+        return v.hex()
+    if hasattr(v, "to_dict") and not isinstance(v, type):
+        return json_ready(v.to_dict())
     return v
+
+
+def format_number(x: Any, digits: int = 4) -> str:
+    """A number as the tables print it: ``digits`` decimals, scientific notation for very small or
+    large values, ``-`` for missing or NaN, ``inf`` for infinities, ints with thousands separators."""
+    if x is None or (isinstance(x, (float, np.floating)) and math.isnan(x)):
+        return "-"
+    if isinstance(x, (bool, np.bool_)):
+        return str(bool(x))
+    if isinstance(x, (int, np.integer)):
+        return f"{int(x):,}"
+    if not isinstance(x, (float, np.floating)):
+        return str(x)
+    x = float(x)
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    if x != 0 and (abs(x) < 1e-3 or abs(x) >= 1e5):
+        return f"{x:.{digits - 1}e}"
+    return f"{x:.{digits}f}"
+
+
+def estimates_table(result: ProtocolResult, expected: dict[str, Any] | None = None) -> str:
+    """A result's :meth:`~ProtocolResult.estimates` as an aligned text table: quantity, estimate,
+    interval and (when given) the expected value."""
+    exp = expected or {}
+    rows: list[tuple[str, str, str, str]] = []
+    for key, value in result.estimates().items():
+        if value is None:
+            continue
+        label = result.LABELS.get(key, key.replace("_", " "))
+        want = exp.get(key)
+        want = format_number(float(want)) if isinstance(want, (int, float, np.integer, np.floating)) \
+            and not isinstance(want, (bool, np.bool_)) else "-"
+        if isinstance(value, Estimate):
+            best = format_number(value.best)
+            interval = "-" if math.isnan(value.best) and value.trials == 0 else \
+                f"[{format_number(value.low)}, {format_number(value.high)}]"
+            rows.append((label, best, interval, want))
+        elif isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+            rows.append((label, f"{int(value):,}", "", want))
+        elif isinstance(value, (float, np.floating)):
+            rows.append((label, format_number(value), "", want))
+        else:
+            rows.append((label, str(json_ready(value)), "", want))
+    confidence = getattr(result, "confidence", DEFAULT_CONFIDENCE)
+    head = ("quantity", "estimate", f"{confidence:.0%} interval", "expected")
+    if not exp:
+        head, rows = head[:3], [r[:3] for r in rows]
+    widths = [max(len(r[i]) for r in rows + [head]) for i in range(len(head))]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths)).rstrip(), "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    return "\n".join(lines)
 
 
 def merge_values(a: Any, b: Any) -> Any:
@@ -552,10 +644,12 @@ def _encode(v: Any) -> Any:
         return v.to_dict()
     if isinstance(v, bytes):
         return v.hex()
-    if isinstance(v, dict):
-        return {str(k): _encode(x) for k, x in v.items()}
+    if isinstance(v, dict):  # sorted: the same result gives the same bytes in every process
+        return {str(k): _encode(v[k]) for k in sorted(v, key=str)}
     if isinstance(v, (tuple, list)):
         return [_encode(x) for x in v]
+    if isinstance(v, np.ndarray):
+        return _encode(v.tolist())
     if isinstance(v, (bool, np.bool_)):
         return bool(v)
     if isinstance(v, (int, np.integer)):

@@ -57,11 +57,16 @@ def check_in_range(name: str, value: Any, lo: float, hi: float, *,
         InvalidType: not a real number.
         InvalidParameter: NaN, infinite or outside the range.
     """
-    v = check_real(name, value)
+    interval = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise InvalidType(name, value, f"a real number in {interval}")
+    v = float(value)
+    if not math.isfinite(v):
+        raise InvalidParameter(name, value, f"finite real numbers in {interval}",
+                               f"{name}={value!r} is not finite; allowed: finite real numbers in {interval}")
     bad_lo = v <= lo if lo_open else v < lo
     bad_hi = v >= hi if hi_open else v > hi
     if bad_lo or bad_hi:
-        interval = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
         raise InvalidParameter(name, value, interval,
                                f"{name}={value!r} is outside the allowed range {interval}")
     return v

@@ -9,69 +9,165 @@ arguments produce one line on stderr and exit status 2: subcommands raise
 from __future__ import annotations
 
 import argparse
-import json
+import errno
 import math
+import os
+import re
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from qproto._attacks import EAVESDROPPERS, parse_eavesdropper
-from qproto._channel import Channel
-from qproto._errors import QprotoError
-from qproto._protocol import PROTOCOLS, available_protocols, get_protocol
-from qproto._results import DEFAULT_CONFIDENCE, Estimate, ProtocolResult, _json_value
+# Only light imports here: `qproto --help` and `qproto --version` must not load qiskit (the
+# commands import what they need when they run).
+from qproto._errors import InvalidParameter, QprotoError
+
+if TYPE_CHECKING:
+    from qproto._channel import Channel
+    from qproto._results import Estimate, ProtocolResult
 
 __all__ = ["main"]
 
-DEMO_CHANNEL = Channel(transmittance=0.1, depolarisation=0.02, misalignment=0.01, noise_click=1e-5)
+#: Exit status after Ctrl-C (128 + SIGINT), as shells report it.
+EXIT_INTERRUPTED = 130
+#: Largest --rounds (tallies are summed in int64; 1e18 rounds already take years).
+MAX_ROUNDS = 10**18
+#: Largest --workers; fewer processes are started when there are fewer chunks or cores.
+MAX_WORKERS = 256
+#: Largest --seed: 128 bits (SeedSequence entropy).
+MAX_SEED = 2**128 - 1
+
+
+def _demo_channel() -> Channel:
+    from qproto._channel import Channel
+
+    return Channel(transmittance=0.1, depolarisation=0.02, misalignment=0.01, noise_click=1e-5)
 
 
 class _UsageError(Exception):
     pass
 
 
+# argparse treats "-inf", "-nan" and "-1e5" as option flags; let them through as values.
+_NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-(inf|infinity|nan)$", re.IGNORECASE)
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = _NEGATIVE_NUMBER
+
     def error(self, message: str) -> NoReturn:  # one line, no usage dump
         raise _UsageError(message)
 
 
+def _show(n: float) -> str:
+    """A bound as the messages print it: 10^k for large powers of ten, else ``%g``."""
+    if isinstance(n, int) and n >= 10**6:
+        k = len(str(n)) - 1
+        if n == 10**k:
+            return f"1e{k}"
+        if n == 2**128 - 1:
+            return "2^128 - 1"
+    return "inf" if n == math.inf else f"{n:g}"
+
+
+def integer(flag: str, lo: int, hi: int | None = None):
+    """An argparse ``type``: an integer in [lo, hi], written as ``1000000``, ``1_000_000`` or ``1e6``.
+
+    Anything else raises a one-line usage error naming ``flag``, the text given and the range.
+    """
+    allowed = f"integers in [{_show(lo)}, {'inf' if hi is None else _show(hi)}]"
+
+    def parse(text: str) -> int:
+        try:
+            d = Decimal(text.strip())
+        except InvalidOperation:
+            raise _UsageError(f"{flag}={text!r} is not an integer; allowed: {allowed}") from None
+        if not d.is_finite():
+            raise _UsageError(f"{flag}={text} is not finite; allowed: {allowed}")
+        if d != d.to_integral_value() or d.adjusted() > 40:
+            if d.adjusted() > 40:
+                raise _UsageError(f"{flag}={text} is outside the allowed range: {allowed}")
+            raise _UsageError(f"{flag}={text} is not an integer; allowed: {allowed}")
+        v = int(d)
+        if v < lo or (hi is not None and v > hi):
+            raise _UsageError(f"{flag}={text} is outside the allowed range: {allowed}")
+        return v
+
+    return parse
+
+
+def real(flag: str, lo: float, hi: float, *, lo_open: bool = False, hi_open: bool = False):
+    """An argparse ``type``: a finite real number in the interval (one-line usage error otherwise)."""
+    interval = f"{'(' if lo_open else '['}{_show(lo)}, {_show(hi)}{')' if hi_open else ']'}"
+
+    def parse(text: str) -> float:
+        try:
+            v = float(text.strip())
+        except ValueError:
+            raise _UsageError(f"{flag}={text!r} is not a number; allowed: real numbers in {interval}") from None
+        if not math.isfinite(v):
+            raise _UsageError(f"{flag}={text} is not finite; allowed: real numbers in {interval}")
+        if (v <= lo if lo_open else v < lo) or (v >= hi if hi_open else v > hi):
+            raise _UsageError(f"{flag}={text} is outside the allowed range {interval}")
+        return v
+
+    return parse
+
+
+#: The channel flags of ``qproto run`` and their ranges (those of :class:`qproto.Channel`).
+CHANNEL_FLAGS = {
+    "transmittance": (0.0, 1.0, "channel transmittance"),
+    "depolarisation": (0.0, 4.0 / 3.0, "Aer depolarising parameter"),
+    "misalignment": (0.0, 0.5, "misalignment error"),
+    "noise_click": (0.0, 1.0, "noise-click probability per window"),
+    "detector_efficiency": (0.0, 1.0, "detector efficiency"),
+}
+
+
 def _build_parser() -> argparse.ArgumentParser:
+    import qproto
+
     p = _Parser(prog="qproto", description="Quantum-communication protocols as circuits on qiskit-aer.")
+    p.add_argument("--version", action="version", version=f"qproto {qproto.__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     sub.add_parser("list", help="list the registered protocols and eavesdroppers")
 
     r = sub.add_parser("run", help="run one protocol over a channel")
     r.add_argument("protocol", help="registry name, see 'qproto list'")
-    r.add_argument("--rounds", type=int, default=100_000, help="rounds (channel uses), default 100000")
+    r.add_argument("--rounds", type=integer("--rounds", 1, MAX_ROUNDS), default=None,
+                   help="rounds (channel uses), e.g. 100000 or 1e5; default 100000 (QSDC: 4 x message carriers)")
     # Channel flags default to None so that --link can tell whether they were given.
-    r.add_argument("--transmittance", type=float, default=None, help="channel transmittance in [0, 1] (default 1)")
-    r.add_argument("--depolarisation", type=float, default=None,
-                   help="Aer depolarising parameter in [0, 4/3] (default 0)")
-    r.add_argument("--misalignment", type=float, default=None, help="misalignment error in [0, 0.5] (default 0)")
-    r.add_argument("--noise-click", type=float, default=None, help="noise-click probability per window (default 0)")
-    r.add_argument("--detector-efficiency", type=float, default=None,
-                   help="detector efficiency in [0, 1] (default 1)")
+    for name, (lo, hi, what) in CHANNEL_FLAGS.items():
+        flag = "--" + name.replace("_", "-")
+        default = " (default 1)" if hi == 1.0 and name != "noise_click" else " (default 0)"
+        r.add_argument(flag, type=real(flag, lo, hi), default=None, help=f"{what} in [0, {hi:.4g}]{default}")
     r.add_argument("--link", default=None, metavar="NAME",
                    help="take the channel from a link preset (see 'qproto link list') instead of the channel "
                         "flags above, which cannot be combined with it")
-    r.add_argument("--elevation", type=float, default=None, metavar="E",
+    r.add_argument("--elevation", type=real("--elevation", 0.0, 90.0), default=None, metavar="E",
                    help="with --link: elevation in degrees at the lower end (default: the link's nominal one)")
     r.add_argument("--eavesdropper", default=None, help="e.g. intercept-resend or intercept-resend:0.5")
-    r.add_argument("--parties", type=int, default=None, help="number of parties (multipartite protocols)")
+    r.add_argument("--parties", type=integer("--parties", 1, 10**6), default=None,
+                   help="number of parties (multipartite protocols; each states its upper limit)")
     r.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                   help="protocol parameter, e.g. --param p_z=0.9 (repeatable)")
-    r.add_argument("--seed", type=int, default=None, help="root seed (int >= 0); default: fresh entropy")
+                   help="protocol parameter, e.g. --param p_z=0.9 or --param message=hello (repeatable)")
+    r.add_argument("--seed", type=integer("--seed", 0, MAX_SEED), default=None,
+                   help="root seed (integer >= 0); default: fresh entropy")
     r.add_argument("--json", action="store_true", help="print the result as JSON")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
-    r.add_argument("--workers", type=int, default=1,
-                   help="processes simulating chunks in parallel (same result for the same seed); default 1")
+    r.add_argument("--workers", type=integer("--workers", 1, MAX_WORKERS), default=1,
+                   help=f"processes simulating chunks in parallel (same result for the same seed); default 1, "
+                        f"at most {MAX_WORKERS}, and never more than the chunks or the cores")
 
     for module in _command_modules():
         module.add_parser(sub)
 
     d = sub.add_parser("demo", help="BB84 and BBM92 over a default lossy, noisy channel, with and without Eve")
-    d.add_argument("--rounds", type=int, default=1_000_000, help="rounds per run, default 1000000")
-    d.add_argument("--seed", type=int, default=2024, help="root seed, default 2024")
+    d.add_argument("--rounds", type=integer("--rounds", 1, MAX_ROUNDS), default=1_000_000,
+                   help="rounds per run, default 1000000")
+    d.add_argument("--seed", type=integer("--seed", 0, MAX_SEED), default=2024, help="root seed, default 2024")
     d.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
@@ -89,16 +185,74 @@ def _command_modules() -> list:
             if m.name.startswith("_cli_")]
 
 
-def _parse_param(text: str) -> tuple[str, Any]:
+def _parse_param(text: str) -> tuple[str, str]:
     name, sep, value = text.partition("=")
-    if not sep or not name:
-        raise _UsageError(f"--param {text!r}: expected NAME=VALUE")
+    if not sep or not name.strip():
+        raise _UsageError(f"--param {text!r}: expected NAME=VALUE, e.g. --param p_z=0.9")
+    return name.strip(), value
+
+
+def _param_value(annotation: Any, text: str) -> Any:
+    """``--param`` text as the value the protocol's constructor expects, read from its annotation:
+    ``bytes`` takes the text as UTF-8, a tuple takes comma-separated numbers, an int takes
+    ``1e3``; otherwise an int, a float or the text itself."""
+    hint = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", str(annotation))
+    if "bytes" in hint:
+        return text.encode("utf-8")
+    if text in ("None", "none") and "None" in hint:
+        return None
+    if "," in text and ("tuple" in hint or "Sequence" in hint):
+        return tuple(_param_value("", part.strip()) for part in text.split(","))
     for conv in (int, float):
         try:
-            return name, conv(value)
+            return conv(text)
         except ValueError:
             pass
-    return name, value
+    if hint.startswith("int"):
+        try:
+            d = Decimal(text)
+            if d.is_finite() and d == d.to_integral_value() and d.adjusted() <= 40:
+                return int(d)
+        except InvalidOperation:
+            pass
+    return text
+
+
+def _flag_message(exc: Exception, flag: str) -> str:
+    """The message of a library error, with the parameter's name replaced by the command-line flag
+    and the allowed range stated."""
+    msg = str(exc)
+    name = getattr(exc, "name", None)
+    if isinstance(name, str) and name and (msg.startswith(name + "=") or msg.startswith(name + " ")):
+        msg = flag + msg[len(name):]
+    else:
+        msg = f"{flag}: {msg}"
+    allowed = getattr(exc, "allowed", None) or getattr(exc, "expected", None)
+    if allowed and str(allowed) not in msg:
+        msg += f" (allowed: {allowed})"
+    return msg
+
+
+class _as_flag:
+    """Context manager: qproto errors raised inside become usage errors naming ``flag``
+    (``flag`` may be a callable of the error's parameter name)."""
+
+    def __init__(self, flag, *, prefix: bool = False):
+        self.flag = flag
+        self.prefix = prefix
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind, exc, tb) -> bool:
+        if exc is not None and isinstance(exc, QprotoError):
+            name = getattr(exc, "name", "")
+            flag = self.flag(name) if callable(self.flag) else self.flag
+            if flag is not None:
+                if self.prefix:
+                    raise _UsageError(f"{flag}: {exc}") from None
+                raise _UsageError(_flag_message(exc, flag)) from None
+        return False
 
 
 def _progress_bar(total: int, desc: str, disabled: bool):
@@ -113,47 +267,23 @@ def _progress_bar(total: int, desc: str, disabled: bool):
     return bar, callback
 
 
-def _fmt(x: float | None, digits: int = 4) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "-"
-    if isinstance(x, float) and math.isinf(x):
-        return "inf"
-    if x != 0 and (abs(x) < 1e-3 or abs(x) >= 1e5):
-        return f"{x:.{digits - 1}e}"
-    return f"{x:.{digits}f}"
+def _fmt(x: Any, digits: int = 4) -> str:
+    from qproto._results import format_number
+
+    return format_number(x, digits)
 
 
-def _fmt_est(e: Estimate | None) -> tuple[str, str]:
-    if e is None:
-        return "-", "-"
-    return _fmt(e.best), f"[{_fmt(e.low)}, {_fmt(e.high)}]"
-
-
-def _result_table(result: ProtocolResult, expected: dict[str, float] | None) -> str:
+def _result_table(result: ProtocolResult, expected: dict[str, Any] | None) -> str:
     """The result's :meth:`~qproto.ProtocolResult.estimates` as rows: estimate, interval, expected."""
-    exp = expected or {}
-    rows: list[tuple[str, str, str, str]] = []
-    for key, value in result.estimates().items():
-        if value is None:
-            continue
-        label = result.LABELS.get(key, key.replace("_", " "))
-        want = _fmt(exp[key]) if isinstance(exp.get(key), (int, float)) else "-"
-        if isinstance(value, Estimate):
-            best, interval = _fmt_est(value)
-            rows.append((label, best, interval, want))
-        elif isinstance(value, int):
-            rows.append((label, f"{value:,}", "", want))
-        else:
-            rows.append((label, _fmt(value), "", want))
-    confidence = getattr(result, "confidence", DEFAULT_CONFIDENCE)
-    head = ("quantity", "estimate", f"{confidence:.0%} interval", "expected")
-    widths = [max(len(r[i]) for r in rows + [head]) for i in range(4)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths)).rstrip(), "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
-    return "\n".join(lines)
+    from qproto._results import estimates_table
+
+    return estimates_table(result, expected)
 
 
 def _cmd_list() -> int:
+    from qproto._attacks import EAVESDROPPERS
+    from qproto._protocol import PROTOCOLS, available_protocols
+
     names = available_protocols()
     width = max(len(n) for n in [*names, *EAVESDROPPERS])
     print("protocols:")
@@ -167,39 +297,124 @@ def _cmd_list() -> int:
     return 0
 
 
-def _cmd_run(args: argparse.Namespace) -> int:
-    params = dict(_parse_param(t) for t in args.param)
-    if args.parties is not None:
-        params["parties"] = args.parties
-    protocol = get_protocol(args.protocol, **params)
-    channel, link_note = _run_channel(args)
-    eve = parse_eavesdropper(args.eavesdropper) if args.eavesdropper is not None else None
-    bar, callback = _progress_bar(args.rounds if isinstance(args.rounds, int) else 0, protocol.name,
-                                  args.no_progress or args.json)
-    try:
-        if args.workers < 1:
-            raise _UsageError(f"--workers={args.workers} is outside the allowed range [1, inf]")
-        if args.workers == 1:
-            result = protocol.run(channel, rounds=args.rounds, seed=args.seed, eavesdropper=eve, progress=callback)
-        else:
-            from concurrent.futures import ProcessPoolExecutor
+def _protocol_from_args(args: argparse.Namespace):
+    """The protocol of ``qproto run`` with its ``--param`` and ``--parties`` values."""
+    import inspect
 
-            with ProcessPoolExecutor(args.workers) as pool:
-                result = protocol.run(channel, rounds=args.rounds, seed=args.seed, eavesdropper=eve,
-                                      progress=callback, executor=pool)
+    from qproto._protocol import PROTOCOLS, get_protocol
+
+    with _as_flag("protocol"):
+        get_protocol(args.protocol)  # unknown names: the message lists the available ones
+    signature = {n: p for n, p in inspect.signature(PROTOCOLS[args.protocol].__init__).parameters.items()
+                 if n != "self" and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
+    if args.parties is not None and "parties" not in signature:
+        raise _UsageError(f"--parties={args.parties}: protocol {args.protocol!r} has no parties; its parameters: "
+                          f"{sorted(signature)}")
+    params: dict[str, Any] = {}
+    for text in args.param:
+        name, value = _parse_param(text)
+        if name not in signature:
+            raise _UsageError(f"--param {name}={value}: unknown parameter(s) [{name!r}] for protocol "
+                              f"{args.protocol!r}; allowed: {sorted(signature)}")
+        annotation = signature[name].annotation
+        params[name] = _param_value(annotation, value)
+    if args.parties is not None:
+        if "parties" in params:
+            raise _UsageError("--parties and --param parties=... both given; use one")
+        params["parties"] = args.parties
+
+    def flag(name: str) -> str:
+        if name == "parties" and args.parties is not None:
+            return "--parties"
+        if name in params:
+            return f"--param {name}"
+        return "--param"
+
+    with _as_flag(flag):
+        return get_protocol(args.protocol, **params)
+
+
+def _effective_workers(requested: int, rounds: int | None, chunk_size: int) -> int:
+    """Processes worth starting: no more than the chunks of the run or the cores of the machine."""
+    chunks = 1 if rounds is None else -(-rounds // chunk_size)
+    return max(1, min(requested, chunks, os.cpu_count() or 1))
+
+
+def _ignore_sigint() -> None:  # pragma: no cover (runs in the workers)
+    """Worker initializer: Ctrl-C is the parent's to handle (it ends the workers)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _end_pool(pool, *, kill: bool) -> None:
+    """Shut a ProcessPoolExecutor down; with ``kill``, end its workers now (after Ctrl-C or an error)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=not kill, cancel_futures=kill)
+    if kill:
+        for proc in processes:
+            if proc.is_alive():
+                proc.terminate()
+        for proc in processes:
+            proc.join(1.0)
+            if proc.is_alive():
+                proc.kill()
+
+
+def _eavesdropper_text(eve: dict[str, Any] | None) -> str:
+    """An eavesdropper's description, e.g. ``intercept-resend (fraction 0.5, p_z 0.5)``."""
+    if not eve:
+        return "none"
+    rest = ", ".join(f"{k} {v:.6g}" if isinstance(v, float) else f"{k} {v}" for k, v in eve.items() if k != "name")
+    return f"{eve.get('name', '?')}" + (f" ({rest})" if rest else "")
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    import json
+
+    from qproto._attacks import parse_eavesdropper
+    from qproto._engine import Engine
+    from qproto._results import json_ready
+
+    protocol = _protocol_from_args(args)
+    channel, link_note = _run_channel(args)
+    eve = None
+    if args.eavesdropper is not None:
+        with _as_flag(f"--eavesdropper={args.eavesdropper}", prefix=True):
+            eve = parse_eavesdropper(args.eavesdropper)
+    rounds = 100_000 if args.rounds is None else args.rounds
+    workers = _effective_workers(args.workers, rounds, Engine().chunk_size)
+    bar, callback = _progress_bar(rounds, protocol.name, args.no_progress or args.json)
+    run_flags = {"rounds": "--rounds", "seed": "--seed", "eavesdropper": "--eavesdropper", "message": "--param message"}
+    kwargs = {"rounds": rounds}
+    try:
+        with _as_flag(run_flags.get):
+            if workers == 1:
+                result = protocol.run(channel, seed=args.seed, eavesdropper=eve, progress=callback, **kwargs)
+            else:
+                from concurrent.futures import ProcessPoolExecutor
+
+                pool = ProcessPoolExecutor(workers, initializer=_ignore_sigint)
+                try:
+                    result = protocol.run(channel, seed=args.seed, eavesdropper=eve, progress=callback,
+                                          executor=pool, **kwargs)
+                except BaseException:
+                    _end_pool(pool, kill=True)
+                    raise
+                _end_pool(pool, kill=False)
     finally:
         bar.close()
     try:
         expected = protocol.expected(channel, eavesdropper=eve)
-    except NotImplementedError:
+    except (NotImplementedError, QprotoError):
         expected = None
     if args.json:
         out = result.to_dict()
         if link_note is not None:
             out["link"] = link_note
         if expected is not None:
-            out["expected"] = {k: _json_value(v) for k, v in expected.items()}
-        print(json.dumps(out, indent=2))
+            out["expected"] = json_ready(expected)
+        print(json.dumps(out, indent=2, allow_nan=False))
         return 0
     print(f"{protocol!r} over {channel!r}")
     if link_note is not None:
@@ -207,34 +422,37 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"link {link_note['name']}" + ("" if elev is None else f" at elevation {elev:g} deg")
               + f" (loss {channel.loss_db:.2f} dB)")
     print(f"rounds {result.rounds:,}, seed {result.seed}"
-          + (f", eavesdropper {result.eavesdropper}" if result.eavesdropper else ""))
+          + (f", eavesdropper {_eavesdropper_text(result.eavesdropper)}" if result.eavesdropper else ""))
     print(_result_table(result, expected))
     return 0
 
 
 def _run_channel(args: argparse.Namespace) -> tuple[Channel, dict[str, Any] | None]:
     """The channel of ``qproto run``: from ``--link`` (and ``--elevation``) or the channel flags."""
-    flags = {"transmittance": args.transmittance, "depolarisation": args.depolarisation,
-             "misalignment": args.misalignment, "noise_click": args.noise_click,
-             "detector_efficiency": args.detector_efficiency}
-    given = {k: v for k, v in flags.items() if v is not None}
+    from qproto._channel import Channel
+
+    given = {k: getattr(args, k) for k in CHANNEL_FLAGS if getattr(args, k) is not None}
     if args.link is None:
         if args.elevation is not None:
             raise _UsageError("--elevation needs --link")
-        return Channel(**given), None
+        with _as_flag(lambda name: "--" + name.replace("_", "-")):
+            return Channel(**given), None
     if given:
         names = ", ".join("--" + k.replace("_", "-") for k in given)
         raise _UsageError(f"--link cannot be combined with {names}: the link defines the channel")
     from qproto.noise_models import get_link
 
-    link = get_link(args.link)
-    channel = link.channel(elevation_deg=args.elevation)
+    with _as_flag(lambda name: "--elevation" if "elevation" in str(name) else "--link"):
+        link = get_link(args.link)
+        channel = link.channel(elevation_deg=args.elevation)
     elev = args.elevation if args.elevation is not None else link.nominal_elevation_deg
     return channel, {"name": link.name, "elevation_deg": elev}
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    ch = DEMO_CHANNEL
+    from qproto._protocol import get_protocol
+
+    ch = _demo_channel()
     print("qproto demo: BB84 and BBM92 as Qiskit circuits on qiskit-aer")
     print(f"channel: {ch!r}  (loss {ch.loss_db:.1f} dB; BBM92 uses it on both arms)")
     print(f"rounds per run: {args.rounds:,}, seed {args.seed}\n")
@@ -251,37 +469,75 @@ def _cmd_demo(args: argparse.Namespace) -> int:
                 bar.close()
             chsh = r.chsh
             rows.append((name, eve_spec or "none", _fmt(r.detection_rate.best), f"{r.sifted_bits:,}",
-                         f"{r.qber_z.best:.4f}", f"{r.qber_x.best:.4f}", _fmt(r.key_rate.best),
-                         "-" if chsh is None else f"{chsh.best:.3f} +- {r.chsh_sigma:.3f}"))
+                         _fmt(r.qber_z.best), _fmt(r.qber_x.best), _fmt(r.key_rate.best),
+                         "-" if chsh is None else f"{_fmt(chsh.best, 3)} +- {_fmt(r.chsh_sigma, 3)}"))
     widths = [max(len(str(x[i])) for x in rows + [head]) for i in range(len(head))]
     print("  ".join(h.ljust(w) for h, w in zip(head, widths)))
     print("  ".join("-" * w for w in widths))
     for row in rows:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)))
-    print("\nIntercept-resend raises the QBER by about 25 % and kills the key; BBM92's CHSH value drops"
+    print("\n'-': no data (too few rounds for that estimate)."
+          "\nIntercept-resend raises the QBER by about 25 % and kills the key; BBM92's CHSH value drops"
           "\nfrom about 2*sqrt(2)*V to at most sqrt(2)*V, below the classical bound of 2.")
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``qproto`` command; returns the exit status."""
-    parser = _build_parser()
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's last flush cannot fail again."""
     try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout replaced (tests) or already closed
+        pass
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``qproto`` command; returns the exit status.
+
+    0 on success, 1 when an invariant fails (``verify``) or the output cannot be written,
+    2 for bad arguments (one line on stderr naming the flag, its value and what is allowed),
+    130 after Ctrl-C.
+    """
+    try:
+        parser = _build_parser()
         args = parser.parse_args(argv)
         if args.command == "list":
-            return _cmd_list()
-        if args.command == "run":
-            return _cmd_run(args)
-        if args.command == "demo":
-            return _cmd_demo(args)
-        return next(m for m in _command_modules() if m.COMMAND == args.command).main(args)
+            status = _cmd_list()
+        elif args.command == "run":
+            status = _cmd_run(args)
+        elif args.command == "demo":
+            status = _cmd_demo(args)
+        else:
+            status = next(m for m in _command_modules() if m.COMMAND == args.command).main(args)
+        sys.stdout.flush()
+        return status
+    except SystemExit as exc:  # --help and --version exit through argparse
+        return exc.code if isinstance(exc.code, int) else 0
     except (_UsageError, QprotoError) as exc:
-        print(f"qproto: error: {exc}", file=sys.stderr)
+        _error(str(exc))
         return 2
+    except KeyboardInterrupt:
+        _error("interrupted", prefix="qproto: ")
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # output piped into head, less, ...: stop quietly
-        import os
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _quiet_stdout()
         return 0
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG, errno.EBADF):
+            _quiet_stdout()
+            _error(f"cannot write the output: {exc.strerror or exc}")
+        else:
+            _error(str(exc))
+        return 1
+
+
+def _error(message: str, prefix: str = "qproto: error: ") -> None:
+    """One line on stderr (never more: newlines in a message are flattened)."""
+    line = prefix + " ".join(message.split())
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

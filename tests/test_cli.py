@@ -50,23 +50,23 @@ def test_run_accepts_protocol_parameters(capsys):
 
 
 BAD_ARGS = [
-    (["run", "bb84", "--transmittance", "1.5"], "transmittance=1.5"),
-    (["run", "bb84", "--transmittance", "nan"], "transmittance=nan"),
-    (["run", "bb84", "--depolarisation", "-0.1"], "depolarisation=-0.1"),
-    (["run", "bb84", "--misalignment", "0.7"], "misalignment=0.7"),
-    (["run", "bb84", "--noise-click", "2"], "noise_click=2"),
-    (["run", "bb84", "--rounds", "0"], "rounds=0"),
-    (["run", "bb84", "--rounds", "-5"], "rounds=-5"),
-    (["run", "bb84", "--rounds", "ten"], "--rounds"),
-    (["run", "bb84", "--seed", "-1"], "seed=-1"),
+    (["run", "bb84", "--transmittance", "1.5"], "--transmittance=1.5 is outside the allowed range [0, 1]"),
+    (["run", "bb84", "--transmittance", "nan"], "--transmittance=nan is not finite; allowed: real numbers in [0, 1]"),
+    (["run", "bb84", "--depolarisation", "-0.1"], "--depolarisation=-0.1 is outside the allowed range [0, 1.33333]"),
+    (["run", "bb84", "--misalignment", "0.7"], "--misalignment=0.7 is outside the allowed range [0, 0.5]"),
+    (["run", "bb84", "--noise-click", "2"], "--noise-click=2 is outside the allowed range [0, 1]"),
+    (["run", "bb84", "--rounds", "0"], "--rounds=0 is outside the allowed range: integers in [1, 1e18]"),
+    (["run", "bb84", "--rounds", "-5"], "--rounds=-5 is outside the allowed range: integers in [1, 1e18]"),
+    (["run", "bb84", "--rounds", "ten"], "--rounds='ten' is not an integer; allowed: integers in [1, 1e18]"),
+    (["run", "bb84", "--seed", "-1"], "--seed=-1 is outside the allowed range: integers in [0, 2^128 - 1]"),
     (["run", "e91"], "unknown protocol 'e91'"),
     (["run", "bb84", "--eavesdropper", "beam-splitter"], "unknown eavesdropper 'beam-splitter'"),
-    (["run", "bb84", "--eavesdropper", "intercept-resend:1.5"], "fraction=1.5"),
+    (["run", "bb84", "--eavesdropper", "intercept-resend:1.5"], "--eavesdropper=intercept-resend:1.5: fraction=1.5 is outside the allowed range [0, 1]"),
     (["run", "bb84", "--eavesdropper", "intercept-resend:half"], "fraction 'half'"),
-    (["run", "bb84", "--param", "p_z=1"], "p_z=1"),
+    (["run", "bb84", "--param", "p_z=1"], "--param p_z=1 is outside the allowed range (0, 1)"),
     (["run", "bb84", "--param", "colour=red"], "unknown parameter(s) ['colour']"),
     (["run", "bb84", "--param", "p_z"], "NAME=VALUE"),
-    (["run", "bb84", "--workers", "0"], "--workers=0"),
+    (["run", "bb84", "--workers", "0"], "--workers=0 is outside the allowed range: integers in [1, 256]"),
     (["frobnicate"], "invalid choice"),
     ([], "required"),
 ]
@@ -87,8 +87,7 @@ def test_console_script_exits_2_without_traceback():
     proc = subprocess.run([sys.executable, "-m", "qproto", "run", "bb84", "--depolarisation", "5"],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
-    assert proc.stderr.strip() == ("qproto: error: depolarisation=5.0 is outside the allowed range "
-                                   "[0, 1.33333]")
+    assert proc.stderr.strip() == "qproto: error: --depolarisation=5 is outside the allowed range [0, 1.33333]"
 
 
 def test_demo_runs_small(capsys):
