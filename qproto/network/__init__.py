@@ -1,1 +1,41 @@
-"""qproto.network (under construction)."""
+"""qproto.network: a time-varying multi-layer NTN network on networkx.
+
+Nodes (ground stations, LAPS, HAPS, satellites from TLEs or a Walker constellation) move
+over time; edges come from physics (line of sight, elevation masks, range, atmosphere, the
+link's :class:`qproto.Channel`) with figures of merit from the protocols' closed forms;
+snapshots are networkx graphs; routing serves trusted-relay keys, swapped entanglement and
+MDI-QKD; a controller allocates demands over time; :func:`verify_path` checks a path's
+graph-level figures against the circuit protocols. See ``docs/network.md``.
+"""
+
+from qproto.network._controller import Allocation, Demand, DemandReport, allocate
+from qproto.network._links import EdgeModel, default_link_table, link_kind
+from qproto.network._merit import (
+    ServiceModel,
+    channel_merits,
+    dual_downlink,
+    edge_merits,
+    mdi_link,
+    swapped_chain,
+    werner_chain_fidelity,
+)
+from qproto.network._network import EdgeTable, Network
+from qproto.network._nodes import HAPS, LAPS, GroundStation, Satellite, WalkerConstellation, node_positions
+from qproto.network._routing import (
+    accumulated_key_graph,
+    best_mdi_relay,
+    entanglement_graph,
+    entanglement_path,
+    stored_key_flow,
+    widest_bottlenecks,
+    widest_path,
+)
+from qproto.network._verify import PathVerification, verify_path
+
+__all__ = [
+    "Allocation", "Demand", "DemandReport", "EdgeModel", "EdgeTable", "GroundStation", "HAPS", "LAPS", "Network",
+    "PathVerification", "Satellite", "ServiceModel", "WalkerConstellation", "accumulated_key_graph", "allocate",
+    "best_mdi_relay", "channel_merits", "default_link_table", "dual_downlink", "edge_merits", "entanglement_graph",
+    "entanglement_path", "link_kind", "mdi_link", "node_positions", "stored_key_flow", "swapped_chain",
+    "verify_path", "werner_chain_fidelity", "widest_bottlenecks", "widest_path",
+]

@@ -1,0 +1,280 @@
+"""Routing on network snapshots: trusted-relay widest paths, entanglement paths, MDI relays,
+relay key stores, and a fast bottleneck router for long horizons.
+
+* :func:`widest_path`: the path of maximum bottleneck rate between two nodes through trusted
+  relays (PHYSICS.md A12: a relayed key rate is the minimum of its links'). Every path in a
+  maximum spanning tree is a widest path (the classic cut argument), so networkx's
+  ``maximum_spanning_tree`` and one tree path give it.
+* :func:`widest_bottlenecks`: the same bottleneck for many demands and every time step of a
+  :class:`~qproto.network.Network`, with scipy's C spanning tree on sparse matrices (no
+  networkx graph per step): what the long-horizon benchmark uses. Tested equal to
+  :func:`widest_path`.
+* :func:`entanglement_graph` and :func:`entanglement_path`: elementary pairs are direct links
+  (source at the transmitting end) and dual downlinks from midpoint sources (a satellite or
+  HAPS sending one half to each of two neighbours); a path of elementary pairs is swapped at
+  its intermediate nodes. The path maximises the delivered rate subject to a fidelity
+  threshold: for each candidate bottleneck r (the links' rates, in decreasing order) the
+  links of rate >= r are searched for the path of largest swapped visibility (Dijkstra on
+  -ln V plus the memory decoherence 1/(r T2) per stored half); the first r whose best path
+  meets the threshold wins. This is exact when the memory efficiency is 1; otherwise the
+  rate also falls as efficiency^(hops - 1) and the result is the best path of the largest
+  feasible bottleneck.
+* :func:`best_mdi_relay`: the MDI-capable common neighbour of two nodes with the highest
+  MDI-QKD rate (the relay is untrusted).
+* :func:`stored_key_flow`: with key stores at trusted relays, pairwise keys accumulate on
+  each link over time (a satellite holds keys from one pass to the next); end-to-end key
+  relayed by XOR consumes the same amount on each link of a path, so the key two nodes can
+  obtain by a time is the maximum flow of the accumulated-key graph (networkx).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import networkx as nx
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import breadth_first_order, minimum_spanning_tree
+
+from qproto._errors import InvalidParameter
+from qproto._validation import check_in_range
+
+from ._merit import ServiceModel, dual_downlink, mdi_link, swapped_chain
+
+__all__ = ["widest_path", "widest_bottlenecks", "entanglement_graph", "entanglement_path", "best_mdi_relay",
+           "stored_key_flow", "accumulated_key_graph"]
+
+
+def _check_nodes(g: nx.Graph, *names: str) -> None:
+    for n in names:
+        if n not in g:
+            raise InvalidParameter("node", n, f"a node of the graph: {sorted(g.nodes)}")
+
+
+def widest_path(g: nx.Graph, source: str, target: str, *, weight: str = "key_rate_bps",
+                trusted_only: bool = True) -> tuple[list[str] | None, float]:
+    """The path of maximum bottleneck ``weight`` (widest path) between two nodes.
+
+    Args:
+        g: a snapshot (edges with the ``weight`` attribute; nodes with ``trusted``).
+        source, target: node names.
+        weight: edge attribute to maximise the minimum of (default the decoy BB84 key rate
+            [bit/s]); edges of weight <= 0 are unusable.
+        trusted_only: intermediate nodes must be trusted (node attribute ``trusted``).
+
+    Returns:
+        ``(path, bottleneck)``; ``(None, 0.0)`` if no path of positive weight exists;
+        ``([source], inf)`` when source == target.
+
+    Raises:
+        InvalidParameter: an unknown node.
+    """
+    _check_nodes(g, source, target)
+    if source == target:
+        return [source], math.inf
+    keep = [n for n in g.nodes if n in (source, target) or not trusted_only or g.nodes[n].get("trusted", True)]
+    h = nx.Graph()
+    h.add_nodes_from(keep)
+    h.add_edges_from((a, b, {"w": d[weight]}) for a, b, d in g.subgraph(keep).edges(data=True) if d[weight] > 0)
+    if not nx.has_path(h, source, target):
+        return None, 0.0
+    tree = nx.maximum_spanning_tree(h, weight="w")
+    path = nx.shortest_path(tree, source, target)
+    return path, float(min(h.edges[a, b]["w"] for a, b in zip(path, path[1:])))
+
+
+def widest_bottlenecks(net: Any, demands: Sequence[tuple[str, str]], *, weight: str = "key_rate_bps",
+                       steps: Sequence[int] | None = None) -> np.ndarray:
+    """Widest-path bottleneck of each demand at each step, without building networkx graphs.
+
+    Intermediate nodes must be trusted (edges touching an untrusted node are dropped, so
+    demand ends must be trusted nodes).
+
+    Args:
+        net: a :class:`~qproto.network.Network`.
+        demands: ``(source, target)`` node-name pairs.
+        weight: a figure of merit of :attr:`Network.merits`.
+        steps: steps to evaluate (default all).
+
+    Returns:
+        Array ``(n_demands, n_steps_evaluated)`` of bottleneck rates (0: no path).
+
+    Raises:
+        InvalidParameter: unknown node or weight, or an untrusted demand end.
+    """
+    if weight not in net.merits:
+        raise InvalidParameter("weight", weight, f"one of {sorted(net.merits)}")
+    src = np.array([net.index[net.node(a).name] for a, _ in demands], dtype=int)
+    dst = np.array([net.index[net.node(b).name] for _, b in demands], dtype=int)
+    trusted = np.array([bool(n.trusted) for n in net.nodes])
+    if not np.all(trusted[src]) or not np.all(trusted[dst]):
+        raise InvalidParameter("demands", demands, "ends that are trusted nodes")
+    steps = range(net.n_steps) if steps is None else steps
+    w_all = net.merits[weight]
+    e = net.edges
+    n = len(net.nodes)
+    out = np.zeros((len(demands), len(steps)))
+    for col, k in enumerate(steps):
+        sl = e.rows(k)
+        u, v, w = e.u[sl], e.v[sl], w_all[sl]
+        good = (w > 0) & trusted[u] & trusted[v]
+        if not np.any(good):
+            continue
+        u, v, w = u[good], v[good], w[good]
+        # Maximum spanning forest = minimum spanning forest of (C - w), C > max w (all entries > 0).
+        c = 2.0 * float(w.max())
+        tree = minimum_spanning_tree(coo_matrix((c - w, (u, v)), shape=(n, n)).tocsr())
+        t = tree.tocoo()
+        tw = {}
+        for a_, b_, x in zip(t.row.tolist(), t.col.tolist(), (c - t.data).tolist()):
+            tw[(a_, b_)] = tw[(b_, a_)] = x
+        for s in np.unique(src).tolist():
+            _order, pred = breadth_first_order(tree, s, directed=False, return_predecessors=True)
+            for d_i in np.nonzero(src == s)[0]:
+                node = int(dst[d_i])
+                if node == s or pred[node] < 0:
+                    continue
+                best = math.inf
+                while node != s:
+                    p = int(pred[node])
+                    best = min(best, tw[(p, node)])
+                    node = p
+                out[d_i, col] = best
+    return out
+
+
+def entanglement_graph(g: nx.Graph, services: ServiceModel) -> nx.MultiGraph:
+    """Elementary entanglement links of a snapshot, as a multigraph.
+
+    Each edge (a, b) carries ``rate_hz`` (heralded pairs/s), ``visibility``,
+    ``detection_probability``, ``via`` (None for a direct link, whose source sits at the
+    transmitting end; else the midpoint source node), ``ends`` (a, b) and ``channels`` (one
+    Channel, or the two arms (source->a, source->b) of a dual downlink).
+    """
+    m = nx.MultiGraph()
+    m.add_nodes_from(g.nodes(data=True))
+    for a, b, d in g.edges(data=True):
+        if d["pair_rate_hz"] > 0:
+            m.add_edge(a, b, key=None, rate_hz=d["pair_rate_hz"], visibility=d["visibility"],
+                       detection_probability=d["detection_probability"], via=None, channels=(d["channel"],),
+                       ends=(a, b))
+    for k, attrs in g.nodes(data=True):
+        if not attrs.get("pair_source", False):
+            continue
+        nbrs = sorted(g.neighbors(k))
+        for i, a in enumerate(nbrs):
+            for b in nbrs[i + 1:]:
+                ca, cb = g.edges[k, a]["channel"], g.edges[k, b]["channel"]
+                dd = dual_downlink(ca, cb, services)
+                if dd["rate_hz"] > 0:
+                    m.add_edge(a, b, key=k, rate_hz=dd["rate_hz"], visibility=dd["visibility"],
+                               detection_probability=dd["detection_probability"], via=k, channels=(ca, cb),
+                               ends=(a, b))
+    return m
+
+
+def entanglement_path(g: nx.Graph, source: str, target: str, *, fidelity_threshold: float,
+                      services: ServiceModel, graph: nx.MultiGraph | None = None) -> dict[str, Any] | None:
+    """The swapped entanglement path of maximum delivered rate with fidelity >= threshold.
+
+    Args:
+        g: a snapshot.
+        source, target: distinct node names.
+        fidelity_threshold: smallest acceptable end-to-end fidelity, in [0.25, 1].
+        services: pair rate and memory model.
+        graph: a precomputed :func:`entanglement_graph` of ``g`` (optional).
+
+    Returns:
+        None when no path meets the threshold, else ``{"nodes": [...], "links": [edge data
+        dicts], "rate_hz", "visibility", "fidelity"}`` (:func:`~qproto.network.swapped_chain`).
+
+    Raises:
+        InvalidParameter: unknown nodes, equal ends, or a threshold out of range.
+    """
+    _check_nodes(g, source, target)
+    if source == target:
+        raise InvalidParameter("target", target, f"a node other than source={source!r}")
+    f_th = check_in_range("fidelity_threshold", fidelity_threshold, 0.25, 1.0)
+    m = entanglement_graph(g, services) if graph is None else graph
+    v_th = (4.0 * f_th - 1.0) / 3.0
+    rates = sorted({d["rate_hz"] for _, _, d in m.edges(data=True)}, reverse=True)
+    t2 = services.coherence_time_s
+    for r in rates:
+        h = nx.Graph()
+        h.add_nodes_from(m.nodes)
+        penalty = 1.0 / (r * t2) if t2 > 0 else 0.0
+        for a, b, d in m.edges(data=True):
+            if d["rate_hz"] < r or d["visibility"] <= 0:
+                continue
+            w = -math.log(d["visibility"]) + penalty
+            if not h.has_edge(a, b) or w < h.edges[a, b]["w"]:
+                h.add_edge(a, b, w=w, data=d)
+        if not nx.has_path(h, source, target):
+            continue
+        path = nx.dijkstra_path(h, source, target, weight="w")
+        links = [h.edges[a, b]["data"] for a, b in zip(path, path[1:])]
+        chain = swapped_chain([d["rate_hz"] for d in links], [d["visibility"] for d in links], services,
+                              detection_probabilities=[d["detection_probability"] for d in links])
+        if chain["fidelity"] >= f_th - 1e-12 and chain["visibility"] >= v_th - 1e-12:
+            return {"nodes": path, "links": links, **chain}
+    return None
+
+
+def best_mdi_relay(g: nx.Graph, a: str, b: str, services: ServiceModel) -> dict[str, Any] | None:
+    """The MDI-capable common neighbour of a and b with the highest MDI-QKD key rate.
+
+    Returns:
+        None if there is none with a positive rate, else ``{"relay", "channels": (ch_a, ch_b),
+        **mdi_link(...)}`` (rates in bit/s and bit/pulse).
+    """
+    _check_nodes(g, a, b)
+    best = None
+    for k in set(g.neighbors(a)) & set(g.neighbors(b)):
+        if not g.nodes[k].get("mdi_relay", False):
+            continue
+        ca, cb = g.edges[k, a]["channel"], g.edges[k, b]["channel"]
+        res = mdi_link(ca, cb, services)
+        if res["key_rate_bps"] > 0 and (best is None or res["key_rate_bps"] > best["key_rate_bps"]):
+            best = {"relay": k, "channels": (ca, cb), **res}
+    return best
+
+
+def accumulated_key_graph(net: Any, *, until_step: int, weight: str = "key_rate_bps") -> nx.Graph:
+    """Pairwise key accumulated on each link from step 0 to ``until_step`` (inclusive) [bits].
+
+    Each step contributes ``rate x step_s``. Edge attribute ``capacity``; nodes carry
+    ``trusted``.
+    """
+    e = net.edges
+    stop = int(e.step_start[until_step + 1])
+    w = net.merits[weight][:stop] * net.step_s
+    key = e.u[:stop].astype(np.int64) * len(net.nodes) + e.v[:stop]
+    uniq, inv = np.unique(key, return_inverse=True)
+    tot = np.bincount(inv, weights=w)
+    g = nx.Graph()
+    for i, n in enumerate(net.nodes):
+        g.add_node(n.name, trusted=bool(n.trusted))
+    for k, c in zip(uniq, tot):
+        if c > 0:
+            a, b = divmod(int(k), len(net.nodes))
+            g.add_edge(net.node_names[a], net.node_names[b], capacity=float(c))
+    return g
+
+
+def stored_key_flow(net: Any, source: str, target: str, *, until_step: int | None = None,
+                    weight: str = "key_rate_bps") -> float:
+    """End-to-end key [bits] two nodes can hold by a step, with key stores at trusted relays.
+
+    The maximum flow from source to target in :func:`accumulated_key_graph` restricted to
+    trusted intermediate nodes (the XOR relay spends equal key on every link of a path).
+    """
+    until = net.n_steps - 1 if until_step is None else net._check_step(until_step)
+    g = accumulated_key_graph(net, until_step=until, weight=weight)
+    _check_nodes(g, source, target)
+    keep = [n for n in g.nodes if n in (source, target) or g.nodes[n]["trusted"]]
+    h = g.subgraph(keep)
+    if source == target or not nx.has_path(h, source, target):
+        return 0.0
+    return float(nx.maximum_flow_value(h, source, target, capacity="capacity"))
