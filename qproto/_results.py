@@ -18,7 +18,7 @@ import numpy as np
 from scipy import stats
 
 from qproto._channel import Channel
-from qproto._errors import InvalidParameter, InvalidType
+from qproto._errors import InvalidParameter, InvalidType, QprotoError
 from qproto._validation import check_in_range, check_int
 from qproto.security._chsh import chsh_value
 from qproto.security._bounds import plob_bound
@@ -164,6 +164,23 @@ class QKDCounts:
         if self.errors_z > self.sifted_z or self.errors_x > self.sifted_x:
             raise InvalidParameter("errors_z/errors_x", (self.errors_z, self.errors_x),
                                    "at most sifted_z/sifted_x")
+        # Counts that contradict each other describe no run (a corrupted or hand-edited tally).
+        for part, whole in (("detected", "rounds"), ("mismatched_agree", "mismatched"), ("eve_correct", "eve_sifted")):
+            if getattr(self, part) > getattr(self, whole):
+                raise InvalidParameter(part, getattr(self, part), f"at most {whole}={getattr(self, whole)}",
+                                       f"{part}={getattr(self, part)} exceeds {whole}={getattr(self, whole)}")
+        used = self.sifted_z + self.sifted_x + self.mismatched + sum(self.chsh_n)
+        if used > self.detected:
+            raise InvalidParameter("sifted_z", self.sifted_z, f"sifted + mismatched + CHSH rounds <= detected="
+                                   f"{self.detected}", f"sifted_z + sifted_x + mismatched + CHSH rounds = {used} "
+                                   f"exceeds detected={self.detected}")
+        if self.eve_sifted > self.sifted_z + self.sifted_x:
+            raise InvalidParameter("eve_sifted", self.eve_sifted, f"at most the sifted rounds "
+                                   f"{self.sifted_z + self.sifted_x}")
+        for i, (n, total) in enumerate(zip(self.chsh_n, self.chsh_sum)):
+            if n < 0 or abs(total) > n or (n - total) % 2:
+                raise InvalidParameter(f"chsh_sum[{i}]", total, f"a sum of chsh_n[{i}]={n} terms +-1",
+                                       f"chsh_sum[{i}]={total} is not a sum of chsh_n[{i}]={n} terms +-1")
 
     @classmethod
     def from_vector(cls, vector: np.ndarray) -> QKDCounts:
@@ -187,7 +204,23 @@ class QKDCounts:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> QKDCounts:
-        """Inverse of :meth:`to_dict`."""
+        """Inverse of :meth:`to_dict`.
+
+        Raises:
+            InvalidType, InvalidParameter: not a dict, a field missing, unknown or of the wrong type,
+                or counts that contradict each other (the error names the field).
+        """
+        if not isinstance(data, dict):
+            raise InvalidType("counts", data, "a dict produced by QKDCounts.to_dict()")
+        names = [f.name for f in dataclasses.fields(cls)]
+        for name in names:
+            if name not in data:
+                raise InvalidParameter(f"counts[{name!r}]", "missing", "every field of QKDCounts",
+                                       f"counts[{name!r}] is missing; QKDCounts needs {names}")
+        unknown = sorted(set(data) - set(names), key=str)
+        if unknown:
+            raise InvalidParameter(f"counts[{unknown[0]!r}]", unknown, f"the fields {names}",
+                                   f"counts has unknown field(s) {unknown}; QKDCounts has {names}")
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
 
 
@@ -253,6 +286,8 @@ class ProtocolResult:
 
     def __post_init__(self) -> None:
         # Parameters are values: sequences are stored as tuples, so a JSON round trip compares equal.
+        if not isinstance(self.parameters, dict):
+            raise InvalidType("parameters", self.parameters, "a dict of the protocol's parameters")
         object.__setattr__(self, "parameters", {k: _freeze(v) for k, v in dict(self.parameters).items()})
         check_int("rounds", self.rounds, minimum=0)
         check_int("seed", self.seed, minimum=0)
@@ -260,6 +295,18 @@ class ProtocolResult:
         object.__setattr__(self, "seeds", seeds or (int(self.seed),))
         if self.seeds[0] != self.seed:
             raise InvalidParameter("seeds", self.seeds, f"a tuple starting with seed={self.seed}")
+        if len(set(self.seeds)) != len(self.seeds):
+            raise InvalidParameter("seeds", self.seeds, "distinct seeds (runs with the same seed are one sample)")
+        if not isinstance(self.protocol, str) or not self.protocol:
+            raise InvalidType("protocol", self.protocol, "a protocol's registry name (a non-empty str)")
+        if not isinstance(self.parameters, dict):
+            raise InvalidType("parameters", self.parameters, "a dict of the protocol's parameters")
+        if self.eavesdropper is not None and not isinstance(self.eavesdropper, dict):
+            raise InvalidType("eavesdropper", self.eavesdropper, "None or a dict (Eavesdropper.to_dict())")
+        channels = tuple(self.channels) if isinstance(self.channels, (list, tuple)) else self.channels
+        if not isinstance(channels, tuple) or not all(isinstance(c, Channel) for c in channels):
+            raise InvalidType("channels", self.channels, "a tuple of qproto.Channel")
+        object.__setattr__(self, "channels", channels)
 
     # ---- the interface ---------------------------------------------------------------
     def estimates(self) -> dict[str, Estimate | float | int | None]:
@@ -379,6 +426,15 @@ class QKDResult(ProtocolResult):
 
     counts: QKDCounts
     confidence: float = DEFAULT_CONFIDENCE
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not isinstance(self.counts, QKDCounts):
+            raise InvalidType("counts", self.counts, "a QKDCounts")
+        if self.counts.rounds != self.rounds:
+            raise InvalidParameter("counts.rounds", self.counts.rounds, f"equal to rounds={self.rounds}",
+                                   f"counts.rounds={self.counts.rounds} contradicts rounds={self.rounds}")
+        check_in_range("confidence", self.confidence, 0.0, 1.0, lo_open=True, hi_open=True)
 
     # ---- estimates -----------------------------------------------------------------
     def _binom(self, k: int, n: int) -> Estimate:
@@ -524,17 +580,105 @@ def sifted_key_rate(*, sifted_z: int, sifted_x: int, rounds: int, qber_z: Estima
 def result_from_dict(data: dict[str, Any]) -> ProtocolResult:
     """Rebuild any qproto result from its ``to_dict()`` output.
 
+    Only a faithful round trip is accepted: the rebuilt result's ``to_dict()`` must give back
+    every field of ``data`` (and its ``estimates``, when present), so corrupted, truncated or
+    hand-edited data raise instead of returning a result that reports nonsense.
+
     Raises:
-        InvalidType: ``data`` is not a dict.
-        InvalidParameter: ``data["type"]`` names no known result type.
+        InvalidType: ``data`` is not a dict, or a field has the wrong type.
+        InvalidParameter: ``data["type"]`` names no known result type, ``data["protocol"]`` no
+            registered protocol, or a field is missing, ``None`` where a value is needed, out of
+            range, inconsistent with the others or not read back as written (the error names it).
     """
     if not isinstance(data, dict):
         raise InvalidType("data", data, "a dict produced by a result's to_dict()")
     kind = data.get("type")
-    cls = ProtocolResult._TYPES.get(kind)  # type: ignore[arg-type]
+    cls = ProtocolResult._TYPES.get(kind) if isinstance(kind, str) else None
     if cls is None or not hasattr(cls, "_from_dict"):
         raise InvalidParameter("data['type']", kind, f"one of {sorted(ProtocolResult._TYPES)}")
-    return cls._from_dict(data)  # type: ignore[attr-defined]
+    for f in dataclasses.fields(cls):
+        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        if required and f.name not in data:
+            raise InvalidParameter(f"data[{f.name!r}]", "missing", f"the field {f.name!r} of {cls.TYPE}",
+                                   f"data[{f.name!r}] is missing; a {cls.TYPE} needs it")
+        if f.name in data and data[f.name] is None and f.name not in _NULLABLE_FIELDS:
+            raise InvalidParameter(f"data[{f.name!r}]", None, f"a value for the field {f.name!r}",
+                                   f"data[{f.name!r}] is None; a {cls.TYPE} needs a value")
+    # qproto's own result types come from registered protocols; a user's type may come from anywhere.
+    _check_protocol_name(data.get("protocol"), strict=cls.__module__.split(".")[0] == "qproto")
+    if not isinstance(data.get("channels"), list):
+        raise InvalidType("data['channels']", data.get("channels"), "a list of Channel.to_dict() dicts")
+    try:
+        result = cls._from_dict(data)  # type: ignore[attr-defined]
+        again = result.to_dict()
+        estimates = again.get("estimates", {})
+    except QprotoError as exc:
+        name = getattr(exc, "name", "data")
+        raise type(exc)(f"data[{name!r}]" if not str(name).startswith("data") else name,
+                        getattr(exc, "value", None),
+                        getattr(exc, "allowed", None) or getattr(exc, "expected", "a faithful to_dict() output"),
+                        *([f"data: {exc}"] if isinstance(exc, InvalidParameter) else [])) from None
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError, ArithmeticError) as exc:
+        raise InvalidParameter("data", f"{type(exc).__name__}: {exc}", f"a faithful {cls.TYPE}.to_dict() output",
+                               f"data cannot be read as a {cls.TYPE}: {type(exc).__name__}: {exc}") from None
+    for key, value in data.items():
+        if key == "estimates":
+            continue
+        if key not in again:
+            raise InvalidParameter(f"data[{key!r}]", value, f"only the fields of {cls.TYPE}",
+                                   f"data[{key!r}] is not a field of {cls.TYPE}")
+        if not _same_json(again[key], value):
+            raise InvalidParameter(f"data[{key!r}]", value, "a value that reads back as written",
+                                   f"data[{key!r}] does not read back as written (corrupted or edited data?)")
+    given = data.get("estimates")
+    if given is not None:
+        if not isinstance(given, dict):
+            raise InvalidType("data['estimates']", given, "a dict (derived from the tallies)")
+        for key in set(given) & set(estimates):
+            if not _same_json(estimates[key], given[key], rel=1e-9):
+                raise InvalidParameter(f"data['estimates'][{key!r}]", given[key],
+                                       "the value derived from the tallies",
+                                       f"data['estimates'][{key!r}] contradicts the tallies it derives from")
+    return result
+
+
+#: Fields that may legitimately hold ``None``.
+_NULLABLE_FIELDS = frozenset({"eavesdropper"})
+
+
+def _check_protocol_name(name: Any, *, strict: bool) -> None:
+    """``name`` must be a str and, when ``strict``, a registered protocol (built-in, plugin or the user's)."""
+    from qproto._protocol import PROTOCOLS, available_protocols
+
+    if not isinstance(name, str):
+        raise InvalidType("data['protocol']", name, "a registered protocol name (str)")
+    if strict and name not in PROTOCOLS and name not in available_protocols() and name not in _OTHER_PRODUCERS:
+        raise InvalidParameter("data['protocol']", name, f"one of {sorted(PROTOCOLS)}",
+                               f"data['protocol']={name!r} is not a registered protocol; "
+                               f"available: {sorted(PROTOCOLS)}")
+
+
+#: Result producers that are not registered protocols (e.g. a satellite pass); modules add theirs.
+_OTHER_PRODUCERS: set[str] = set()
+
+
+def _same_json(a: Any, b: Any, rel: float = 0.0) -> bool:
+    """Whether two JSON values are equal (numbers within ``rel``; ints and bools kept apart)."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        if isinstance(a, int) and isinstance(b, int):
+            return a == b
+        if isinstance(a, int) != isinstance(b, int) and not rel:
+            return float(a) == float(b) and isinstance(a, float)  # an int written where a float is read
+        if math.isnan(a) or math.isnan(b):
+            return math.isnan(a) and math.isnan(b)
+        return a == b or abs(a - b) <= rel * max(abs(a), abs(b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_json(a[k], b[k], rel) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same_json(x, y, rel) for x, y in zip(a, b))
+    return type(a) is type(b) and a == b
 
 
 def _json_float(v: float) -> float | None:
