@@ -4,6 +4,8 @@
 registry name               class
 ==========================  ==========================================================
 ``bb84``                    :class:`BB84` (symmetric or biased bases)
+``b92``                     :class:`B92` (two non-orthogonal states)
+``six-state``               :class:`SixState` (three bases, E_X, E_Y, E_Z)
 ``bbm92``                   :class:`BBM92` (entanglement-based, CHSH test rounds)
 ``decoy-bb84``              :class:`DecoyBB84` (weak coherent pulses, finite key)
 ``mdi-qkd``                 :class:`MDIQKD` (untrusted Bell-measurement relay)
@@ -22,19 +24,21 @@ registry name               class
 """
 
 from qproto.protocols._anonymous import AnonymousTransmission, BroadbentTapp, QuantumAnonymousBit
+from qproto.protocols._b92 import B92
 from qproto.protocols._bb84 import BB84
 from qproto.protocols._bbm92 import BBM92
 from qproto.protocols._decoy_bb84 import DecoyBB84
 from qproto.protocols._ghz_cka import GHZConferenceKey
 from qproto.protocols._mdi_qkd import MDIQKD
 from qproto.protocols._qsdc import DL04, QSDCTwoStep
+from qproto.protocols._six_state import SixState
 from qproto.protocols._secret_sharing import HBBSecretSharing, ThresholdSharing, XYInterceptResend
 from qproto.protocols._swapping import Swapping
 from qproto.protocols._teleportation import Teleportation
 from qproto.protocols._trusted_relay import TrustedRelay
 
 __all__ = [
-    "AnonymousTransmission", "BB84", "BBM92", "BroadbentTapp", "DL04", "DecoyBB84", "GHZConferenceKey",
-    "HBBSecretSharing", "MDIQKD", "QSDCTwoStep", "QuantumAnonymousBit", "Swapping", "Teleportation",
+    "AnonymousTransmission", "B92", "BB84", "BBM92", "BroadbentTapp", "DL04", "DecoyBB84", "GHZConferenceKey",
+    "HBBSecretSharing", "MDIQKD", "QSDCTwoStep", "QuantumAnonymousBit", "SixState", "Swapping", "Teleportation",
     "ThresholdSharing", "TrustedRelay", "XYInterceptResend",
 ]

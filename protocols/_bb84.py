@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
-import numpy as np
 from qiskit import QuantumCircuit
 
 from qproto._attacks import Eavesdropper, InterceptResend
 from qproto._channel import Channel
-from qproto._engine import CompiledConfigurations
-from qproto._protocol import ChannelForm, normalise_eavesdropper, register_protocol
-from qproto._qkd import QKDProtocol, QKDRounds, X, bernoulli, random_bits, sample_arrivals
-from qproto._validation import check_in_range
-from qproto.noise_models._aer import channel_marker, channel_noise_model, erasure_marker
-from qproto.security._decoy import bb84_asymptotic_fraction
+from qproto._declarative import Configuration, Parameter
+from qproto._protocol import normalise_eavesdropper, register_protocol
+from qproto._qkd import DeclarativeQKD, X
+from qproto.security import bb84_asymptotic_fraction
 
 __all__ = ["BB84"]
 
 
 @register_protocol
-class BB84(QKDProtocol):
-    """BB84 with single photons over one :class:`~qproto.Channel` (PHYSICS.md A1).
+class BB84(DeclarativeQKD):
+    """BB84 with single photons over one :class:`~qproto.Channel` (docs/conventions.md, A1).
 
     Each round Alice draws a basis (Z with probability ``p_z``) and a bit and
     prepares the qubit (``x`` then ``h`` for X); the channel acts; Bob draws his
@@ -30,9 +27,11 @@ class BB84(QKDProtocol):
     Shor-Preskill's, with key bits from both bases. ``p_z = 0.5`` is the original
     protocol; ``p_z -> 1`` is efficient BB84 (Lo, Chau, Ardehali 2005).
 
+    Written with the declarative API (:class:`qproto.DeclarativeProtocol`): the choices,
+    the circuit of one configuration and how a round reads as a QKD round; the base runs it.
     Circuits: qubit 0 is the photon; with an eavesdropper qubit 1 is her ancilla;
-    in the erasure form the last qubit is the loss flag. Clbit 0 is Bob's
-    outcome, then Eve's record, then the flag.
+    in the erasure form the last qubit is the loss flag. Clbit k is qubit k's outcome.
+    Configuration ``((eve_branch * 2 + alice_basis) * 2 + alice_bit) * 2 + bob_basis``.
 
     Args:
         p_z: probability in (0, 1) that Alice (and Bob) choose the Z basis.
@@ -47,106 +46,30 @@ class BB84(QKDProtocol):
     """
 
     name: ClassVar[str] = "bb84"
-    n_channels: ClassVar[int] = 1
+    CHOICES: ClassVar[dict[str, int]] = {"alice_basis": 2, "alice_bit": 2, "bob_basis": 2}
+    QUBITS: ClassVar[int] = 1
+    CHANNELS: ClassVar[tuple[int, ...]] = (0,)
+    PARAMETERS: ClassVar[dict[str, Parameter]] = {
+        "p_z": Parameter(0.5, 0.0, 1.0, lo_open=True, hi_open=True, doc="probability of the Z basis"),
+        "f_ec": Parameter(1.16, 1.0, 2.0, doc="error-correction inefficiency"),
+    }
 
-    def __init__(self, *, p_z: float = 0.5, f_ec: float = 1.16):
-        self.p_z = check_in_range("p_z", p_z, 0.0, 1.0, lo_open=True, hi_open=True)
-        self.f_ec = check_in_range("f_ec", f_ec, 1.0, 2.0)
+    def probabilities(self) -> dict[str, tuple[float, float]]:
+        bases = (self.p_z, 1.0 - self.p_z)
+        return {"alice_basis": bases, "bob_basis": bases}
 
-    def __repr__(self) -> str:
-        return f"BB84(p_z={self.p_z!r}, f_ec={self.f_ec!r})"
-
-    def parameters(self) -> dict[str, Any]:
-        return {"p_z": self.p_z, "f_ec": self.f_ec}
-
-    # ---- circuits -----------------------------------------------------------------
-    @staticmethod
-    def _layout(eavesdropper: Eavesdropper | None, form: ChannelForm) -> tuple[int, int, int | None, int | None]:
-        """(n_qubits, n_clbits, eve qubit/clbit, flag qubit/clbit)."""
-        n = 1
-        eve = None
-        if eavesdropper is not None:
-            eve, n = n, n + 1
-        flag = None
-        if form == "erasure":
-            flag, n = n, n + 1
-        return n, n, eve, flag
-
-    def build_circuits(self, *, eavesdropper: Eavesdropper | None = None,
-                       form: ChannelForm = "fast") -> tuple[QuantumCircuit, ...]:
-        """Configuration ``((eve_branch * 2 + alice_basis) * 2 + alice_bit) * 2 + bob_basis``."""
-        nq, nc, eve, flag = self._layout(eavesdropper, form)
-        branches = 1 if eavesdropper is None else eavesdropper.n_branches
-        circuits = []
-        for cfg in range(8 * branches):
-            branch, a_basis, a_bit, b_basis = cfg >> 3, (cfg >> 2) & 1, (cfg >> 1) & 1, cfg & 1
-            qc = QuantumCircuit(nq, nc, name=f"bb84_e{branch}_a{'ZX'[a_basis]}{a_bit}_b{'ZX'[b_basis]}")
-            if a_bit:
-                qc.x(0)
-            if a_basis == X:
-                qc.h(0)
-            if eavesdropper is not None:
-                eavesdropper.apply(qc, 0, eve, branch)
-            if form == "fast":
-                qc.append(channel_marker(), [0])
-            else:
-                qc.append(erasure_marker(), [0, flag])
-            if b_basis == X:
-                qc.h(0)
-            qc.measure(0, 0)
-            if eve is not None:
-                qc.measure(eve, eve)
-            if flag is not None:
-                qc.measure(flag, flag)
-            circuits.append(qc)
-        return tuple(circuits)
-
-    def noise_model(self, channels: tuple[Channel, ...], *, eavesdropper: Eavesdropper | None = None,
-                    form: ChannelForm = "fast"):
-        _, _, _, flag = self._layout(eavesdropper, form)
-        return channel_noise_model({0: channels[0]}, form=form, flags={0: flag} if flag is not None else None)
-
-    # ---- sampling ------------------------------------------------------------------
-    def sample_chunk(self, compiled: CompiledConfigurations, channels: tuple[Channel, ...], rounds: int,
-                     rng: np.random.Generator, *, eavesdropper: Eavesdropper | None, form: ChannelForm,
-                     aer_seed: int) -> QKDRounds:
-        n = rounds
-        if self.p_z == 0.5:
-            # One random byte per round: bit 2 Alice's basis, bit 1 her bit, bit 0 Bob's basis.
-            cfg = np.frombuffer(rng.bytes(n), dtype=np.uint8) & np.uint8(7)
-        else:
-            p_x = 1.0 - self.p_z
-            cfg = (bernoulli(rng, n, p_x).view(np.uint8) << 2) | (random_bits(rng, n) << 1) \
-                | bernoulli(rng, n, p_x).view(np.uint8)
-        if eavesdropper is not None:
-            cfg |= eavesdropper.draw_branches(n, rng) << 3
-        _, _, eve, flag = self._layout(eavesdropper, form)
-
-        if form == "erasure":
-            outcome = compiled.sample_trusted(cfg, rng, aer_seed=aer_seed)
-            detected = ((outcome >> flag) & 1) == 0
-        else:
-            signal, noise_only = sample_arrivals(channels[0], n, rng)
-            if signal is None:  # lossless: every round reaches the circuits
-                detected = None
-                outcome = compiled.sample_trusted(cfg, rng, aer_seed=aer_seed)
-            else:
-                detected = signal if noise_only is None else signal | noise_only
-                idx = np.flatnonzero(detected)
-                outcome = np.zeros(n, dtype=np.uint8)
-                outcome[idx] = compiled.sample_trusted(cfg[idx], rng, aer_seed=aer_seed)
-                if noise_only is not None:  # a noise click gives Bob a uniformly random bit
-                    noisy = np.flatnonzero(noise_only)
-                    outcome[noisy] = (outcome[noisy] & np.uint8(0xFE)) | random_bits(rng, noisy.size)
-        return QKDRounds(config=cfg, outcome=outcome, detected=detected, n_configs=len(compiled.circuits),
-                         n_outcomes=compiled.n_outcomes, decode=self._decoder(eve))
+    def circuit(self, qc: QuantumCircuit, c: Configuration) -> None:
+        if c.alice_bit:
+            qc.x(0)
+        if c.alice_basis == X:
+            qc.h(0)
+        c.send(qc)
+        if c.bob_basis == X:
+            qc.h(0)
 
     @staticmethod
-    def _decoder(eve: int | None):
-        def decode(cfg: np.ndarray, outcome: np.ndarray) -> tuple[np.ndarray, ...]:
-            eve_bit = (outcome >> eve) & 1 if eve is not None else np.zeros_like(outcome)
-            return (cfg >> 2) & 1, (cfg >> 1) & 1, cfg & 1, outcome & 1, cfg >> 3, eve_bit
-        return decode
+    def key_fields(choices, bit):
+        return choices["alice_basis"], choices["alice_bit"], choices["bob_basis"], bit(0)
 
     # ---- closed forms --------------------------------------------------------------
     def expected(self, channel: Channel | tuple[Channel, ...], *,

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 from qiskit import QuantumCircuit
 
 from qproto._attacks import Eavesdropper, InterceptResend
 from qproto._channel import Channel
-from qproto._engine import CompiledConfigurations
-from qproto._protocol import ChannelForm, normalise_eavesdropper, register_protocol
-from qproto._qkd import QKDProtocol, QKDRounds, X, bernoulli, random_bits, sample_arrivals
-from qproto._validation import check_in_range
-from qproto.noise_models._aer import channel_marker, channel_noise_model, erasure_marker
-from qproto.security._decoy import bb84_asymptotic_fraction
+from qproto._declarative import Configuration, Parameter
+from qproto._protocol import normalise_eavesdropper, register_protocol
+from qproto._qkd import DeclarativeQKD, X
+from qproto._random import bernoulli, random_bits
+from qproto.security import bb84_asymptotic_fraction
 
 __all__ = ["BBM92", "BOB_ANGLES"]
 
@@ -25,8 +24,8 @@ _BX, _BZ = 0, 2  # indices of the x and z components of a Bloch vector
 
 
 @register_protocol
-class BBM92(QKDProtocol):
-    """BBM92 with a source of Phi+ pairs in the middle (PHYSICS.md A3, A4).
+class BBM92(DeclarativeQKD):
+    """BBM92 with a source of Phi+ pairs in the middle (docs/conventions.md, A3, A4).
 
     Each round a Phi+ pair is emitted; qubit 0 crosses Alice's channel and qubit 1
     Bob's (``run(channel=(alice_channel, bob_channel))``; a single Channel is used
@@ -45,70 +44,19 @@ class BBM92(QKDProtocol):
     """
 
     name: ClassVar[str] = "bbm92"
-    n_channels: ClassVar[int] = 2
+    CHOICES: ClassVar[dict[str, int]] = {"alice_setting": 2, "bob_setting": 4}
+    QUBITS: ClassVar[int] = 2
+    CHANNELS: ClassVar[tuple[int, ...]] = (0, 1)  # qubit 0 crosses Alice's arm, qubit 1 Bob's
+    EAVESDROPPER_CHANNEL: ClassVar[int] = 1
+    PARAMETERS: ClassVar[dict[str, Parameter]] = {
+        "p_z": Parameter(0.5, 0.0, 1.0, lo_open=True, hi_open=True, doc="probability of Z in key rounds"),
+        "chsh_fraction": Parameter(0.1, 0.0, 1.0, hi_open=True, doc="fraction of CHSH test rounds"),
+        "f_ec": Parameter(1.16, 1.0, 2.0, doc="error-correction inefficiency"),
+    }
 
-    def __init__(self, *, p_z: float = 0.5, chsh_fraction: float = 0.1, f_ec: float = 1.16):
-        self.p_z = check_in_range("p_z", p_z, 0.0, 1.0, lo_open=True, hi_open=True)
-        self.chsh_fraction = check_in_range("chsh_fraction", chsh_fraction, 0.0, 1.0, hi_open=True)
-        self.f_ec = check_in_range("f_ec", f_ec, 1.0, 2.0)
-
-    def __repr__(self) -> str:
-        return f"BBM92(p_z={self.p_z!r}, chsh_fraction={self.chsh_fraction!r}, f_ec={self.f_ec!r})"
-
-    def parameters(self) -> dict[str, Any]:
-        return {"p_z": self.p_z, "chsh_fraction": self.chsh_fraction, "f_ec": self.f_ec}
-
-    @staticmethod
-    def _layout(eavesdropper: Eavesdropper | None, form: ChannelForm):
-        """(n_qubits, eve qubit/clbit, (flag_a, flag_b)); qubits and clbits coincide."""
-        n = 2
-        eve = None
-        if eavesdropper is not None:
-            eve, n = n, n + 1
-        flags = None
-        if form == "erasure":
-            flags, n = (n, n + 1), n + 2
-        return n, eve, flags
-
-    def build_circuits(self, *, eavesdropper: Eavesdropper | None = None,
-                       form: ChannelForm = "fast") -> tuple[QuantumCircuit, ...]:
-        """Configuration ``(eve_branch * 2 + alice_setting) * 4 + bob_setting``."""
-        nq, eve, flags = self._layout(eavesdropper, form)
-        branches = 1 if eavesdropper is None else eavesdropper.n_branches
-        circuits = []
-        for cfg in range(8 * branches):
-            branch, a_set, b_set = cfg >> 3, (cfg >> 2) & 1, cfg & 3
-            qc = QuantumCircuit(nq, nq, name=f"bbm92_e{branch}_a{a_set}_b{b_set}")
-            qc.h(0)
-            qc.cx(0, 1)
-            if eavesdropper is not None:
-                eavesdropper.apply(qc, 1, eve, branch)
-            for q in (0, 1):
-                if flags is None:
-                    qc.append(channel_marker(), [q])
-                else:
-                    qc.append(erasure_marker(), [q, flags[q]])
-            if a_set == X:
-                qc.h(0)
-            if b_set == X:
-                qc.h(1)
-            elif b_set >= 2:
-                qc.ry(-BOB_ANGLES[b_set], 1)
-            for q in range(nq):
-                qc.measure(q, q)
-            circuits.append(qc)
-        return tuple(circuits)
-
-    def noise_model(self, channels: tuple[Channel, ...], *, eavesdropper: Eavesdropper | None = None,
-                    form: ChannelForm = "fast"):
-        _, _, flags = self._layout(eavesdropper, form)
-        return channel_noise_model({0: channels[0], 1: channels[1]}, form=form,
-                                   flags=None if flags is None else {0: flags[0], 1: flags[1]})
-
-    def sample_chunk(self, compiled: CompiledConfigurations, channels: tuple[Channel, ...], rounds: int,
-                     rng: np.random.Generator, *, eavesdropper: Eavesdropper | None, form: ChannelForm,
-                     aer_seed: int) -> QKDRounds:
-        n = rounds
+    def draw(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+        """Key rounds: each side Z (p_z) or X; a test round (``chsh_fraction``) overrides both
+        with a uniform CHSH setting (Alice 0/1, Bob 2/3): the settings are not independent."""
         p_x = 1.0 - self.p_z
         a_set = random_bits(rng, n, p_x)
         b_set = random_bits(rng, n, p_x)
@@ -116,40 +64,22 @@ class BBM92(QKDProtocol):
             test = bernoulli(rng, n, self.chsh_fraction)
             a_set = np.where(test, random_bits(rng, n), a_set)
             b_set = np.where(test, np.uint8(2) + random_bits(rng, n), b_set)
-        cfg = (a_set << 2) | b_set
-        if eavesdropper is not None:
-            cfg |= eavesdropper.draw_branches(n, rng) << 3
-        _, eve, flags = self._layout(eavesdropper, form)
+        return {"alice_setting": a_set, "bob_setting": b_set}
 
-        if form == "erasure":
-            outcome = compiled.sample_trusted(cfg, rng, aer_seed=aer_seed)
-            detected = (((outcome >> flags[0]) | (outcome >> flags[1])) & 1) == 0
-        else:
-            sig_a, noise_a = sample_arrivals(channels[0], n, rng)
-            sig_b, noise_b = sample_arrivals(channels[1], n, rng)
-            if sig_a is None and sig_b is None:
-                detected = None
-                outcome = compiled.sample_trusted(cfg, rng, aer_seed=aer_seed)
-            else:
-                detected = _clicks(sig_a, noise_a, n) & _clicks(sig_b, noise_b, n)
-                idx = np.flatnonzero(detected)
-                outcome = np.zeros(n, dtype=np.uint8)
-                outcome[idx] = compiled.sample_trusted(cfg[idx], rng, aer_seed=aer_seed)
-                # A side that clicked on noise alone holds a uniformly random bit.
-                for noise, bit in ((noise_a, 0), (noise_b, 1)):
-                    if noise is not None:
-                        noisy = np.flatnonzero(noise & detected)
-                        outcome[noisy] = (outcome[noisy] & np.uint8(0xFF ^ (1 << bit))) | (
-                            random_bits(rng, noisy.size) << bit)
-        return QKDRounds(config=cfg, outcome=outcome, detected=detected, n_configs=len(compiled.circuits),
-                         n_outcomes=compiled.n_outcomes, decode=self._decoder(eve))
+    def circuit(self, qc: QuantumCircuit, c: Configuration) -> None:
+        qc.h(0)
+        qc.cx(0, 1)
+        c.send(qc)
+        if c.alice_setting == X:
+            qc.h(0)
+        if c.bob_setting == X:
+            qc.h(1)
+        elif c.bob_setting >= 2:
+            qc.ry(-BOB_ANGLES[c.bob_setting], 1)
 
     @staticmethod
-    def _decoder(eve: int | None):
-        def decode(cfg: np.ndarray, outcome: np.ndarray) -> tuple[np.ndarray, ...]:
-            eve_bit = (outcome >> eve) & 1 if eve is not None else np.zeros_like(outcome)
-            return (cfg >> 2) & 1, outcome & 1, cfg & 3, (outcome >> 1) & 1, cfg >> 3, eve_bit
-        return decode
+    def key_fields(choices, bit):
+        return choices["alice_setting"], bit(0), choices["bob_setting"], bit(1)
 
     def expected(self, channel: Channel | tuple[Channel, ...], *,
                  eavesdropper: Eavesdropper | str | None = None) -> dict[str, float]:
@@ -225,7 +155,3 @@ class BBM92(QKDProtocol):
             + px**2 * bb84_asymptotic_fraction(out["qber_z"], out["qber_x"], f_ec=self.f_ec))
         return out
 
-
-def _clicks(signal: np.ndarray | None, noise_only: np.ndarray | None, n: int) -> np.ndarray:
-    click = np.ones(n, dtype=bool) if signal is None else signal
-    return click if noise_only is None else click | noise_only

@@ -7,10 +7,21 @@ The public surface is small; everything else lives in private modules::
     result = get_protocol("bb84").run(Channel(transmittance=0.1, depolarisation=0.02),
                                       rounds=100_000, seed=1)
     result.qber_z, result.key_rate
+
+A protocol of your own in about forty lines: subclass :class:`DeclarativeProtocol`
+(docs/write-your-own-protocol.md).
 """
 
 from qproto._attacks import EAVESDROPPERS, Eavesdropper, InterceptResend, get_eavesdropper, parse_eavesdropper
 from qproto._channel import Channel
+from qproto._declarative import (
+    Configuration,
+    DeclarativeProtocol,
+    DeclaredResult,
+    Parameter,
+    RoundView,
+    register_channel_mapping,
+)
 from qproto._engine import Engine
 from qproto._errors import InvalidParameter, InvalidType, QprotoError
 from qproto._protocol import (
@@ -27,8 +38,9 @@ from qproto._seeding import SeedLike
 __version__ = "0.1.0"
 
 __all__ = [
-    "Channel", "Engine", "Estimate", "Eavesdropper", "EAVESDROPPERS", "InterceptResend", "InvalidParameter",
-    "InvalidType", "PROTOCOLS", "Protocol", "ProtocolResult", "QKDCounts", "QKDResult", "QprotoError",
-    "SeedLike", "available_protocols", "get_eavesdropper", "get_protocol", "parse_eavesdropper",
+    "Channel", "Configuration", "DeclarativeProtocol", "DeclaredResult", "EAVESDROPPERS", "Eavesdropper",
+    "Engine", "Estimate", "InterceptResend", "InvalidParameter", "InvalidType", "PROTOCOLS", "Parameter",
+    "Protocol", "ProtocolResult", "QKDCounts", "QKDResult", "QprotoError", "RoundView", "SeedLike",
+    "available_protocols", "get_eavesdropper", "get_protocol", "parse_eavesdropper", "register_channel_mapping",
     "register_protocol", "result_from_dict", "run",
 ]

@@ -19,11 +19,14 @@ import numpy as np
 
 from qproto._attacks import Eavesdropper
 from qproto._channel import Channel
+from qproto._declarative import DeclarativeProtocol, sample_arrivals
+from qproto._engine import CompiledConfigurations
 from qproto._protocol import Protocol
 from qproto._random import bernoulli, random_bits
 from qproto._results import QKDCounts, QKDResult
 
-__all__ = ["QKDRounds", "QKDProtocol", "random_bits", "bernoulli", "sample_arrivals", "analyse_rounds", "Z", "X"]
+__all__ = ["QKDRounds", "QKDProtocol", "DeclarativeQKD", "random_bits", "bernoulli", "sample_arrivals",
+           "analyse_rounds", "Z", "X"]
 
 Z, X = 0, 1  # measurement-setting codes for the two BB84 bases
 
@@ -83,22 +86,6 @@ class QKDRounds:
         if basis is not None:
             mask &= self.alice_setting == basis
         return self.alice_bit[mask], self.bob_bit[mask]
-
-
-def sample_arrivals(channel: Channel, n: int, rng: np.random.Generator) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """Closed-form click sampling for one channel use per round.
-
-    Returns ``(signal, noise_only)`` boolean arrays; ``signal`` is ``None`` when
-    every photon arrives and ``noise_only`` is ``None`` when no noise click can
-    matter, so lossless channels cost nothing.
-    """
-    eta = channel.total_transmittance
-    if eta >= 1.0:
-        return None, None
-    signal = bernoulli(rng, n, eta)
-    if channel.noise_click == 0.0:
-        return signal, None
-    return signal, ~signal & bernoulli(rng, n, channel.noise_click)
 
 
 def analyse_rounds(r: QKDRounds) -> QKDCounts:
@@ -162,3 +149,46 @@ class QKDProtocol(Protocol):
                  eavesdropper: Eavesdropper | str | None = None) -> dict[str, Any]:
         """Closed-form expectations (PHYSICS.md) for the estimates of a run; see subclasses."""
         raise NotImplementedError
+
+
+class DeclarativeQKD(QKDProtocol, DeclarativeProtocol):
+    """A declarative protocol (:class:`qproto.DeclarativeProtocol`) whose rounds are QKD rounds.
+
+    Besides the declarative parts, a subclass says how each round reads as a QKD round with
+    :meth:`key_fields`: Alice's setting (0 = Z, 1 = X; CHSH rounds: 0 or 1), her bit, Bob's
+    setting (0 = Z, 1 = X; 2, 3 = CHSH angles) and his bit. The record is a
+    :class:`QKDRounds`, the tallies :class:`~qproto.QKDCounts` and the result a
+    :class:`~qproto.QKDResult` (QBER per basis, Shor-Preskill key rate, CHSH value).
+    """
+
+    @staticmethod
+    def key_fields(choices: dict[str, np.ndarray], bit: Callable[[int], np.ndarray]
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(alice_setting, alice_bit, bob_setting, bob_bit) from the choices and ``bit(qubit)``."""
+        raise NotImplementedError
+
+    @classmethod
+    def _decoder(cls, eve: int | None) -> Decoder:
+        """The :class:`QKDRounds` decoder of (configuration, outcome) for eavesdropper clbit ``eve``."""
+        sizes = dict(cls.CHOICES)
+        per_branch = 1
+        for s in sizes.values():
+            per_branch *= s
+
+        def decode(cfg: np.ndarray, outcome: np.ndarray) -> tuple[np.ndarray, ...]:
+            branch, rest = np.divmod(cfg, per_branch)
+            values = {}
+            for name, size in reversed(list(sizes.items())):
+                rest, values[name] = np.divmod(rest, size)
+
+            def bit(q: int) -> np.ndarray:
+                return (outcome >> q) & 1
+
+            eve_bit = bit(eve) if eve is not None else np.zeros_like(outcome)
+            return (*cls.key_fields({k: values[k] for k in sizes}, bit), branch, eve_bit)
+        return decode
+
+    def _record(self, cfg: np.ndarray, outcome: np.ndarray, detected: np.ndarray | None,
+                compiled: CompiledConfigurations, eve: int | None) -> QKDRounds:
+        return QKDRounds(config=cfg, outcome=outcome, detected=detected, n_configs=len(compiled.circuits),
+                         n_outcomes=compiled.n_outcomes, decode=self._decoder(eve))

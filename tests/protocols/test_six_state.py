@@ -1,0 +1,99 @@
+"""Six-state protocol (docs/conventions.md, "six-state"): E_X, E_Y, E_Z and the key rate."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from _reference import apply, basis_kets, click_kraus, dm, h2, outcome_probabilities
+from hypothesis import given, settings
+from scipy.optimize import brentq, minimize_scalar
+
+from qproto import Channel, result_from_dict
+from qproto.cli import main
+from qproto.protocols import SixState
+from qproto.protocols._six_state import six_state_key_fraction
+from qproto.testing import assert_matches_expected, rotated_channels, seeds
+
+ROTATED = Channel(transmittance=0.5, depolarisation=0.04, noise_click=0.01, rotation_rad=0.8,
+                  rotation_axis=(1.0, 0.2, 0.5))
+
+
+def _reference_errors(ch: Channel) -> dict[str, float]:
+    """Per-basis error rates and the mismatched-basis agreement from density matrices."""
+    kraus = click_kraus(ch)
+    err, agree = {}, []
+    for m in "ZXY":
+        e = 0.0
+        for bit, ket in enumerate(basis_kets(m)):
+            rho = apply(dm(ket), kraus, 0)
+            for n in "ZXY":
+                p = outcome_probabilities(rho, [n])
+                if n == m:
+                    e += p[(1 - bit,)] / 2
+                else:
+                    agree.append(p[(bit,)])
+        err[m.lower()] = e
+    return {"qber_z": err["z"], "qber_x": err["x"], "qber_y": err["y"], "mismatched_agreement": sum(agree) / 12}
+
+
+@pytest.mark.parametrize("ch", [Channel(depolarisation=0.1), ROTATED,
+                                Channel(misalignment=0.02, rotation_rad=0.9, rotation_axis=(0, 0, 1))])
+def test_closed_forms_equal_the_density_matrix_reference(ch):
+    got = SixState().expected(ch)
+    for k, v in _reference_errors(ch).items():
+        assert got[k] == pytest.approx(v, abs=1e-12), k
+    assert got["qber_z"] != pytest.approx(got["qber_y"], abs=1e-3) or ch.rotation_rad == 0
+
+
+def test_key_fraction_depolarising_closed_form_and_threshold():
+    """Depolarising Q: 1 + (1 - 3Q/2) log2(1 - 3Q/2) + (3Q/2) log2(Q/2) (Scarani et al. 2009),
+    zero at Q = 12.62 % (Lo 2001)."""
+    for q in (0.01, 0.05, 0.1):
+        want = 1 + (1 - 1.5 * q) * math.log2(1 - 1.5 * q) + 1.5 * q * math.log2(q / 2)
+        assert six_state_key_fraction(q, q, q, f_ec=1.0) == pytest.approx(want, abs=1e-12)
+    root = brentq(lambda q: 1 + (1 - 1.5 * q) * math.log2(1 - 1.5 * q) + 1.5 * q * math.log2(q / 2), 0.05, 0.2)
+    assert root == pytest.approx(0.1262, abs=5e-5)
+    assert six_state_key_fraction(0.1255, 0.1255, 0.1255, f_ec=1.0) > 0.0
+    assert six_state_key_fraction(0.127, 0.127, 0.127, f_ec=1.0) == 0.0
+
+
+@pytest.mark.parametrize("ex, ez", [(0.03, 0.05), (0.08, 0.02)])
+def test_worst_case_e_y_gives_the_bb84_rate(ex, ez):
+    """Minimising over the unmeasured E_Y recovers BB84's 1 - h(E_X) - h(E_Z): the Y basis is
+    what the six-state protocol adds."""
+    lo, hi = abs(ex - ez), min(ex + ez, 2 - ex - ez)
+    worst = minimize_scalar(lambda ey: six_state_key_fraction(ex, ey, ez, f_ec=1.0), bounds=(lo, hi),
+                            method="bounded", options={"xatol": 1e-10})
+    assert worst.fun == pytest.approx(1 - h2(ex) - h2(ez), abs=1e-6)
+    assert worst.x == pytest.approx(ex + ez - 2 * ex * ez, abs=1e-6)  # independent X and Z flips
+    assert six_state_key_fraction(ex, (ex + ez) / 2, ez, f_ec=1.0) > worst.fun + 1e-3
+
+
+def test_key_basis_and_f_ec_enter_as_written():
+    ex, ey, ez = 0.02, 0.06, 0.04
+    for basis, e in (("x", ex), ("y", ey), ("z", ez)):
+        d = six_state_key_fraction(ex, ey, ez, key_basis=basis, f_ec=1.0) - \
+            six_state_key_fraction(ex, ey, ez, key_basis=basis, f_ec=1.5)
+        assert d == pytest.approx(0.5 * h2(e), abs=1e-12)
+
+
+@settings(max_examples=4, deadline=None)
+@given(ch=rotated_channels(), seed=seeds())
+def test_runs_match_closed_forms_on_rotated_channels(ch, seed):
+    """catches: a wrong Y preparation or measurement (sdg/s swapped gives E_Y of the mirrored rotation)."""
+    proto = SixState()
+    assert_matches_expected(proto.run(ch, rounds=36_000, seed=seed), proto.expected(ch))
+
+
+def test_key_rate_interval_contains_the_closed_form_and_round_trips():
+    proto = SixState(f_ec=1.1)
+    ch = Channel(transmittance=0.6, depolarisation=0.05, rotation_rad=0.3, rotation_axis=(0, 1, 0))
+    r = proto.run(ch, rounds=150_000, seed=9)
+    assert r.key_rate.contains(proto.expected(ch)["key_rate"])
+    assert r.key_rate.low < r.key_rate.best < r.key_rate.high
+    assert result_from_dict(r.to_dict()) == r and result_from_dict(r.to_dict()).qber_y == r.qber_y
+
+
+def test_qproto_verify_six_state():
+    assert main(["verify", "six-state", "--examples", "3", "--rounds", "9000", "--no-progress"]) == 0
