@@ -21,6 +21,15 @@ from qproto.network._merit import (
 )
 from qproto.network._network import EdgeTable, Network
 from qproto.network._nodes import HAPS, LAPS, GroundStation, Satellite, WalkerConstellation, node_positions
+from qproto.network._scenario import (
+    Scenario,
+    ScenarioResult,
+    available_scenarios,
+    load_scenario,
+    plot_accumulated,
+    plot_snapshot,
+    run_scenario,
+)
 from qproto.network._routing import (
     accumulated_key_graph,
     best_mdi_relay,
@@ -34,7 +43,7 @@ from qproto.network._verify import PathVerification, verify_path
 
 __all__ = [
     "Allocation", "Demand", "DemandReport", "EdgeModel", "EdgeTable", "GroundStation", "HAPS", "LAPS", "Network",
-    "PathVerification", "Satellite", "ServiceModel", "WalkerConstellation", "accumulated_key_graph", "allocate",
+    "PathVerification", "Satellite", "Scenario", "ScenarioResult", "ServiceModel", "WalkerConstellation", "accumulated_key_graph", "allocate", "available_scenarios", "load_scenario", "plot_accumulated", "plot_snapshot", "run_scenario",
     "best_mdi_relay", "channel_merits", "default_link_table", "dual_downlink", "edge_merits", "entanglement_graph",
     "entanglement_path", "link_kind", "mdi_link", "node_positions", "stored_key_flow", "swapped_chain",
     "verify_path", "werner_chain_fidelity", "widest_bottlenecks", "widest_path",

@@ -41,7 +41,7 @@ from scipy.sparse.csgraph import breadth_first_order, minimum_spanning_tree
 from qproto._errors import InvalidParameter
 from qproto._validation import check_in_range
 
-from ._merit import ServiceModel, dual_downlink, mdi_link, swapped_chain
+from ._merit import ServiceModel, mdi_link, swapped_chain
 
 __all__ = ["widest_path", "widest_bottlenecks", "entanglement_graph", "entanglement_path", "best_mdi_relay",
            "stored_key_flow", "accumulated_key_graph"]
@@ -165,13 +165,15 @@ def entanglement_graph(g: nx.Graph, services: ServiceModel) -> nx.MultiGraph:
             continue
         nbrs = sorted(g.neighbors(k))
         for i, a in enumerate(nbrs):
+            ea = g.edges[k, a]
             for b in nbrs[i + 1:]:
-                ca, cb = g.edges[k, a]["channel"], g.edges[k, b]["channel"]
-                dd = dual_downlink(ca, cb, services)
-                if dd["rate_hz"] > 0:
-                    m.add_edge(a, b, key=k, rate_hz=dd["rate_hz"], visibility=dd["visibility"],
-                               detection_probability=dd["detection_probability"], via=k, channels=(ca, cb),
-                               ends=(a, b))
+                eb = g.edges[k, b]
+                # Dual downlink (PHYSICS.md A3): herald P_a P_b, Werner visibility d_a d_b.
+                det = ea["detection_probability"] * eb["detection_probability"]
+                if det > 0:
+                    m.add_edge(a, b, key=k, rate_hz=services.pair_rate_hz * det,
+                               visibility=ea["visibility"] * eb["visibility"], detection_probability=det, via=k,
+                               channels=(ea["channel"], eb["channel"]), ends=(a, b))
     return m
 
 
@@ -199,26 +201,32 @@ def entanglement_path(g: nx.Graph, source: str, target: str, *, fidelity_thresho
     f_th = check_in_range("fidelity_threshold", fidelity_threshold, 0.25, 1.0)
     m = entanglement_graph(g, services) if graph is None else graph
     v_th = (4.0 * f_th - 1.0) / 3.0
-    rates = sorted({d["rate_hz"] for _, _, d in m.edges(data=True)}, reverse=True)
+    links = sorted((d for _, _, d in m.edges(data=True) if d["visibility"] > 0 and d["rate_hz"] > 0),
+                   key=lambda d: -d["rate_hz"])
     t2 = services.coherence_time_s
-    for r in rates:
-        h = nx.Graph()
-        h.add_nodes_from(m.nodes)
-        penalty = 1.0 / (r * t2) if t2 > 0 else 0.0
-        for a, b, d in m.edges(data=True):
-            if d["rate_hz"] < r or d["visibility"] <= 0:
-                continue
-            w = -math.log(d["visibility"]) + penalty
-            if not h.has_edge(a, b) or w < h.edges[a, b]["w"]:
-                h.add_edge(a, b, w=w, data=d)
+    h = nx.MultiGraph()
+    h.add_nodes_from(m.nodes)
+    i = 0
+    while i < len(links):
+        r = links[i]["rate_hz"]
+        while i < len(links) and links[i]["rate_hz"] >= r:  # every link of rate >= r
+            a, b = links[i]["ends"]
+            h.add_edge(a, b, data=links[i])
+            i += 1
         if not nx.has_path(h, source, target):
             continue
-        path = nx.dijkstra_path(h, source, target, weight="w")
-        links = [h.edges[a, b]["data"] for a, b in zip(path, path[1:])]
-        chain = swapped_chain([d["rate_hz"] for d in links], [d["visibility"] for d in links], services,
-                              detection_probabilities=[d["detection_probability"] for d in links])
-        if chain["fidelity"] >= f_th - 1e-12 and chain["visibility"] >= v_th - 1e-12:
-            return {"nodes": path, "links": links, **chain}
+        penalty = 1.0 / (r * t2) if t2 > 0 else 0.0
+
+        def w(_a, _b, edges, penalty=penalty):
+            return min(-math.log(d["data"]["visibility"]) for d in edges.values()) + penalty
+
+        path = nx.dijkstra_path(h, source, target, weight=w)
+        chosen = [max(h[a][b].values(), key=lambda d: d["data"]["visibility"])["data"]
+                  for a, b in zip(path, path[1:])]
+        chain = swapped_chain([d["rate_hz"] for d in chosen], [d["visibility"] for d in chosen], services,
+                              detection_probabilities=[d["detection_probability"] for d in chosen])
+        if chain["fidelity"] >= f_th - 1e-12:
+            return {"nodes": path, "links": chosen, **chain}
     return None
 
 
