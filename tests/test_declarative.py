@@ -1,0 +1,216 @@
+"""The declarative protocol API: a user protocol of about forty lines registers, runs, round-trips
+and passes ``qproto verify``; the base's draws, analysis and errors."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import inspect
+import json
+
+import numpy as np
+import pytest
+from qiskit import QuantumCircuit
+
+from qproto import (Channel, DeclarativeProtocol, Engine, InvalidParameter, Parameter, QprotoError, get_protocol,
+                    register_protocol, result_from_dict)
+from qproto.cli import main
+from qproto.testing import assert_matches_expected, assert_proportion
+
+
+# ---- a user's protocol: BB84 in the Z and Y bases, written against the public API only ----------
+@register_protocol
+class ZYKey(DeclarativeProtocol):
+    """BB84 with the Z and Y bases (circular polarisation instead of diagonal)."""
+
+    name = "test-zy-key"
+    CHOICES = {"alice_basis": 2, "bit": 2, "bob_basis": 2}       # 0 = Z, 1 = Y
+    CHANNELS = (0,)                                               # qubit 0 crosses the channel
+    PARAMETERS = {"p_z": Parameter(0.5, 0.0, 1.0, lo_open=True, hi_open=True)}
+
+    def probabilities(self):
+        return {"alice_basis": (self.p_z, 1 - self.p_z), "bob_basis": (self.p_z, 1 - self.p_z)}
+
+    def circuit(self, qc, c):
+        if c.bit:
+            qc.x(0)
+        if c.alice_basis:
+            qc.h(0)
+            qc.s(0)                                               # |+i>, |-i>
+        c.send(qc)
+        if c.bob_basis:
+            qc.sdg(0)
+            qc.h(0)
+
+    def tally(self, r):
+        sifted = r.clicked & (r.alice_basis == r.bob_basis)
+        wrong = sifted & (r.measured(0) != r.bit)
+        return {"clicked": r.count(r.clicked),
+                **{f"sifted_{b}": r.count(sifted & (r.alice_basis == i)) for i, b in enumerate("zy")},
+                **{f"errors_{b}": r.count(wrong & (r.alice_basis == i)) for i, b in enumerate("zy")}}
+
+    def estimates(self, res):
+        return {"detection_rate": res.binomial("clicked", "rounds"),
+                "sifted_fraction": res.binomial(res.tallies["sifted_z"] + res.tallies["sifted_y"], "clicked"),
+                "qber_z": res.binomial("errors_z", "sifted_z"), "qber_y": res.binomial("errors_y", "sifted_y")}
+
+    def expected(self, channel, *, eavesdropper=None):
+        return {"detection_rate": channel.detection_probability, "sifted_fraction": self.p_z**2 + (1 - self.p_z)**2,
+                "qber_z": channel.qber_z, "qber_y": channel.qber_y}
+# ------------------------------------------------------------------------------------------------------
+
+CH = Channel(transmittance=0.5, depolarisation=0.03, noise_click=0.01, rotation_rad=0.7, rotation_axis=(0.2, 1, 0))
+
+
+def test_the_user_protocol_is_about_forty_lines():
+    assert len(inspect.getsource(ZYKey).splitlines()) <= 45
+
+
+def test_registered_with_its_parameters_and_validated():
+    proto = get_protocol("test-zy-key", p_z=0.7)
+    assert isinstance(proto, ZYKey) and proto.parameters() == {"p_z": 0.7} and repr(proto) == "ZYKey(p_z=0.7)"
+    with pytest.raises(InvalidParameter, match="p_z"):
+        get_protocol("test-zy-key", p_z=1.0)
+    with pytest.raises(InvalidParameter, match="unknown parameter"):
+        get_protocol("test-zy-key", p_x=0.3)
+
+
+def test_runs_match_its_closed_forms_and_round_trip():
+    """A rotation about (nearly) y makes E_Y << E_Z = E_X, so a Y preparation mistaken for X would fail."""
+    proto = ZYKey(p_z=0.7)
+    r = proto.run(CH, rounds=60_000, seed=4)
+    assert abs(CH.qber_y - CH.qber_z) > 0.05
+    assert_matches_expected(r, proto.expected(CH))
+    back = result_from_dict(json.loads(json.dumps(r.to_dict())))
+    assert back == r and back.qber_y == r.qber_y and back.estimates() == r.estimates()
+    merged = r + proto.run(CH, rounds=10_000, seed=5)
+    assert merged.seeds == (4, 5) and merged.rounds == 70_000
+    assert merged.tallies["clicked"] == r.tallies["clicked"] + proto.run(CH, rounds=10_000, seed=5).tallies["clicked"]
+
+
+def test_seeds_chunks_and_executors():
+    proto, engine = ZYKey(), Engine(chunk_size=3000)
+    serial = proto.run(CH, rounds=10_000, seed=8, engine=engine)
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        assert proto.run(CH, rounds=10_000, seed=8, engine=engine, executor=pool) == serial
+    assert proto.run(CH, rounds=10_000, seed=8, engine=engine) == serial
+    assert proto.run(CH, rounds=10_000, seed=9, engine=engine) != serial
+
+
+def test_erasure_form_matches_the_closed_forms():
+    proto = ZYKey(p_z=0.4)
+    assert_matches_expected(proto.run(CH, rounds=30_000, seed=6, form="erasure"), proto.expected(CH))
+
+
+def test_qproto_verify_passes_on_the_user_protocol(capsys):
+    assert main(["verify", "test-zy-key", "--examples", "3", "--rounds", "6000", "--no-progress"]) == 0
+    assert "all invariants hold" in capsys.readouterr().out
+
+
+def test_qproto_verify_catches_a_wrong_closed_form():
+    class Wrong(ZYKey):
+        name = "test-zy-key-wrong"
+
+        def expected(self, channel, *, eavesdropper=None):
+            return {**super().expected(channel), "qber_y": channel.qber_x}  # the planted bug
+
+    from qproto.testing import verify_protocol
+    assert not verify_protocol(Wrong(), examples=3, rounds=6000).passed
+
+
+# ---- the base ----------------------------------------------------------------------------------------
+class _Dice(DeclarativeProtocol):
+    """Three correlated-free choices with non-uniform distributions; nothing quantum to see."""
+
+    name = "test-dice"
+    CHOICES = {"die": 3, "coin": 2}
+    CHANNELS = (0,)
+
+    def probabilities(self):
+        return {"die": (0.2, 0.5, 0.3), "coin": (0.9, 0.1)}
+
+    def circuit(self, qc, c):
+        if c.coin:
+            qc.x(0)
+        c.send(qc)
+
+    def tally(self, r):
+        return {**{f"die{k}": r.count(r.die == k) for k in range(3)}, "coin": r.count(r.coin == 1),
+                "ones": r.count(r.clicked & (r.measured(0) == 1)), "clicked": r.count(r.clicked)}
+
+    def estimates(self, res):
+        return {}
+
+
+def test_choices_follow_their_probabilities_and_the_histogram_equals_a_per_round_tally():
+    proto = _Dice()
+    rec = proto.sample(Channel(transmittance=0.5), rounds=50_000, seed=2)
+    t = proto.analyse(rec)
+    assert t == proto.tally(rec.view())  # grouping by configuration changes nothing
+    for k, p in enumerate((0.2, 0.5, 0.3)):
+        assert_proportion(t[f"die{k}"], 50_000, p, what=f"die = {k}")
+    assert_proportion(t["coin"], 50_000, 0.1, what="coin")
+    assert t["ones"] == int(((rec.config % 2 == 1) & rec.detected).sum())  # a lossy but noiseless channel
+    assert_proportion(t["clicked"], 50_000, 0.5, what="clicks")
+
+
+def test_definition_errors_name_what_is_wrong():
+    with pytest.raises(InvalidParameter, match="CHOICES"):
+        type("Bad", (DeclarativeProtocol,), {"name": "bad", "CHOICES": {"x": 0}})
+    with pytest.raises(InvalidParameter, match="CHOICES"):
+        type("Bad", (DeclarativeProtocol,), {"name": "bad", "CHOICES": {"clicked": 2}})
+    with pytest.raises(InvalidParameter, match="CHANNELS"):
+        type("Bad", (DeclarativeProtocol,), {"name": "bad", "QUBITS": 1, "CHANNELS": (0, 1)})
+
+    class NoSend(_Dice):
+        def circuit(self, qc, c):
+            qc.x(0)
+
+    with pytest.raises(QprotoError, match="c.send"):
+        NoSend().build_circuits()
+
+    class BadProbabilities(_Dice):
+        def probabilities(self):
+            return {"die": (0.5, 0.6, 0.1)}
+
+    with pytest.raises(InvalidParameter, match="die"):
+        BadProbabilities().run(Channel(), rounds=10, seed=0)
+
+
+def test_two_channels_and_the_eavesdropper_on_its_channel():
+    """A pair source: qubit 0 to Alice, qubit 1 to Bob; intercept-resend on Bob's arm in Z
+    leaves Z correlations alone and X correlations at 1/2."""
+
+    class Pair(DeclarativeProtocol):
+        name = "test-pair"
+        CHOICES = {"basis": 2}
+        QUBITS = 2
+        CHANNELS = (0, 1)
+        EAVESDROPPER_CHANNEL = 1
+
+        def circuit(self, qc: QuantumCircuit, c):
+            qc.h(0)
+            qc.cx(0, 1)
+            c.send(qc)
+            if c.basis:
+                qc.h(0)
+                qc.h(1)
+
+        def tally(self, r):
+            same = r.measured(0) == r.measured(1)
+            return {f"{b}{k}": r.count(r.clicked & (r.basis == i) & (same if k == "_agree" else True))
+                    for i, b in enumerate("zx") for k in ("", "_agree")}
+
+        def estimates(self, res):
+            return {}
+
+    from qproto import InterceptResend
+
+    eve = InterceptResend(fraction=1.0, p_z=1.0)  # always measures Z
+    rec = Pair().sample(Channel(), rounds=20_000, seed=1, eavesdropper=eve)
+    t = Pair().analyse(rec)
+    assert t["z_agree"] == t["z"] > 0
+    assert_proportion(t["x_agree"], t["x"], 0.5, what="X agreement under a Z attack")
+    # Eve's record is Bob's qubit's Z value before his channel: it equals both Z outcomes.
+    view = rec.view()
+    z = view.basis == 0
+    assert np.array_equal(view.eve_bit[z], view.measured(1)[z]) and view.attacked.all()
