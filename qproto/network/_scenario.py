@@ -258,9 +258,12 @@ def _latlon(pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.degrees(np.arcsin(pos[..., 2] / r)), np.degrees(np.arctan2(pos[..., 1], pos[..., 0]))
 
 
-def plot_snapshot(net: Network, step: int, *, ax: Any = None, weight: str = "key_rate_bps") -> Any:
-    """Draw one snapshot: nodes by layer (marker, colour) at longitude/latitude, active edges
-    with width growing with ``log10(weight)``. Returns the matplotlib Axes."""
+def plot_snapshot(net: Network, step: int, *, ax: Any = None, weight: str = "key_rate_bps",
+                  margin_deg: float | None = 6.0) -> Any:
+    """Draw one snapshot: nodes by layer (marker, colour; grey when under cloud) at
+    longitude/latitude, links as lines (solid with width growing with ``log10(weight)`` when
+    ``weight > 0``, dotted otherwise). The view is the ground and aerial nodes' box plus
+    ``margin_deg`` (None: the whole Earth). Returns the matplotlib Axes."""
     import matplotlib.pyplot as plt
 
     step = net._check_step(step)
@@ -284,6 +287,10 @@ def plot_snapshot(net: Network, step: int, *, ax: Any = None, weight: str = "key
     for i, n in enumerate(net.nodes):
         if n.layer != "sat":
             ax.annotate(n.name, (lon[i], lat[i]), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    low = [i for i, n in enumerate(net.nodes) if n.layer != "sat"]
+    if margin_deg is not None and low:
+        ax.set_xlim(lon[low].min() - margin_deg, lon[low].max() + margin_deg)
+        ax.set_ylim(lat[low].min() - margin_deg, lat[low].max() + margin_deg)
     ax.set_xlabel("longitude [deg]")
     ax.set_ylabel("latitude [deg]")
     ax.set_title(f"t = {net.times_s[step]:.0f} s: {sl.stop - sl.start} links (solid: {weight} > 0; grey: cloud)")
