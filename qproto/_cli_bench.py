@@ -288,13 +288,13 @@ def _rows(args):
 
 def _table(args) -> int:
     from qproto.bench import write_table
-    from qproto.bench._suites import _common_estimates, table_axes
+    from qproto.bench._suites import default_estimates, table_axes
 
     sweep, rows = _rows(args)
     estimates = _list(args.estimates, "--estimates")
     if estimates is None:
         estimates = list(sweep.report.get("estimates", ())) if sweep is not None else []
-        estimates = estimates or _common_estimates(rows)
+        estimates = estimates or default_estimates(rows)
     axes = _list(args.axes, "--axes")
     if axes is None:
         axes = table_axes(sweep) if sweep is not None else ["protocol"]

@@ -93,7 +93,7 @@ def collect_rows(store: Store | str | os.PathLike, sweep: Sweep | None = None, *
 
             source = from_sweep()
         for row in source:
-            if where and not all(_equal(row.get(k), v) for k, v in where.items()):
+            if where and not all(values_equal(row.get(k), v) for k, v in where.items()):
                 continue
             yield row
     finally:
@@ -101,7 +101,8 @@ def collect_rows(store: Store | str | os.PathLike, sweep: Sweep | None = None, *
             db.close()
 
 
-def _equal(a: Any, b: Any) -> bool:
+def values_equal(a: Any, b: Any) -> bool:
+    """Whether a row value equals a filter value (numbers as floats, so ``"10"`` matches 10)."""
     if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
         return float(a) == float(b)
     if isinstance(a, (int, float)) and isinstance(b, str):

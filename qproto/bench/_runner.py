@@ -153,9 +153,19 @@ def _make_executor(executor: Any, workers: int | None, scheduler: str | None):
         n = max(1, sum(client.nthreads().values()))
 
         def close() -> None:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+            import logging
+
+            # A worker busy in Aer can outlive the nanny's 4 s shutdown grace under load; the
+            # nanny then kills it and logs a warning that is noise here (all results are in).
+            nanny = logging.getLogger("distributed.nanny")
+            level = nanny.level
+            nanny.setLevel(logging.ERROR)
+            try:
+                client.close()
+                if cluster is not None:
+                    cluster.close()
+            finally:
+                nanny.setLevel(level)
 
         return client.get_executor(pure=False), n, close
     raise InvalidParameter("executor", executor, f"one of {list(EXECUTORS)} or a concurrent.futures.Executor")

@@ -86,7 +86,7 @@ def run_suite(sweep: Sweep | str, output: str | os.PathLike, *, executor: Any = 
     summary = run_sweep(sweep, paths["store"], executor=executor, workers=workers, scheduler=scheduler,
                         progress=progress)
     rows = list(collect_rows(paths["store"], sweep))
-    estimates = list(sweep.report.get("estimates", ())) or _common_estimates(rows)
+    estimates = list(sweep.report.get("estimates", ())) or default_estimates(rows)
     axes = table_axes(sweep)
     table = write_table(rows, axes=axes, estimates=estimates, fmt="markdown")
     with open(paths["table_md"], "w", encoding="utf-8") as fh:
@@ -115,7 +115,8 @@ def run_suite(sweep: Sweep | str, output: str | os.PathLike, *, executor: Any = 
     return SuiteReport(summary=summary, table=table, paths=paths)
 
 
-def _common_estimates(rows: list[dict[str, Any]]) -> list[str]:
+def default_estimates(rows: list[dict[str, Any]]) -> list[str]:
+    """The first six estimate names found in ``rows`` (the table's columns when none are named)."""
     names: dict[str, None] = {}
     skip = {"id", "status", "protocol", "seconds", "error"}
     for r in rows:
@@ -136,9 +137,9 @@ def _figure(sweep: Sweep, rows: list[dict[str, Any]], path: str) -> str | None:
     from ._plot import plot_rows
 
     where = rep.get("where", {})
-    from ._export import _equal
+    from ._export import values_equal
 
-    chosen = [r for r in rows if all(_equal(r.get(k), v) for k, v in where.items())]
+    chosen = [r for r in rows if all(values_equal(r.get(k), v) for k, v in where.items())]
     title = ", ".join(f"{k}={v}" for k, v in where.items()) or None
     fig = Figure(figsize=(6.0, 4.0), layout="constrained")
     plot_rows(chosen, x=rep["x"], y=rep["y"], group=rep.get("group"), logx=bool(rep.get("logx", False)),
