@@ -99,8 +99,8 @@ def platform_geometry(pos_a_m: Any, pos_b_m: Any, *,
         A :class:`PlatformGeometry` of arrays of the broadcast leading shape.
 
     Raises:
-        InvalidParameter: positions not finite, last axis not of length 3, or coincident
-            ends.
+        InvalidParameter: positions not finite, last axis not of length 3, more than 1 km
+            below the surface, or coincident ends.
     """
     a = check_array_in_range("pos_a_m", pos_a_m)
     b = check_array_in_range("pos_b_m", pos_b_m)
@@ -115,6 +115,11 @@ def platform_geometry(pos_a_m: Any, pos_b_m: Any, *,
                                "two link ends coincide (range 0)")
     ra = np.sqrt(np.einsum("...i,...i->...", a, a))
     rb = np.sqrt(np.einsum("...i,...i->...", b, b))
+    for name, r in (("pos_a_m", ra), ("pos_b_m", rb)):
+        if np.any(r < EARTH_RADIUS_M - 1e3):
+            raise InvalidParameter(name, float(np.min(r)), f"positions at radius >= {EARTH_RADIUS_M - 1e3:g} m",
+                                   f"{name} has a point {EARTH_RADIUS_M - float(np.min(r)):.4g} m below the surface "
+                                   "of the spherical Earth")
     sin_a = np.einsum("...i,...i->...", d, a) / (rng * ra)
     sin_b = -np.einsum("...i,...i->...", d, b) / (rng * rb)
     elev_a = np.degrees(np.arcsin(np.clip(sin_a, -1.0, 1.0)))

@@ -360,19 +360,32 @@ def sample_clouds(nodes: list[Any], n_steps: int, step_s: float, rng: np.random.
     """Cloud cover per node and step as a two-state Markov chain (bool, shape (n_nodes, n_steps)).
 
     A site with long-run cloudy fraction p and mean cloudy spell tau leaves a cloudy state
-    with probability b = min(1, dt/tau) per step and enters it with a = b p/(1 - p)
-    (stationary fraction a/(a + b) = p); the first step is drawn from the stationary law.
-    Nodes with p = 0 are never cloudy. Independent between sites (site diversity).
+    with probability b = min(1, dt/tau) per step and enters it with a = min(1, b p/(1 - p))
+    (stationary fraction a/(a + b) = p when a < 1); the first step is drawn from the
+    stationary law. Spells are drawn as geometric lengths (vectorised, same law as stepping
+    the chain). Nodes with p = 0 are never cloudy. Independent between sites (site diversity).
     """
-    p = np.array([float(getattr(n, "cloud_probability", 0.0)) for n in nodes])
-    tau = np.array([float(getattr(n, "cloud_mean_duration_s", 1.0)) for n in nodes])
-    b = np.minimum(1.0, step_s / tau)
-    a = np.where(p > 0, np.minimum(1.0, b * p / np.maximum(1.0 - p, 1e-300)), 0.0)
-    u = rng.random((n_steps, len(nodes)))
-    out = np.empty((n_steps, len(nodes)), dtype=bool)
-    state = u[0] < p
-    out[0] = state
-    for k in range(1, n_steps):
-        state = np.where(state, u[k] >= b, u[k] < a)
-        out[k] = state
-    return out.T
+    out = np.zeros((len(nodes), n_steps), dtype=bool)
+    for i, n in enumerate(nodes):
+        p = float(getattr(n, "cloud_probability", 0.0))
+        if p <= 0.0:
+            continue
+        b = min(1.0, step_s / float(n.cloud_mean_duration_s))
+        a = min(1.0, b * p / (1.0 - p))
+        cloudy = bool(rng.random() < p)
+        row = out[i]
+        pos = 0
+        while pos < n_steps:
+            k = 64 + int(2 * (n_steps - pos) * a * b / (a + b))
+            lengths = np.empty(2 * k, dtype=np.int64)
+            first, second = (b, a) if cloudy else (a, b)
+            lengths[0::2] = rng.geometric(first, size=k)
+            lengths[1::2] = rng.geometric(second, size=k)
+            edges = pos + np.concatenate([[0], np.cumsum(lengths)])
+            for j in range(0 if cloudy else 1, 2 * k, 2):  # the cloudy spells of this batch
+                lo, hi = edges[j], edges[j + 1]
+                if lo >= n_steps:
+                    break
+                row[lo:min(hi, n_steps)] = True
+            pos = int(edges[-1])
+    return out
