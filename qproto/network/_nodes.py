@@ -251,7 +251,7 @@ class WalkerConstellation:
     name: str = "walker"
     planes: int
     sats_per_plane: int
-    phasing: int = 1
+    phasing: int = 0
     altitude_m: float = 535e3
     inclination_deg: float = 53.0
     raan_offset_deg: float = 0.0
