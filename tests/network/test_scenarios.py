@@ -1,0 +1,82 @@
+"""Shipped scenarios and ``qproto network``."""
+
+import csv
+import json
+
+import pytest
+
+from qproto import InvalidParameter
+from qproto.cli import main
+from qproto.network import available_scenarios, load_scenario, run_scenario
+
+
+def test_three_scenarios_ship():
+    assert available_scenarios() == ["fig3-haps-laps-swapping", "fig8-trusted-relay", "tokyo-mesh"]
+    for name in available_scenarios():
+        s = load_scenario(name)
+        assert s.demands and s.nodes and s.description
+
+
+def test_fig3_swaps_at_the_middle_laps_while_it_flies():
+    """LAPS 1 and 3 get entanglement through LAPS 2 (the swap) until its flight window ends at 5400 s."""
+    r = run_scenario(load_scenario("fig3-haps-laps-swapping"), duration_s=6000, step_s=300)
+    a = r.allocation
+    flying = a.times_s <= 5400
+    assert all("laps-2" in p for p, f in zip(a.paths[0], flying) if f)
+    assert all(a.delivered_rate[0][flying] == 10000.0) and not any(a.delivered_rate[0][~flying])
+
+
+def test_fig8_needs_key_stores():
+    """Seed 000 Fig. 8: no common view, so no instantaneous key; with stores at the satellites, key."""
+    r = run_scenario(load_scenario("fig8-trusted-relay"), step_s=120)
+    (tot,) = r.totals()
+    assert tot["delivered"] == 0.0 and tot["stored_key_bits"] > 0
+
+
+def test_cli_run_writes_series_and_figures(tmp_path, capsys):
+    files = {k: tmp_path / f"out.{k}" for k in ("csv", "json")}
+    plot, snap = tmp_path / "acc.png", tmp_path / "snap.png"
+    rc = main(["network", "run", "fig3-haps-laps-swapping", "--duration", "600", "--step", "60", "--no-progress",
+               "--csv", str(files["csv"]), "--json", str(files["json"]), "--plot", str(plot),
+               "--plot-snapshot", str(snap), "--snapshot-step", "3"])
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "laps-1->laps-3 (pairs)" in out and "share_served" in out
+    rows = list(csv.DictReader(open(files["csv"])))
+    assert len(rows) == 11 * 2 and rows[0]["path"] == "laps-1-haps-1-laps-2-haps-2-laps-3"
+    data = json.loads(files["json"].read_text())
+    assert data["steps"] == 11 and len(data["totals"]) == 2
+    assert sum(float(r["delivered_rate"]) for r in rows if r["demand"].startswith("laps-1->laps-3")) * 60 == \
+        pytest.approx(data["totals"][0]["delivered"])
+    assert plot.stat().st_size > 0 and snap.stat().st_size > 0
+    assert main(["network", "list"]) == 0
+    assert "tokyo-mesh" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("extra, flag", [(["--step", "0"], "--step"), (["--duration", "x"], "--duration"),
+                                         (["--plot", "/nonexistent/dir/a.png"], "--plot"),
+                                         (["--csv", "out.txt"], "--csv"), (["--snapshot-step", "50"],
+                                                                          "--snapshot-step")])
+def test_cli_bad_flags(extra, flag, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["network", "run", "fig3-haps-laps-swapping", "--duration", "60", "--no-progress"] + extra) == 2
+    assert flag in capsys.readouterr().err
+
+
+def test_bad_scenarios(tmp_path):
+    p = tmp_path / "s.toml"
+    p.write_text('name = "x"\nbogus = 1\n')
+    with pytest.raises(InvalidParameter) as err:
+        load_scenario(p)
+    assert err.value.name == "scenario"
+    p.write_text('name = "x"\n[[ground]]\nname = "g"\nlatitude_deg = 0\nlongitude_deg = 0\n')
+    with pytest.raises(InvalidParameter) as err:
+        load_scenario(p)
+    assert err.value.name == "demand"
+    p.write_text('[[ground]]\nname = "g"\nlatitude_deg = 0\nlongitude_deg = 0\nheight = 3\n')
+    with pytest.raises(InvalidParameter) as err:
+        load_scenario(p)
+    assert err.value.name == "ground[0]"
+    with pytest.raises(InvalidParameter) as err:
+        load_scenario("no-such-scenario")
+    assert err.value.name == "scenario"
