@@ -8,6 +8,8 @@ Every result keeps the public broadcasts of its rounds available through
 
 from __future__ import annotations
 
+import math
+
 import dataclasses
 import itertools
 from collections.abc import Sequence
@@ -132,7 +134,12 @@ class AnonymousTransmissionResult(MultipartyResult):
             lo = [p.low if s > 0 else p.high for p, s in zip(ps, _PAIR_SIGN)]
             hi = [p.high if s > 0 else p.low for p, s in zip(ps, _PAIR_SIGN)]
             best = [p.best for p in ps]
-            out["pair_fidelity"] = Estimate(f(lo), f(best), f(hi), self.confidence)
+            # A fidelity lies in [0, 1]: the correlators' intervals, taken separately, can reach past it
+            # (with no test rounds they give [-0.5, 1]).
+            def clip(x: float) -> float:
+                return x if math.isnan(x) else min(max(x, 0.0), 1.0)
+
+            out["pair_fidelity"] = Estimate(clip(f(lo)), clip(f(best)), clip(f(hi)), self.confidence)
         else:
             out["teleport_fidelity"] = self._binom(sum(self.counts["success"]), sum(self.counts["states"]))
         return out
@@ -165,6 +172,9 @@ class AnonymousTransmission(_SenderProtocol):
     name: ClassVar[str] = "anonymous-transmission"
     RESULT = AnonymousTransmissionResult
     MIN_PARTIES: ClassVar[int] = 3
+    #: Circuits grow with N (one qubit per party) and so does the transpiler's work: bounded so that a
+    #: run compiles in seconds and well under 1 GiB.
+    MAX_PARTIES: ClassVar[int] = 200
 
     def __init__(self, *, parties: int = 4, sender: int = 0, receiver: int = 1,
                  mode: Literal["entanglement", "qubit"] = "entanglement"):
@@ -355,6 +365,9 @@ class QuantumAnonymousBit(_SenderProtocol):
     name: ClassVar[str] = "anonymous-bit"
     RESULT = AnonymousBitResult
     MIN_PARTIES: ClassVar[int] = 3
+    #: Circuits grow with N (one qubit per party) and so does the transpiler's work: bounded so that a
+    #: run compiles in seconds and well under 1 GiB.
+    MAX_PARTIES: ClassVar[int] = 200
 
     def __init__(self, *, parties: int = 4, sender: int = 0):
         self._set_parties(parties)
@@ -427,6 +440,8 @@ class QuantumAnonymousBit(_SenderProtocol):
 
 
 # ---- Broadbent-Tapp (classical) ------------------------------------------------------------------
+#: Share bits (rounds x N x N) Broadbent-Tapp draws at once; larger chunks are split in row blocks.
+_SHARE_BLOCK_BITS = 1 << 24
 @dataclasses.dataclass(frozen=True, eq=False)
 class BroadbentTappRounds:
     """Per-round record of Broadbent-Tapp Parity runs.
@@ -434,12 +449,13 @@ class BroadbentTappRounds:
     Attributes:
         inputs: ``(rounds, N)`` the players' input bits (anonymous bit: the message at the
             sender, 0 elsewhere).
-        shares: ``(rounds, N, N)``; ``shares[:, i, j]`` = r_{i,j}, sent privately from i to j.
+        shares: ``(rounds, N, N)``; ``shares[:, i, j]`` = r_{i,j}, sent privately from i to j;
+            ``None`` when a chunk's shares exceed ``_SHARE_BLOCK_BITS`` (they are then reduced block by block).
         broadcasts: ``(rounds, N)`` z_j = XOR_i r_{i,j}. Public.
     """
 
     inputs: np.ndarray
-    shares: np.ndarray
+    shares: np.ndarray | None
     broadcasts: np.ndarray
 
     @property
@@ -474,6 +490,8 @@ class BroadbentTapp(_SenderProtocol):
     name: ClassVar[str] = "broadbent-tapp"
     RESULT = AnonymousBitResult
     MIN_PARTIES: ClassVar[int] = 2
+    #: N(N-1) coins per round: beyond 64 parties a run is dominated by share generation.
+    MAX_PARTIES: ClassVar[int] = 64
 
     def __init__(self, *, parties: int = 4, sender: int = 0):
         self._set_parties(parties)
@@ -502,8 +520,22 @@ class BroadbentTapp(_SenderProtocol):
         n = self.parties
         inputs = np.zeros((rounds, n), dtype=np.uint8)
         inputs[:, self.sender] = random_bits(rng, rounds)
-        coins = compiled.sample_trusted(np.zeros(rounds * n * (n - 1), dtype=np.uint8), rng, aer_seed=aer_seed)
-        return self.parity_rounds(inputs, coins.reshape(rounds, n, n - 1))
+        # The shares are rounds x N x N bits: drawn and reduced in blocks of rows so that memory stays
+        # bounded (the coins are drawn in the same order, N(N-1) per row, so the blocks do not change
+        # the draws); the record keeps them only when they are small (for inspection).
+        per_row = n * (n - 1)
+        block = max(1, _SHARE_BLOCK_BITS // (n * n))
+        if rounds <= block:
+            coins = compiled.sample_trusted(np.zeros(rounds * per_row, dtype=np.uint8), rng, aer_seed=aer_seed)
+            return self.parity_rounds(inputs, coins.reshape(rounds, n, n - 1))
+        broadcasts = np.empty((rounds, n), dtype=np.uint8)
+        for start in range(0, rounds, block):
+            stop = min(start + block, rounds)
+            coins = compiled.sample_trusted(np.zeros((stop - start) * per_row, dtype=np.uint8), rng,
+                                            aer_seed=aer_seed)
+            broadcasts[start:stop] = self.parity_rounds(inputs[start:stop],
+                                                        coins.reshape(stop - start, n, n - 1)).broadcasts
+        return BroadbentTappRounds(inputs=inputs, shares=None, broadcasts=broadcasts)
 
     def parity_rounds(self, inputs: np.ndarray, free_shares: np.ndarray) -> BroadbentTappRounds:
         """One Parity run per row, given every player's input and private random shares.

@@ -138,7 +138,9 @@ class MDIQKDResult(TallyResult):
         """A *modelled* weak-coherent-pulse MDI-QKD rate in bits per pulse pair (key from Z), not
         a decoy-state estimate: the LCQ 2012 formula (A5, :func:`mdi_decoy_key_rate`) fed with
 
-        * the single-photon-pair yield ``Y11`` (sifted Z bits per Z-Z round) and phase error
+        * the single-photon-pair yield ``Y11`` (sifted Z bits per Z-Z round, times the share
+          ``eta_A eta_B / (P_A P_B)`` of coincidences in which both photons arrived: noise-only
+          clicks are not single-photon yield) and phase error
           ``e11_X`` (the X-basis QBER) measured in this single-photon simulation, i.e. the
           values infinitely many decoy intensities would pin down exactly (infinite-decoy
           assumption); ``Q11_Z = mu sigma e^(-mu - sigma) Y11`` (Poisson weight of one
@@ -159,9 +161,15 @@ class MDIQKDResult(TallyResult):
             return 0.0
         p_z = float(self.parameters.get("p_z", 0.5))
         zz_rounds = t["rounds"] * p_z * p_z
-        y11 = t["sifted_z"] / zz_rounds
-        s = t["sifted_z"] / t["matched_z"]
         ch_a, ch_b = self.channels
+        # Only coincidences in which both single photons arrived are single-photon yield: a
+        # noise-only click carries no photon (at transmittance 0 every coincidence is noise and
+        # Y11 = 0, so the rate is 0 as PLOB says). Their share of the coincidences is
+        # eta_A eta_B / (P_click,A P_click,B).
+        clicks = ch_a.detection_probability * ch_b.detection_probability
+        photon_share = ch_a.total_transmittance * ch_b.total_transmittance / clicks if clicks > 0 else 0.0
+        y11 = photon_share * t["sifted_z"] / zz_rounds
+        s = t["sifted_z"] / t["matched_z"]
         q11 = mu * sigma * math.exp(-mu - sigma) * y11
         gain_a = 1 - (1 - ch_a.noise_click) * math.exp(-mu * ch_a.total_transmittance)
         gain_b = 1 - (1 - ch_b.noise_click) * math.exp(-sigma * ch_b.total_transmittance)

@@ -36,11 +36,22 @@ __all__ = ["QSDCTwoStep", "DL04", "QSDCResult", "QSDCRecord"]
 MESSAGE, CHECK_1, CHECK_2 = 0, 1, 2  # round roles: message carrier, first-leg check, second-leg check
 
 
+#: Largest block (rounds) of one QSDC run: the block is one chunk, held in memory at once
+#: (about 70 bytes per round), so it is bounded to keep a run well under 1 GiB.
+MAX_BLOCK_ROUNDS = 1 << 22
+#: Largest message in bytes: its default block (4 x carriers, DL04) fits in MAX_BLOCK_ROUNDS.
+MAX_MESSAGE_BYTES = MAX_BLOCK_ROUNDS // 32
+
+
 def _check_message(message: Any) -> bytes:
     if not isinstance(message, (bytes, bytearray)):
         raise InvalidType("message", message, "bytes (encode text first, e.g. 'hi'.encode())")
     if len(message) == 0:
         raise InvalidParameter("message", message, "at least one byte")
+    if len(message) > MAX_MESSAGE_BYTES:
+        raise InvalidParameter("message", f"<{len(message)} bytes>", f"1 to {MAX_MESSAGE_BYTES} bytes",
+                               f"message of {len(message)} bytes is too long: one QSDC block holds 1 to "
+                               f"{MAX_MESSAGE_BYTES} bytes (split longer messages into several runs)")
     return bytes(message)
 
 
@@ -192,9 +203,11 @@ class _QSDC(Protocol):
         engine's chunk size, so an ``executor`` runs it as one job.
 
         Raises:
-            InvalidParameter: ``rounds`` leaves no room for check rounds (``rounds <= carriers``).
+            InvalidParameter: ``rounds`` leaves no room for check rounds (``rounds <= carriers``) or
+                exceeds :data:`MAX_BLOCK_ROUNDS` (the block is held in memory at once).
         """
-        rounds = 4 * self.carriers if rounds is None else check_int("rounds", rounds, minimum=1)
+        rounds = 4 * self.carriers if rounds is None else check_int("rounds", rounds, minimum=1,
+                                                                    maximum=MAX_BLOCK_ROUNDS)
         if rounds <= self.carriers:
             raise InvalidParameter("rounds", rounds, f"more than the {self.carriers} message carriers",
                                    f"rounds={rounds} leaves no check rounds: the message needs "

@@ -291,7 +291,8 @@ def test_infinite_decoy_model_rate_hand_computed_from_tallies():
     """The modelled WCP rate (key_rate_infinite_decoy_model) recomputed by hand from the run's
     tallies with mu != sigma, eta_A != eta_B, Y0 > 0, p_Z = 0.6, f_EC = 1.3 and a rotated leg (E_X != E_Z):
     R = p_Z^2 [mu sigma e^(-mu-sigma) Y11 (1 - h(E_X)) - Q_A Q_B s f_EC h(E_Z)],
-    Y11 = sifted_Z / (rounds p_Z^2), Q_A = 1 - (1 - Y0_A) e^(-mu eta_A), Q_B likewise with sigma.
+    Y11 = share sifted_Z / (rounds p_Z^2) with share = eta_A eta_B / (P_click,A P_click,B) the coincidences
+    in which both photons arrived, Q_A = 1 - (1 - Y0_A) e^(-mu eta_A), Q_B likewise with sigma.
 
     catches: the Poisson weight mu sigma e^(-mu-sigma) dropped or mu <-> sigma swapped, E_X and E_Z
     swapped, the p_Z^2 basis factor missing, noise clicks left out of the gain."""
@@ -302,9 +303,25 @@ def test_infinite_decoy_model_rate_hand_computed_from_tallies():
     t = result.tallies
     e_z, e_x = t["errors_z"] / t["sifted_z"], t["errors_x"] / t["sifted_x"]
     assert e_x > e_z + 0.01
-    y11 = t["sifted_z"] / (t["rounds"] * pz * pz)
+    share = (0.5 * 0.9) / ((0.5 + 0.5 * 1e-3) * 0.9)  # noise-only coincidences are not single-photon yield
+    y11 = share * t["sifted_z"] / (t["rounds"] * pz * pz)
     q11 = mu * sigma * math.exp(-mu - sigma) * y11
     q_z = (1 - (1 - 1e-3) * math.exp(-mu * 0.5)) * (1 - math.exp(-sigma * 0.9)) * t["sifted_z"] / t["matched_z"]
     by_hand = pz * pz * max(0.0, q11 * (1 - _h(e_x)) - q_z * f_ec * _h(e_z))
     assert by_hand > 0
     assert result.estimates()["key_rate_infinite_decoy_model"] == pytest.approx(by_hand, rel=1e-12)
+
+
+@pytest.mark.parametrize("eta_a, eta_b", [(0.0, 0.0), (0.0, 0.9), (0.7, 0.0)])
+def test_infinite_decoy_model_rate_is_zero_without_transmission(eta_a, eta_b):
+    """Issue 10: at transmittance 0 (PLOB = 0) every coincidence is a noise-only click, which is no
+    single-photon yield, so the modelled decoy rate is exactly 0 (it was up to 6.7e-7).
+
+    catches: noise-only coincidences counted in Y11."""
+    chans = (Channel(transmittance=eta_a, noise_click=0.05), Channel(transmittance=eta_b, noise_click=0.05))
+    result = MDIQKD().run(chans, rounds=200_000, seed=1)
+    assert result.tallies["sifted_z"] > 0  # there are (noise) coincidences
+    est = result.estimates()
+    assert est["plob_product_eta"] == 0.0
+    assert est["key_rate_infinite_decoy_model"] == 0.0
+    assert est["key_rate"].best == 0.0 and est["key_rate"].high == 0.0
