@@ -74,7 +74,7 @@ class BB84(DeclarativeQKD):
     # ---- closed forms --------------------------------------------------------------
     def expected(self, channel: Channel | tuple[Channel, ...], *,
                  eavesdropper: Eavesdropper | str | None = None) -> dict[str, float]:
-        """Closed-form expectations of a run (PHYSICS.md A1, C.8), rotated channels included.
+        """Closed-form expectations of a run (docs/conventions.md A1, C.8), rotated channels included.
 
         Written from the physics, not from the circuits. Given a click, the qubit
         is the signal (fraction s = ``channel.signal_fraction``: the coherent

@@ -30,7 +30,7 @@ class BBM92(DeclarativeQKD):
     Each round a Phi+ pair is emitted; qubit 0 crosses Alice's channel and qubit 1
     Bob's (``run(channel=(alice_channel, bob_channel))``; a single Channel is used
     for both arms). A fraction ``chsh_fraction`` of rounds are CHSH test rounds, with
-    Alice measuring at angle 0 or pi/2 and Bob at pi/4 or 3pi/4 (PHYSICS.md A4,
+    Alice measuring at angle 0 or pi/2 and Bob at pi/4 or 3pi/4 (docs/conventions.md A4,
     ``ry(-theta)`` then measure); the others are key rounds where each measures Z
     (probability ``p_z``) or X. Key rounds are sifted on equal bases; CHSH rounds
     give S = E(0,pi/4) - E(0,3pi/4) + E(pi/2,pi/4) + E(pi/2,3pi/4) = 2 sqrt(2) V for a
@@ -83,7 +83,7 @@ class BBM92(DeclarativeQKD):
 
     def expected(self, channel: Channel | tuple[Channel, ...], *,
                  eavesdropper: Eavesdropper | str | None = None) -> dict[str, float]:
-        """Closed-form expectations (PHYSICS.md A3, A4), per-arm channels and rotations included.
+        """Closed-form expectations (docs/conventions.md A3, A4), per-arm channels and rotations included.
 
         Written from the physics, not from the circuits, with the two-qubit
         correlation matrix M_ij = <sigma_i (x) sigma_j> (i, j in x, y, z) of the
@@ -102,7 +102,7 @@ class BBM92(DeclarativeQKD):
         ``qber_z`` = (1 - M_zz)/2, ``qber_x`` = (1 - M_xx)/2, ``qber`` (sifted-share
         weighted), ``mismatched_agreement`` = 1/2 + (M_zx + M_xz)/4, ``visibility``
         (the Werner visibility d_A d_B of the pair without Eve, rotations
-        excluded), ``chsh`` (S of the PHYSICS.md A4 settings), ``key_rate`` (bits
+        excluded), ``chsh`` (S of the docs/conventions.md A4 settings), ``key_rate`` (bits
         per pair: (1 - chsh_fraction) P_coinc [p_Z^2 (1 - h(E_X) - f_EC h(E_Z))
         + p_X^2 (1 - h(E_Z) - f_EC h(E_X))]) and, with an eavesdropper,
         ``eve_agreement`` (P(Eve's bit = Alice's) on attacked sifted rounds: Eve's

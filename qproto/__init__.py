@@ -15,11 +15,13 @@ A protocol of your own in about forty lines: subclass :class:`DeclarativeProtoco
 from qproto._attacks import EAVESDROPPERS, Eavesdropper, InterceptResend, get_eavesdropper, parse_eavesdropper
 from qproto._channel import Channel
 from qproto._declarative import (
+    ChannelMapping,
     Configuration,
     DeclarativeProtocol,
     DeclaredResult,
     Parameter,
     RoundView,
+    get_channel_mapping,
     register_channel_mapping,
 )
 from qproto._engine import Engine
@@ -38,9 +40,9 @@ from qproto._seeding import SeedLike
 __version__ = "0.1.0"
 
 __all__ = [
-    "Channel", "Configuration", "DeclarativeProtocol", "DeclaredResult", "EAVESDROPPERS", "Eavesdropper",
+    "Channel", "ChannelMapping", "Configuration", "DeclarativeProtocol", "DeclaredResult", "EAVESDROPPERS", "Eavesdropper",
     "Engine", "Estimate", "InterceptResend", "InvalidParameter", "InvalidType", "PROTOCOLS", "Parameter",
     "Protocol", "ProtocolResult", "QKDCounts", "QKDResult", "QprotoError", "RoundView", "SeedLike",
-    "available_protocols", "get_eavesdropper", "get_protocol", "parse_eavesdropper", "register_channel_mapping",
+    "available_protocols", "get_channel_mapping", "get_eavesdropper", "get_protocol", "parse_eavesdropper", "register_channel_mapping",
     "register_protocol", "result_from_dict", "run",
 ]

@@ -147,7 +147,7 @@ class QKDProtocol(Protocol):
 
     def expected(self, channel: Channel | tuple[Channel, ...], *,
                  eavesdropper: Eavesdropper | str | None = None) -> dict[str, Any]:
-        """Closed-form expectations (PHYSICS.md) for the estimates of a run; see subclasses."""
+        """Closed-form expectations (docs/conventions.md) for the estimates of a run; see subclasses."""
         raise NotImplementedError
 
 
