@@ -15,7 +15,14 @@ Example::
     summary = run_sweep(sweep, "bb84.db", executor="processes")
 """
 
-from qproto.bench._export import collect_rows, export_csv, export_parquet, flatten_estimates, write_table
+from qproto.bench._export import (
+    collect_rows,
+    export_csv,
+    export_parquet,
+    flatten_estimates,
+    pivot_rows,
+    write_table,
+)
 from qproto.bench._plot import plot_rows
 from qproto.bench._runner import EXECUTORS, RunProgress, RunSummary, SweepInterrupted, execute_payload, run_sweep
 from qproto.bench._spec import AXIS_KEYS, AXIS_PREFIXES, Block, Sweep
@@ -26,6 +33,6 @@ from qproto.bench._task import Task, canonical_json, engine_versions, task_id
 __all__ = [
     "AXIS_KEYS", "AXIS_PREFIXES", "Block", "EXECUTORS", "RunProgress", "RunSummary", "Store", "StoredRow", "Sweep",
     "SweepInterrupted", "Task", "available_suites", "canonical_json", "collect_rows", "engine_versions",
-    "execute_payload", "export_csv", "export_parquet", "flatten_estimates", "load_suite", "plot_rows",
+    "execute_payload", "export_csv", "export_parquet", "flatten_estimates", "load_suite", "pivot_rows", "plot_rows",
     "run_suite", "run_sweep", "task_id", "write_table",
 ]

@@ -23,7 +23,8 @@ from qproto._validation import check_one_of
 from ._spec import Sweep
 from ._store import Store
 
-__all__ = ["flatten_estimates", "collect_rows", "export_csv", "export_parquet", "write_table", "TABLE_FORMATS"]
+__all__ = ["flatten_estimates", "collect_rows", "export_csv", "export_parquet", "write_table", "pivot_rows",
+           "TABLE_FORMATS"]
 
 TABLE_FORMATS = ("csv", "markdown", "latex")
 _BASE_COLUMNS = ("id", "status", "protocol")
@@ -273,3 +274,38 @@ def write_table(rows: Sequence[Mapping[str, Any]], *, axes: Sequence[str], estim
     if out is not None:
         out.write(text)
     return text
+
+
+def pivot_rows(rows: Sequence[Mapping[str, Any]], *, index: str, columns: Sequence[str],
+               values: Sequence[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """A compact view: one row per value of ``index``, one column per combination of the
+    ``columns`` axes, each cell the *headline* estimate of that row's protocol.
+
+    The headline of an index value is the first name in ``values`` that any of its rows
+    reports (e.g. ``key_rate`` for a QKD protocol, ``fidelity`` for teleportation); the
+    rows get an ``estimate`` column naming it. Returns ``(rows, column labels)``; render
+    them with ``write_table(rows, axes=[index, "estimate"], estimates=labels, intervals=False)``.
+
+    Raises:
+        InvalidParameter: two input rows fall into the same cell (another axis varies).
+    """
+    if isinstance(columns, str) or isinstance(values, str):
+        raise InvalidType("columns/values", (columns, values), "lists of names")
+    labels: dict[str, None] = {}
+    groups: dict[Any, list[Mapping[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault(r.get(index), []).append(r)
+    out = []
+    for key, members in groups.items():
+        headline = next((v for v in values if any(m.get(v) is not None for m in members)), None)
+        row: dict[str, Any] = {index: key, "estimate": headline or "-"}
+        for m in members:
+            label = " ".join(f"{m.get(c)}" for c in columns) or "value"
+            if label in row:
+                raise InvalidParameter("columns", list(columns), "axes that identify each row of an index value",
+                                       f"two rows of {index}={key!r} share the cell {label!r}: another axis "
+                                       "varies; add it to the columns")
+            labels.setdefault(label, None)
+            row[label] = m.get(headline) if headline else None
+        out.append(row)
+    return out, list(labels)

@@ -39,7 +39,9 @@ several channel uses gets the same channel on every use.
 
 The optional ``[report]`` table names what tables and figures show: ``estimates``
 (list of estimate names), ``x``, ``y``, ``group`` (axes), ``logx``/``logy`` (bools) and
-``where`` (a table of column values selecting the rows of the figure).
+``where`` (a table of column values selecting the rows of the figure); ``headline`` (estimate
+names, the first one a protocol reports is its headline) and ``columns`` (axes) ask for a
+compact table, one row per protocol and one column per combination of ``columns``.
 
 Example (``qproto bench plan`` on this file lists 3 x 7 = 21 tasks)::
 
@@ -77,7 +79,7 @@ _CHANNEL_FIELDS = ("transmittance", "depolarisation", "misalignment", "noise_cli
                    "rotation_rad", "rotation_axis")
 _ENGINE_FIELDS = ("mode", "max_distribution_qubits", "chunk_size")
 #: Keys of the optional ``[report]`` table.
-REPORT_KEYS = ("estimates", "x", "y", "group", "logx", "logy", "where")
+REPORT_KEYS = ("estimates", "x", "y", "group", "logx", "logy", "where", "headline", "columns")
 #: Points per block above which a sweep is refused (a typo such as a 1e6-long grid).
 MAX_POINTS = 10_000_000
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from qproto._errors import InvalidParameter, InvalidType
 
-from ._export import collect_rows, export_csv, write_table
+from ._export import collect_rows, export_csv, pivot_rows, write_table
 from ._runner import RunProgress, RunSummary, run_sweep
 from ._spec import Sweep
 from ._task import engine_versions
@@ -43,8 +43,8 @@ def load_suite(name: str) -> Sweep:
 
 @dataclasses.dataclass(frozen=True)
 class SuiteReport:
-    """What :func:`run_suite` wrote: the run summary, the compact Markdown table and the
-    paths (store, ``table.md``, ``table.csv``, ``rows.csv``, ``figure.png``, ``report.md``)."""
+    """What :func:`run_suite` wrote: the run summary, the Markdown table (the compact one when
+    the report names a ``headline``) and the paths (store, ``table.md``, ``table.csv``, ``rows.csv``, ``figure.png``, ``report.md``)."""
 
     summary: RunSummary
     table: str
@@ -64,7 +64,8 @@ def run_suite(sweep: Sweep | str, output: str | os.PathLike, *, executor: Any = 
     """Run a sweep (or a built-in suite by name) into the folder ``output``.
 
     Writes ``results.db`` (the store: a rerun resumes), ``table.md`` and ``table.csv``
-    (the report's estimates per point), ``rows.csv`` (every estimate, every task),
+    (with a ``[report] headline``: one row per protocol, one column per combination of
+    ``columns``; otherwise the report's estimates per point), ``rows.csv`` (every estimate, every task),
     ``figure.png`` (the report's ``y`` against ``x`` grouped by ``group``) and
     ``report.md`` (description, command, counts, table, figure, versions).
 
@@ -88,11 +89,19 @@ def run_suite(sweep: Sweep | str, output: str | os.PathLike, *, executor: Any = 
     rows = list(collect_rows(paths["store"], sweep))
     estimates = list(sweep.report.get("estimates", ())) or default_estimates(rows)
     axes = table_axes(sweep)
-    table = write_table(rows, axes=axes, estimates=estimates, fmt="markdown")
+    full = write_table(rows, axes=axes, estimates=estimates, fmt="markdown")
+    if "headline" in sweep.report:
+        columns = list(sweep.report.get("columns", [a for a in axes if a != "protocol"]))
+        compact, labels = pivot_rows(rows, index="protocol", columns=columns, values=sweep.report["headline"])
+        table = write_table(compact, axes=["protocol", "estimate"], estimates=labels, intervals=False)
+        table_csv = write_table(compact, axes=["protocol", "estimate"], estimates=labels, fmt="csv")
+    else:
+        table = full
+        table_csv = write_table(rows, axes=axes, estimates=estimates, fmt="csv")
     with open(paths["table_md"], "w", encoding="utf-8") as fh:
         fh.write(table)
     with open(paths["table_csv"], "w", encoding="utf-8") as fh:
-        write_table(rows, axes=axes, estimates=estimates, fmt="csv", out=fh)
+        fh.write(table_csv)
     export_csv(paths["store"], paths["rows_csv"], sweep=sweep)
     figure_note = _figure(sweep, rows, paths["figure"])
     failed = [r for r in rows if r["status"] == "failed"]
@@ -104,8 +113,13 @@ def run_suite(sweep: Sweep | str, output: str | os.PathLike, *, executor: Any = 
               f"{summary.failed} failed, {summary.elapsed_s:.1f} s wall, {summary.task_seconds:.1f} s in tasks",
               f"- finished {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
               f"- versions: {', '.join(f'{k} {v}' for k, v in engine_versions().items())}", "",
-              "Each cell is the estimate with its confidence interval in brackets; `-` where the protocol "
-              "does not report that estimate or had no data.", "", table]
+              ]
+    if table is not full:
+        lines += ["Each protocol's headline estimate (column `estimate`) per "
+                  + " and ".join(f"`{c}`" for c in columns) + ":", "", table,
+                  "All estimates with their confidence intervals:", ""]
+    lines += ["Each cell is the estimate with its confidence interval in brackets; `-` where the protocol "
+              "does not report that estimate or had no data.", "", full]
     if figure_note:
         lines += [figure_note, ""]
     if failed:

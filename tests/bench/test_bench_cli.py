@@ -169,3 +169,23 @@ def test_suite_run_writes_the_results_folder(tmp_path, capsys):
     # teleportation has a fidelity but no QBER, bb84 the reverse: both show '-' where they lack one
     lines = [x for x in out.splitlines() if x.startswith("| ")][1:]
     assert len(lines) == 4 and all(" - " in x for x in lines)
+
+
+def test_pivot_picks_each_protocols_headline_and_refuses_shared_cells():
+    from qproto import InvalidParameter
+    from qproto.bench import pivot_rows, write_table
+
+    rows = [{"protocol": "bb84", "link": "a", "key_rate": 0.5, "fidelity": None},
+            {"protocol": "bb84", "link": "b", "key_rate": 0.25},
+            {"protocol": "teleportation", "link": "a", "fidelity": 0.9},
+            {"protocol": "teleportation", "link": "b", "fidelity": None}]
+    out, labels = pivot_rows(rows, index="protocol", columns=["link"], values=["key_rate", "fidelity"])
+    assert labels == ["a", "b"]
+    assert out == [{"protocol": "bb84", "estimate": "key_rate", "a": 0.5, "b": 0.25},
+                   {"protocol": "teleportation", "estimate": "fidelity", "a": 0.9, "b": None}]
+    text = write_table(out, axes=["protocol", "estimate"], estimates=labels, intervals=False)
+    assert text.splitlines()[3].split("|")[3:5] == [" 0.9000 ", " -      "]
+    with pytest.raises(InvalidParameter) as info:
+        pivot_rows(rows + [{"protocol": "bb84", "link": "a", "key_rate": 0.1}], index="protocol",
+                   columns=["link"], values=["key_rate"])
+    assert info.value.name == "columns"
