@@ -134,6 +134,42 @@ def test_chsh_value_with_four_different_correlators():
     assert type(chsh_value(e)) is float
 
 
+@pytest.mark.parametrize("bad", [[0.1] * 5, np.full((4, 1), 0.1), np.full((1, 4), 0.1), [[0.1, 0.2]] * 2 + [[0.3, 0.4]]])
+def test_chsh_value_refuses_anything_but_four_correlators_shaped_4_or_2x2(bad):
+    """Shape (4, 1) and (1, 4) hold four numbers but are not (4,) or (2, 2): refused, and the
+    error carries the value given.
+
+    Kills _chsh.py ``e.size != 4 or e.shape not in ... -> and`` (size 4 passed any shape) and
+    the mutants that drop the value from the error.
+    """
+    with pytest.raises(InvalidParameter) as info:
+        chsh_value(bad)
+    assert info.value.name == "correlators"
+    assert info.value.value is bad
+
+
+@pytest.mark.parametrize("value", [-1.5, -1.0000001, 1.0000001, float("nan")])
+def test_chsh_value_refuses_a_correlator_outside_minus_one_one(value):
+    """A correlator is an expectation of a +-1 product: -1.5 is refused like 1.5 (A4).
+
+    Kills _chsh.py ``e >= -1.0 -> e >= -2.0`` and the mutant that drops the value.
+    """
+    bad = [0.1, value, 0.2, 0.3]
+    with pytest.raises(InvalidParameter) as info:
+        chsh_value(bad)
+    assert info.value.value is bad
+    assert chsh_value([0.1, -1.0, 0.2, 0.3]) == pytest.approx(1.6, abs=1e-15)
+
+
+def test_chsh_value_type_error_carries_the_value():
+    """A non-number is an InvalidType naming correlators and carrying the value given."""
+    bad = ["a", "b", "c", "d"]
+    with pytest.raises(InvalidType) as info:
+        chsh_value(bad)
+    assert info.value.name == "correlators"
+    assert info.value.value is bad
+
+
 @pytest.mark.parametrize("p", [0.0, 1.0])
 def test_binary_entropy_is_exactly_zero_at_the_ends_without_warnings(p):
     """h(0) = h(1) = 0 exactly (PHYSICS.md section 0), as a Python float, and silently.
