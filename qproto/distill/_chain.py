@@ -162,6 +162,8 @@ class DistillResult:
     @property
     def efficiency(self) -> float | None:
         """f = leaked_bits / (key_bits h(Q)) with Q the key block's error rate; None if undefined."""
+        if not self.frames:  # no error correction ran
+            return None
         h = shannon_limit(self.key_bits, self.qber_key) if self.key_bits else 0.0
         return None if h == 0.0 else self.leaked_bits / h
 
