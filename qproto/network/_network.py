@@ -224,20 +224,26 @@ class Network:
     def _chunk(self, ki, model, pairs, s0, s1, pos, alt, mask, aperture, blocked) -> dict[str, np.ndarray]:
         a, b = pairs[:, 0], pairs[:, 1]
         pa, pb = pos[a, s0:s1], pos[b, s0:s1]
-        geo = platform_geometry(pa, pb)
-        ha, hb = alt[a, s0:s1], alt[b, s0:s1]
+        d = pb - pa
+        r2 = np.einsum("psk,psk->ps", d, d)
+        # Cheap cuts first (range, clouds, flight windows); full geometry on what is left.
+        pi, si = np.nonzero((r2 <= model.max_range_m ** 2) & ~blocked[a, s0:s1] & ~blocked[b, s0:s1])
+        if pi.size == 0:
+            return {k: np.empty(0) for k in ("step", "u", "v", "kind", "range_m", "elevation_deg",
+                                             "atmospheric_fraction", "transmittance", "noise_click",
+                                             "detector_efficiency", "misalignment")}
+        geo = platform_geometry(pa[pi, si], pb[pi, si])
+        ha, hb = alt[a[pi], si + s0], alt[b[pi], si + s0]
         a_upper = ha >= hb
         lower_elev = np.where(a_upper, geo.elevation_b_deg, geo.elevation_a_deg)
-        lower_mask = np.where(a_upper, mask[b][:, None], mask[a][:, None])
-        ok = ((geo.min_ray_altitude_m >= model.min_ray_altitude_m - 1.0) & (lower_elev >= lower_mask)
-              & (geo.range_m <= model.max_range_m) & ~blocked[a, s0:s1] & ~blocked[b, s0:s1])
-        pi, si = np.nonzero(ok)
-        up = np.where(a_upper[pi, si], a[pi], b[pi])
-        low = np.where(a_upper[pi, si], b[pi], a[pi])
-        h_up = np.maximum(ha[pi, si], hb[pi, si])
-        h_low = np.minimum(ha[pi, si], hb[pi, si])
-        rng = geo.range_m[pi, si]
-        elev = lower_elev[pi, si]
+        lower_mask = np.where(a_upper, mask[b[pi]], mask[a[pi]])
+        ok = (geo.min_ray_altitude_m >= model.min_ray_altitude_m - 1.0) & (lower_elev >= lower_mask)
+        pi, si, a_upper, ha, hb, lower_elev = pi[ok], si[ok], a_upper[ok], ha[ok], hb[ok], lower_elev[ok]
+        up = np.where(a_upper, a[pi], b[pi])
+        low = np.where(a_upper, b[pi], a[pi])
+        h_up, h_low = np.maximum(ha, hb), np.minimum(ha, hb)
+        rng = geo.range_m[ok]
+        min_ray = geo.min_ray_altitude_m[ok]
         eta = np.empty(pi.size)
         y0 = np.empty(pi.size)
         ap = aperture[low]
@@ -247,14 +253,14 @@ class Network:
             if not np.any(sel):
                 continue
             lk = link if val is None else link.replace(rx_aperture_m=val)
-            eta[sel] = lk.transmittance(range_m=rng[sel], lower_altitude_m=np.maximum(h_low[sel], 0.0),
-                                        upper_altitude_m=np.maximum(h_up[sel], np.maximum(h_low[sel], 0.0)),
-                                        lower_elevation_deg=np.clip(elev[sel], -90.0, 90.0),
-                                        min_ray_altitude_m=geo.min_ray_altitude_m[pi, si][sel])["transmittance"]
+            h1 = np.maximum(h_low[sel], 0.0)
+            eta[sel] = lk.transmittance(range_m=rng[sel], lower_altitude_m=h1, upper_altitude_m=np.maximum(h_up[sel], h1),
+                                        lower_elevation_deg=np.clip(lower_elev[sel], -90.0, 90.0),
+                                        min_ray_altitude_m=min_ray[sel])["transmittance"]
             y0[sel] = lk.noise_click
         n = pi.size
-        return {"step": si + s0, "u": up, "v": low, "kind": np.full(n, ki), "range_m": rng, "elevation_deg": elev,
-                "atmospheric_fraction": geo.atmospheric_fraction[pi, si], "transmittance": eta, "noise_click": y0,
+        return {"step": si + s0, "u": up, "v": low, "kind": np.full(n, ki), "range_m": rng, "elevation_deg": lower_elev,
+                "atmospheric_fraction": geo.atmospheric_fraction[ok], "transmittance": eta, "noise_click": y0,
                 "detector_efficiency": np.full(n, link.detector.efficiency),
                 "misalignment": np.full(n, link.misalignment)}
 

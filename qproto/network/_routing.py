@@ -6,7 +6,7 @@ relay key stores, and a fast bottleneck router for long horizons.
   maximum spanning tree is a widest path (the classic cut argument), so networkx's
   ``maximum_spanning_tree`` and one tree path give it.
 * :func:`widest_bottlenecks`: the same bottleneck for many demands and every time step of a
-  :class:`~qproto.network.Network`, with scipy's C spanning tree on sparse matrices (no
+  :class:`~qproto.network.Network`, by Kruskal's union-find on each step's sorted links (no
   networkx graph per step): what the long-horizon benchmark uses. Tested equal to
   :func:`widest_path`.
 * :func:`entanglement_graph` and :func:`entanglement_path`: elementary pairs are direct links
@@ -35,8 +35,6 @@ from typing import Any
 
 import networkx as nx
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import breadth_first_order, minimum_spanning_tree
 
 from qproto._errors import InvalidParameter
 from qproto._validation import check_in_range
@@ -89,12 +87,15 @@ def widest_bottlenecks(net: Any, demands: Sequence[tuple[str, str]], *, weight: 
                        steps: Sequence[int] | None = None) -> np.ndarray:
     """Widest-path bottleneck of each demand at each step, without building networkx graphs.
 
-    Intermediate nodes must be trusted (edges touching an untrusted node are dropped, so
-    demand ends must be trusted nodes).
+    Kruskal's order does it for every demand at once: adding a step's links from the widest
+    down (union-find), the bottleneck of a pair is the weight of the link that first joins
+    their components (the maximum-spanning-tree argument of :func:`widest_path`). Demands
+    waiting in a component move with it, smaller set into larger. Intermediate nodes must be
+    trusted (links touching an untrusted node are dropped, so demand ends must be trusted).
 
     Args:
         net: a :class:`~qproto.network.Network`.
-        demands: ``(source, target)`` node-name pairs.
+        demands: ``(source, target)`` node-name pairs (distinct ends).
         weight: a figure of merit of :attr:`Network.merits`.
         steps: steps to evaluate (default all).
 
@@ -102,46 +103,63 @@ def widest_bottlenecks(net: Any, demands: Sequence[tuple[str, str]], *, weight: 
         Array ``(n_demands, n_steps_evaluated)`` of bottleneck rates (0: no path).
 
     Raises:
-        InvalidParameter: unknown node or weight, or an untrusted demand end.
+        InvalidParameter: unknown node or weight, equal or untrusted demand ends.
     """
     if weight not in net.merits:
         raise InvalidParameter("weight", weight, f"one of {sorted(net.merits)}")
-    src = np.array([net.index[net.node(a).name] for a, _ in demands], dtype=int)
-    dst = np.array([net.index[net.node(b).name] for _, b in demands], dtype=int)
+    src = [net.index[net.node(a).name] for a, _ in demands]
+    dst = [net.index[net.node(b).name] for _, b in demands]
     trusted = np.array([bool(n.trusted) for n in net.nodes])
-    if not np.all(trusted[src]) or not np.all(trusted[dst]):
+    if any(a == b for a, b in zip(src, dst)):
+        raise InvalidParameter("demands", demands, "pairs of distinct nodes")
+    if not all(trusted[src]) or not all(trusted[dst]):
         raise InvalidParameter("demands", demands, "ends that are trusted nodes")
-    steps = range(net.n_steps) if steps is None else steps
-    w_all = net.merits[weight]
     e = net.edges
+    w_all = net.merits[weight]
+    good = np.nonzero((w_all > 0) & trusted[e.u] & trusted[e.v])[0]
+    order = good[np.lexsort((-w_all[good], e.step[good]))]  # by step, widest first
+    st, uu, vv, ww = e.step[order], e.u[order].tolist(), e.v[order].tolist(), w_all[order].tolist()
+    bounds = np.searchsorted(st, np.arange(net.n_steps + 1)).tolist()
+    steps = list(range(net.n_steps)) if steps is None else [net._check_step(k) for k in steps]
     n = len(net.nodes)
+    ends: dict[int, set[int]] = {}
+    for d, (a, b) in enumerate(zip(src, dst)):
+        ends.setdefault(a, set()).add(d)
+        ends.setdefault(b, set()).add(d)
     out = np.zeros((len(demands), len(steps)))
     for col, k in enumerate(steps):
-        sl = e.rows(k)
-        u, v, w = e.u[sl], e.v[sl], w_all[sl]
-        good = (w > 0) & trusted[u] & trusted[v]
-        if not np.any(good):
-            continue
-        u, v, w = u[good], v[good], w[good]
-        # Maximum spanning forest = minimum spanning forest of (C - w), C > max w (all entries > 0).
-        c = 2.0 * float(w.max())
-        tree = minimum_spanning_tree(coo_matrix((c - w, (u, v)), shape=(n, n)).tocsr())
-        t = tree.tocoo()
-        tw = {}
-        for a_, b_, x in zip(t.row.tolist(), t.col.tolist(), (c - t.data).tolist()):
-            tw[(a_, b_)] = tw[(b_, a_)] = x
-        for s in np.unique(src).tolist():
-            _order, pred = breadth_first_order(tree, s, directed=False, return_predecessors=True)
-            for d_i in np.nonzero(src == s)[0]:
-                node = int(dst[d_i])
-                if node == s or pred[node] < 0:
-                    continue
-                best = math.inf
-                while node != s:
-                    p = int(pred[node])
-                    best = min(best, tw[(p, node)])
-                    node = p
-                out[d_i, col] = best
+        parent = list(range(n))
+        waiting = {x: set(ds) for x, ds in ends.items()}
+        left = len(demands)
+
+        def find(x: int) -> int:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        for i in range(bounds[k], bounds[k + 1]):
+            ra, rb = find(uu[i]), find(vv[i])
+            if ra == rb:
+                continue
+            da, db = waiting.pop(ra, None), waiting.pop(rb, None)
+            if da and db:
+                small, large = (da, db) if len(da) <= len(db) else (db, da)
+                for d in small:
+                    if d in large:  # both ends now joined: the widest path's bottleneck
+                        large.discard(d)
+                        out[d, col] = ww[i]
+                        left -= 1
+                    else:
+                        large.add(d)
+                merged = large
+            else:
+                merged = da or db
+            parent[ra] = rb
+            if merged:
+                waiting[rb] = merged
+            if left == 0:
+                break
     return out
 
 
@@ -272,14 +290,19 @@ def accumulated_key_graph(net: Any, *, until_step: int, weight: str = "key_rate_
 
 
 def stored_key_flow(net: Any, source: str, target: str, *, until_step: int | None = None,
-                    weight: str = "key_rate_bps") -> float:
+                    weight: str = "key_rate_bps", graph: nx.Graph | None = None) -> float:
     """End-to-end key [bits] two nodes can hold by a step, with key stores at trusted relays.
 
     The maximum flow from source to target in :func:`accumulated_key_graph` restricted to
     trusted intermediate nodes (the XOR relay spends equal key on every link of a path).
+    ``graph``: a precomputed :func:`accumulated_key_graph` (then ``until_step`` and ``weight``
+    are not used), to serve many pairs from one.
     """
-    until = net.n_steps - 1 if until_step is None else net._check_step(until_step)
-    g = accumulated_key_graph(net, until_step=until, weight=weight)
+    if graph is None:
+        until = net.n_steps - 1 if until_step is None else net._check_step(until_step)
+        g = accumulated_key_graph(net, until_step=until, weight=weight)
+    else:
+        g = graph
     _check_nodes(g, source, target)
     keep = [n for n in g.nodes if n in (source, target) or g.nodes[n]["trusted"]]
     h = g.subgraph(keep)
