@@ -50,8 +50,8 @@ def _check_message(message: Any) -> bytes:
         raise InvalidParameter("message", message, "at least one byte")
     if len(message) > MAX_MESSAGE_BYTES:
         raise InvalidParameter("message", f"<{len(message)} bytes>", f"1 to {MAX_MESSAGE_BYTES} bytes",
-                               f"message of {len(message)} bytes is too long: one QSDC block holds 1 to "
-                               f"{MAX_MESSAGE_BYTES} bytes (split longer messages into several runs)")
+                               f"message of {len(message)} bytes is too long; allowed: 1 to {MAX_MESSAGE_BYTES} "
+                               f"bytes per QSDC block (split longer messages into several runs)")
     return bytes(message)
 
 

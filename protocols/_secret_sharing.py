@@ -517,6 +517,8 @@ class ThresholdSharing(MultipartyProtocol):
     def __init__(self, *, k: int = 3, n: int | None = None, parties: int | None = None):
         if n is not None and parties is not None and n != parties:
             raise InvalidParameter("parties", parties, f"equal to n={n}")
+        if parties is not None:  # the number of parties is n: check it under the name the caller used
+            check_int("parties", parties, minimum=5, maximum=5)
         n = parties if n is None else n
         n = 5 if n is None else n
         self.k = check_int("k", k, minimum=1)

@@ -16,17 +16,24 @@ import sys
 from qproto._errors import InvalidParameter
 
 COMMAND = "verify"
+#: Ranges of the flags (those of qproto.testing.verify_protocol; rounds bounded so a check ends).
+MAX_EXAMPLES = 10_000
+MAX_ROUNDS = 10**9
+MAX_SEED = 2**63 - 1
 
 
 def add_parser(subparsers) -> None:
     """Add ``verify`` to the ``qproto`` parser."""
     p = subparsers.add_parser(COMMAND, help="check a protocol's invariants (closed forms, reproducibility, ...)")
     p.add_argument("protocol", nargs="+", help="registry name(s), see 'qproto list'; 'all' for every one")
-    p.add_argument("--examples", type=int, default=8,
+    from qproto.cli import integer  # the shared parser of counts: 1e4 accepted, ranges in the messages
+
+    p.add_argument("--examples", type=integer("--examples", 1, MAX_EXAMPLES), default=8,
                    help="hypothesis-drawn channels per protocol for the closed-form check (default 8)")
-    p.add_argument("--rounds", type=int, default=None,
+    p.add_argument("--rounds", type=integer("--rounds", 1, MAX_ROUNDS), default=None,
                    help="rounds per run (default: the protocol's own, usually 20000)")
-    p.add_argument("--seed", type=int, default=0, help="root seed (default 0): the same seed, the same report")
+    p.add_argument("--seed", type=integer("--seed", 0, MAX_SEED), default=0,
+                   help="root seed (default 0): the same seed, the same report")
     p.add_argument("--import", dest="imports", action="append", default=[], metavar="MODULE",
                    help="import MODULE first (e.g. one that registers your protocol); repeatable")
     p.add_argument("--json", action="store_true", help="print the reports as JSON")

@@ -95,12 +95,13 @@ def check_int(name: str, value: Any, *, minimum: int | None = None,
         InvalidType: not an integer (bools and floats are rejected).
         InvalidParameter: below ``minimum`` or above ``maximum``.
     """
+    lo = "-inf" if minimum is None else str(minimum)
+    hi = "inf" if maximum is None else str(maximum)
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise InvalidType(name, value, "an integer")
+        raise InvalidType(name, value, "an integer" if minimum is None and maximum is None
+                          else f"an integer in [{lo}, {hi}]")
     v = int(value)
     if (minimum is not None and v < minimum) or (maximum is not None and v > maximum):
-        lo = "-inf" if minimum is None else str(minimum)
-        hi = "inf" if maximum is None else str(maximum)
         raise InvalidParameter(name, value, f"integers in [{lo}, {hi}]",
                                f"{name}={value!r} is outside the allowed range [{lo}, {hi}]")
     return v

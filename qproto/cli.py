@@ -172,6 +172,17 @@ def _build_parser() -> argparse.ArgumentParser:
     return p
 
 
+_PARSER: list[argparse.ArgumentParser] = []
+
+
+def _parser() -> argparse.ArgumentParser:
+    """The parser, built once per process (argparse keeps no state between parses; building it
+    imports every subcommand's module, which the in-process callers, tests included, pay once)."""
+    if not _PARSER:
+        _PARSER.append(_build_parser())
+    return _PARSER[0]
+
+
 def _command_modules() -> list:
     """Further subcommands: every ``qproto._cli_*`` module, each with ``COMMAND``,
     ``add_parser(subparsers)`` and ``main(args) -> int``."""
@@ -218,13 +229,16 @@ def _param_value(annotation: Any, text: str) -> Any:
     return text
 
 
-def _flag_message(exc: Exception, flag: str) -> str:
+def _flag_message(exc: Exception, flag: str, raw: str | None = None) -> str:
     """The message of a library error, with the parameter's name replaced by the command-line flag
-    and the allowed range stated."""
+    (and the value as typed, ``raw``, when the library saw it converted) and the allowed range stated."""
     msg = str(exc)
     name = getattr(exc, "name", None)
-    if isinstance(name, str) and name and (msg.startswith(name + "=") or msg.startswith(name + " ")):
+    named = isinstance(name, str) and name and (msg.startswith(name + "=") or msg.startswith(name + " "))
+    if named and (raw is None or msg.startswith(f"{name}={raw} ") or msg.startswith(f"{name}={raw!r} ")):
         msg = flag + msg[len(name):]
+    elif raw is not None:
+        msg = f"{flag}={raw}: {msg}"
     else:
         msg = f"{flag}: {msg}"
     allowed = getattr(exc, "allowed", None) or getattr(exc, "expected", None)
@@ -248,10 +262,15 @@ class _as_flag:
         if exc is not None and isinstance(exc, QprotoError):
             name = getattr(exc, "name", "")
             flag = self.flag(name) if callable(self.flag) else self.flag
+            raw = None
+            if isinstance(flag, tuple):
+                flag, raw = flag
             if flag is not None:
                 if self.prefix:
-                    raise _UsageError(f"{flag}: {exc}") from None
-                raise _UsageError(_flag_message(exc, flag)) from None
+                    allowed = getattr(exc, "allowed", None) or getattr(exc, "expected", None)
+                    extra = f" (allowed: {allowed})" if allowed and str(allowed) not in str(exc) else ""
+                    raise _UsageError(f"{flag}: {exc}{extra}") from None
+                raise _UsageError(_flag_message(exc, flag, raw)) from None
         return False
 
 
@@ -311,6 +330,7 @@ def _protocol_from_args(args: argparse.Namespace):
         raise _UsageError(f"--parties={args.parties}: protocol {args.protocol!r} has no parties; its parameters: "
                           f"{sorted(signature)}")
     params: dict[str, Any] = {}
+    raw: dict[str, str] = {}
     for text in args.param:
         name, value = _parse_param(text)
         if name not in signature:
@@ -318,17 +338,18 @@ def _protocol_from_args(args: argparse.Namespace):
                               f"{args.protocol!r}; allowed: {sorted(signature)}")
         annotation = signature[name].annotation
         params[name] = _param_value(annotation, value)
+        raw[name] = value if len(value) <= 60 else f"<{len(value)} characters>"
     if args.parties is not None:
         if "parties" in params:
             raise _UsageError("--parties and --param parties=... both given; use one")
         params["parties"] = args.parties
 
-    def flag(name: str) -> str:
+    def flag(name: str) -> str | tuple[str, str]:
         if name == "parties" and args.parties is not None:
             return "--parties"
         if name in params:
-            return f"--param {name}"
-        return "--param"
+            return f"--param {name}", raw[name]
+        return f"--param {name}" if name in signature else "--param"
 
     with _as_flag(flag):
         return get_protocol(args.protocol, **params)
@@ -499,8 +520,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     130 after Ctrl-C.
     """
     try:
-        parser = _build_parser()
-        args = parser.parse_args(argv)
+        args = _parser().parse_args(argv)
         if args.command == "list":
             status = _cmd_list()
         elif args.command == "run":
