@@ -296,8 +296,24 @@ class DeclaredResult(ProtocolResult):
 
     @property
     def protocol_object(self) -> Protocol:
-        """The registered protocol with this run's parameters."""
+        """The protocol that made this result (kept by the run, not serialised), else the registered
+        protocol ``self.protocol`` with this run's parameters (a result read back with
+        :func:`qproto.result_from_dict`)."""
+        made_by = self.__dict__.get("_made_by")
+        if made_by is not None:
+            return made_by
         return get_protocol(self.protocol, **dict(self.parameters))
+
+    def _keep_protocol(self, protocol: Protocol) -> DeclaredResult:
+        object.__setattr__(self, "_made_by", protocol)
+        return self
+
+    def __add__(self, other: ProtocolResult) -> ProtocolResult:
+        merged = super().__add__(other)
+        made_by = self.__dict__.get("_made_by")
+        if isinstance(merged, DeclaredResult) and made_by is not None:
+            merged._keep_protocol(made_by)
+        return merged
 
     def estimates(self) -> dict[str, Estimate | float | int | None]:
         """The protocol's :meth:`DeclarativeProtocol.estimates` of these tallies."""
@@ -617,9 +633,10 @@ class DeclarativeProtocol(Protocol):
 
     def make_result(self, tallies: Any, *, channels: tuple[Channel, ...], rounds: int, seed: int,
                     eavesdropper: Eavesdropper | None) -> ProtocolResult:
-        return self.RESULT(protocol=self.name, parameters=self.parameters(), channels=channels, rounds=rounds,
-                           seed=seed, eavesdropper=None if eavesdropper is None else eavesdropper.to_dict(),
-                           tallies=dict(tallies or {}))
+        result = self.RESULT(protocol=self.name, parameters=self.parameters(), channels=channels, rounds=rounds,
+                             seed=seed, eavesdropper=None if eavesdropper is None else eavesdropper.to_dict(),
+                             tallies=dict(tallies or {}))
+        return result._keep_protocol(self)
 
 
 #: Attribute names of Configuration and RoundView, which choices cannot take.

@@ -107,14 +107,20 @@ def test_qproto_verify_passes_on_the_user_protocol(capsys):
 
 
 def test_qproto_verify_catches_a_wrong_closed_form():
+    """A sifting closed form that is right only for unbiased bases (2 p (1 - p) is the *mismatched*
+    share): invisible at p_z = 1/2, caught by verify on a biased instance."""
     class Wrong(ZYKey):
         name = "test-zy-key-wrong"
 
         def expected(self, channel, *, eavesdropper=None):
-            return {**super().expected(channel), "qber_y": channel.qber_x}  # the planted bug
+            return {**super().expected(channel), "sifted_fraction": 2 * self.p_z * (1 - self.p_z)}  # the bug
 
     from qproto.testing import verify_protocol
-    assert not verify_protocol(Wrong(), examples=3, rounds=6000).passed
+    unbiased = Wrong(p_z=0.5)
+    assert_matches_expected(unbiased.run(CH, rounds=20_000, seed=1), unbiased.expected(CH))  # the bug hides
+    reports = {r.name: r for r in verify_protocol(Wrong(p_z=0.8), examples=3, rounds=6000).reports}
+    assert not reports["closed-form"].passed and "sifted_fraction" in reports["closed-form"].detail
+    assert reports["executor"].passed and reports["merge"].passed  # the unregistered variant still runs
 
 
 # ---- the base ----------------------------------------------------------------------------------------
