@@ -49,7 +49,8 @@ def main(args: argparse.Namespace) -> int:
             importlib.import_module(module)
         except ImportError as exc:
             raise InvalidParameter("--import", module, "an importable module name",
-                                   f"--import {module!r}: {exc}") from None
+                                   f"--import={module}: {exc}; allowed: an importable module name "
+                                   f"(on sys.path)") from None
     try:
         from qproto.testing._verify import verify_protocol
     except ImportError:

@@ -123,7 +123,7 @@ def command_rows() -> list[tuple[list[str], list[str]]]:
             rows.append((["verify", "bb84", flag, value, "--no-progress"], [flag, rng]))
     rows += [
         (["verify", "e91", "--no-progress"], ["e91", "available"]),
-        (["verify", "bb84", "--import", "no_such_module_xyz"], ["--import", "no_such_module_xyz"]),
+        (["verify", "bb84", "--import", "no_such_module_xyz"], ["--import=no_such_module_xyz", "importable"]),
         (["verify", "bb84", "--examples", "0"], ["--examples=0", "integers in [1, 10000]"]),
         (["run", "e91"], ["'e91'", "available"]),
         (["run", "BB84"], ["'BB84'", "available"]),
