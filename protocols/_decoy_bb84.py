@@ -52,9 +52,12 @@ pulses of a chunk fall into the 24 (intensity, basis, bit, basis) cells with a
 multinomial draw; in cell k the number of signal clicks is Binomial(N_c,
 1 - exp(-eta mu_k)) (the Poisson mixture of 1 - (1 - eta)^n), the number of
 noise-only clicks among the rest Binomial(N_c - S_c, Y0); only the S_c signal
-clicks get outcomes, sampled one per click from the compiled circuits (in
-blocks of at most the engine's chunk size), and noise-only clicks get
-Binomial(M_c, 1/2) ones. Pulses are i.i.d., so this is exactly the distribution
+clicks get outcomes from the compiled circuits, and noise-only clicks get
+Binomial(M_c, 1/2) ones. When the engine compiled the circuits to their exact
+outcome distribution (Aer density matrix, the ``"distribution"`` path), the 1s
+among a cell's S_c signal clicks are one Binomial(S_c, P(1 | configuration))
+draw, the law of S_c independent outcomes; otherwise (shots or stabilizer path)
+one outcome per click is sampled, in blocks of at most the engine's chunk size. Pulses are i.i.d., so this is exactly the distribution
 of the per-pulse sampler's tallies, at a cost independent of the number of
 pulses (a test compares the two statistically). Photon numbers of individual
 pulses are not drawn in that path, since no tally depends on them.
@@ -72,6 +75,7 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import math
+from collections.abc import Sequence
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -87,20 +91,19 @@ from qproto._results import DEFAULT_CONFIDENCE, Estimate, ProtocolResult
 from qproto._seeding import SeedLike, chunk_aer_seed, chunk_generator, root_seed
 from qproto._validation import check_in_range, check_int, check_one_of
 from qproto.noise_models._aer import channel_marker, channel_noise_model
-from qproto.security._bounds import plob_bound
-from qproto.security._decoy import (
+from qproto.security import (
     E0_NOISE,
     F_EC_DEFAULT,
-    decoy_key_rate_infinite,
-    gllp_key_rate,
-    vacuum_weak_decoy_bounds,
-)
-from qproto.security._finite_key import (
+    DecoyParameters,
     EcLeakage,
     FiniteKeyResult,
-    _intensities,
-    _probabilities,
+    Tails,
+    afterpulse_noise_yield,
+    decoy_key_rate_infinite,
     finite_key_length,
+    gllp_key_rate,
+    plob_bound,
+    vacuum_weak_decoy_bounds,
 )
 
 __all__ = ["DecoyBB84", "DecoyTallies", "DecoyBB84Result", "DecoyRounds", "Sampler"]
@@ -269,7 +272,7 @@ class DecoyBB84Result(ProtocolResult):
                                  n_z=np.array(c.n_z, float), n_x=np.array(c.n_x, float),
                                  m_x=np.array(c.m_x, float), qber_z=0.0 if math.isnan(qz) else qz,
                                  eps_sec=p["eps_sec"], eps_cor=p["eps_cor"], f_ec=p["f_ec"],
-                                 ec_leakage=p["ec_leakage"])
+                                 ec_leakage=p["ec_leakage"], tails=p.get("tails", "hoeffding"))
 
     @property
     def finite_key_length(self) -> float:
@@ -394,15 +397,12 @@ class DecoyRounds:
 
 def _noise_yield(channel: Channel, params: dict[str, Any]) -> float:
     """Y0_eff = 1 - (1 - Y0)(1 - p_ap P_click) with the mean-field afterpulse term (module docs)."""
-    y0 = channel.noise_click
-    p_ap = float(params.get("afterpulse_probability", 0.0))
-    if p_ap == 0.0:
-        return y0
-    eta = channel.total_transmittance
-    mu = np.asarray(params["intensities"], float)
-    p = np.asarray(params["probabilities"], float)
-    p_click = float(np.sum(p * (1.0 - (1.0 - y0) * np.exp(-eta * mu))))
-    return 1.0 - (1.0 - y0) * (1.0 - p_ap * p_click)
+    if float(params.get("afterpulse_probability", 0.0)) == 0.0:
+        return channel.noise_click
+    return float(afterpulse_noise_yield(
+        y0=channel.noise_click, eta=channel.total_transmittance, intensities=params["intensities"],
+        probabilities=params["probabilities"], afterpulse_probability=float(params.get("afterpulse_probability",
+                                                                                       0.0))))
 
 
 # ---- the protocol -----------------------------------------------------------------------
@@ -422,7 +422,13 @@ class DecoyBB84(Protocol):
         eps_cor: correctness parameter in (0, 1) (default 1e-15).
         ec_leakage: ``"efficiency"`` (f_EC n_Z h(Q_Z)) or ``"finite_size"`` (the larger of that and
             a finite-block-length bound), see :func:`qproto.security.finite_key_length`.
-        afterpulse_probability: detector afterpulse probability in [0, 1) (default 0).
+        afterpulse_probability: detector afterpulse probability in [0, 1) (default 0); see the
+            module docs (a Channel carries no detector, so a link's
+            ``Detector.afterpulse_probability`` reaches the protocol through
+            :func:`qproto.passes.link_pass` or this argument).
+        tails: tail bound of the finite key, ``"hoeffding"`` (default; Lim et al. 2014) or
+            ``"chernoff"`` (per intensity class, Sidhu et al. 2022; the default of
+            :mod:`qproto.passes`), see :func:`qproto.security.finite_key_length`.
 
     Examples:
         >>> from qproto import Channel
@@ -439,16 +445,19 @@ class DecoyBB84(Protocol):
     def __init__(self, *, intensities: tuple[float, float, float] = (0.5, 0.1, 0.0),
                  probabilities: tuple[float, float, float] = (0.7, 0.2, 0.1), p_z: float = 0.9,
                  f_ec: float = F_EC_DEFAULT, eps_sec: float = 1e-10, eps_cor: float = 1e-15,
-                 ec_leakage: EcLeakage = "efficiency", afterpulse_probability: float = 0.0):
-        self.intensities = tuple(float(x) for x in _intensities(intensities))
-        self.probabilities = tuple(float(x) for x in _probabilities("probabilities", probabilities))
-        self.p_z = check_in_range("p_z", p_z, 0.0, 1.0, lo_open=True, hi_open=True)
+                 ec_leakage: EcLeakage = "efficiency", afterpulse_probability: float = 0.0,
+                 tails: Tails = "hoeffding"):
+        checked = DecoyParameters(intensities, probabilities, p_z)  # validates all three
+        self.intensities = checked.intensities
+        self.probabilities = checked.probabilities
+        self.p_z = checked.p_z
         self.f_ec = check_in_range("f_ec", f_ec, 1.0, math.inf, hi_open=True)
         self.eps_sec = check_in_range("eps_sec", eps_sec, 0.0, 1.0, lo_open=True, hi_open=True)
         self.eps_cor = check_in_range("eps_cor", eps_cor, 0.0, 1.0, lo_open=True, hi_open=True)
         self.ec_leakage = check_one_of("ec_leakage", ec_leakage, ("efficiency", "finite_size"))
         self.afterpulse_probability = check_in_range("afterpulse_probability", afterpulse_probability, 0.0, 1.0,
                                                      hi_open=True)
+        self.tails = check_one_of("tails", tails, ("chernoff", "hoeffding"))
 
     def __repr__(self) -> str:
         return "DecoyBB84(" + ", ".join(f"{k}={v!r}" for k, v in self.parameters().items()) + ")"
@@ -456,7 +465,8 @@ class DecoyBB84(Protocol):
     def parameters(self) -> dict[str, Any]:
         return {"intensities": self.intensities, "probabilities": self.probabilities, "p_z": self.p_z,
                 "f_ec": self.f_ec, "eps_sec": self.eps_sec, "eps_cor": self.eps_cor,
-                "ec_leakage": self.ec_leakage, "afterpulse_probability": self.afterpulse_probability}
+                "ec_leakage": self.ec_leakage, "afterpulse_probability": self.afterpulse_probability,
+                "tails": self.tails}
 
     def replace(self, **changes: Any) -> DecoyBB84:
         """A copy with some parameters changed (validated again)."""
@@ -502,7 +512,15 @@ class DecoyBB84(Protocol):
     def detection_probabilities(self, channel: Channel) -> tuple[np.ndarray, float]:
         """(signal-click probability 1 - exp(-eta mu_k) per intensity, noise-click probability Y0_eff)."""
         eta = channel.total_transmittance
-        return -np.expm1(-eta * np.asarray(self.intensities)), _noise_yield(channel, self.parameters())
+        return -np.expm1(-eta * np.asarray(self.intensities)), self.noise_yield(channel)
+
+    def noise_yield(self, channel: Channel) -> float:
+        """Noise-click probability per pulse Y0_eff with these parameters' afterpulsing (module docs).
+
+        Y0_eff = 1 - (1 - Y0)(1 - p_ap P_click), P_click = sum_k p_k (1 - (1 - Y0) exp(-eta mu_k)),
+        Y0 the channel's ``noise_click`` and eta its end-to-end transmittance; Y0 when p_ap = 0.
+        """
+        return _noise_yield(channel, self.parameters())
 
     # ---- per-pulse sampler ----------------------------------------------------------------
     def sample_chunk(self, compiled: CompiledConfigurations, channels: tuple[Channel, ...], rounds: int,
@@ -541,7 +559,8 @@ class DecoyBB84(Protocol):
                       rng: np.random.Generator, *, block: int = 1 << 20, aer_seed: int = 0) -> DecoyTallies:
         """Tallies of ``pulses`` pulses drawn counts first (exactly the per-pulse distribution).
 
-        Memory is O(``block``) and time O(clicks) whatever ``pulses`` is (module docs).
+        Memory is O(``block``) and time O(1) in the distribution path, O(clicks) otherwise,
+        whatever ``pulses`` is (module docs).
 
         Args:
             compiled: this protocol's circuits compiled under ``channel``'s noise model.
@@ -570,6 +589,13 @@ class DecoyBB84(Protocol):
         signal = rng.binomial(sent, np.repeat(q_sig, 8))
         noise = rng.binomial(sent - signal, y0)
         ones = rng.binomial(noise, 0.5)
+        if compiled.mode == "distribution":
+            # The circuits' exact outcome distribution is known: the number of 1s among the S_c
+            # signal clicks of a cell is Binomial(S_c, P(bit 1 | configuration)), which is the
+            # distribution of drawing one outcome per click (done below otherwise) at O(1) cost.
+            p_one = compiled.probabilities[:, 1::2].sum(axis=1)
+            ones += rng.binomial(signal, np.clip(np.tile(p_one, 3), 0.0, 1.0))
+            return sent, signal + noise, ones
         for cell in np.flatnonzero(signal):
             cfg = np.uint8(cell & 7)
             left = int(signal[cell])
@@ -578,6 +604,50 @@ class DecoyBB84(Protocol):
                 codes = compiled.sample_trusted(np.full(m, cfg, dtype=np.uint8), rng, aer_seed=aer_seed)
                 ones[cell] += int(np.count_nonzero(codes & np.uint8(1)))
                 left -= m
+        return sent, signal + noise, ones
+
+    def sample_slot_cells(self, compiled: Sequence[CompiledConfigurations], channels: Sequence[Channel],
+                          pulses: int, rng: np.random.Generator, *, block: int = 1 << 20,
+                          aer_seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per-cell counts of many slots of ``pulses`` pulses each (a satellite pass), in one draw.
+
+        The same law as :meth:`sample_cell_counts` slot by slot; when every slot's circuits are
+        compiled to their exact distribution the draws are vectorised over slots (one
+        multinomial and three binomial calls for the whole pass), otherwise the slots are
+        drawn one after the other from ``rng``.
+
+        Args:
+            compiled: the compiled circuits of each slot (this protocol's, under its channel's noise).
+            channels: the channel of each slot.
+            pulses: pulses per slot, >= 0.
+            rng: the Generator to draw from.
+            block, aer_seed: as :meth:`sample_cell_counts` (used only off the distribution path).
+
+        Returns:
+            ``(sent, clicked, ones)``: int64 arrays of shape (slots, 24), cells as in
+            :meth:`sample_cell_counts`.
+        """
+        chans = tuple(channels)
+        if len(compiled) != len(chans):
+            raise InvalidParameter("compiled", len(compiled), f"one per channel ({len(chans)})")
+        if not all(c.mode == "distribution" for c in compiled):
+            rows = [self.sample_cell_counts(c, ch, pulses, rng, block=block, aer_seed=aer_seed)
+                    for c, ch in zip(compiled, chans)]
+            return tuple(np.array([r[j] for r in rows], dtype=np.int64).reshape(len(chans), _N_CELLS)
+                         for j in range(3))
+        eta = np.array([ch.total_transmittance for ch in chans])
+        y0 = np.array([ch.noise_click for ch in chans])
+        if self.afterpulse_probability > 0.0:
+            y0 = np.asarray(afterpulse_noise_yield(y0=y0, eta=eta, intensities=self.intensities,
+                                                   probabilities=self.probabilities,
+                                                   afterpulse_probability=self.afterpulse_probability))
+        q_sig = -np.expm1(-eta[:, None] * np.asarray(self.intensities)[None, :])          # (S, 3)
+        p_one = {id(c): np.clip(np.tile(c.probabilities[:, 1::2].sum(axis=1), 3), 0.0, 1.0) for c in compiled}
+        p_one_slot = np.array([p_one[id(c)] for c in compiled])                             # (S, 24)
+        sent = rng.multinomial(pulses, self.cell_probabilities(), size=len(chans))
+        signal = rng.binomial(sent, np.repeat(q_sig, 8, axis=1))
+        noise = rng.binomial(sent - signal, y0[:, None])
+        ones = rng.binomial(noise, 0.5) + rng.binomial(signal, p_one_slot)
         return sent, signal + noise, ones
 
     # ---- running ----------------------------------------------------------------------

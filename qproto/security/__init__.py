@@ -21,7 +21,13 @@ from qproto.security._decoy import (
     wcp_qber,
 )
 from qproto.security._entropy import binary_entropy
-from qproto.security._optimise import DecoyParameters, OptimisedDecoy, optimise_decoy_parameters, pass_finite_key
+from qproto.security._optimise import (
+    DecoyParameters,
+    OptimisedDecoy,
+    afterpulse_noise_yield,
+    optimise_decoy_parameters,
+    pass_finite_key,
+)
 from qproto.security._purification import (
     bbpssw,
     bell_diagonal_correlators,
@@ -38,6 +44,7 @@ from qproto.security._finite_key import (
     DecoyCounts,
     EcLeakage,
     FiniteKeyResult,
+    Tails,
     expected_decoy_counts,
     finite_key_length,
     finite_key_length_from_channel,
@@ -53,4 +60,5 @@ __all__ = [
     "bbpssw", "bell_diagonal_correlators", "bilateral_cnot", "chain_fidelity", "dejmps", "swap_fidelity",
     "teleportation_fidelity", "werner_coefficients", "werner_fidelity", "werner_visibility",
     "DecoyParameters", "OptimisedDecoy", "optimise_decoy_parameters", "pass_finite_key",
+    "Tails", "afterpulse_noise_yield",
 ]

@@ -17,6 +17,25 @@ estimated in X. Formulas exactly as PHYSICS.md §A2 writes them:
 * ell = s_{Z,0} + s_{Z,1}[1 - h(phi_Z)] - lambda_EC - 6 log2(21/eps_sec) - log2(2/eps_cor),
   clipped at 0.
 
+Tail bounds (``tails``): the Hoeffding deviation above, on the class-independent
+total, as Lim et al. write it; or (``tails="chernoff"``) multiplicative Chernoff
+bounds per intensity class, as Sidhu et al. 2022 (npj Quantum Inf. 8 18, seed
+001's reference [8]) and their public SatQuMA code do, with L = ln(21/eps_sec):
+c^- = (e^{mu_k}/p_k)(c - L/2 - sqrt(2 c L + L^2/4)),
+c^+ = (e^{mu_k}/p_k)(c + L + sqrt(2 c L + L^2)) for every count c of class k
+(n_{Z,k}, n_{X,k}, m_{X,k}). Everything else is the same. Chernoff is much
+tighter on the small classes (vacuum, weak decoy), whose own statistics it uses.
+
+Error-correction leakage (``ec_leakage``), with its sources:
+
+* ``"efficiency"``: lambda_EC = f_EC n_Z h(Q_Z), the model of Lim et al. 2014
+  (their f_EC = 1.16 is the usual figure for cascade/LDPC codes at these QBERs);
+* ``"finite_size"``: the larger of that and the finite-block-length estimate of
+  Tomamichel, Martinez-Mateo, Pacher, Elkouss 2017 (Quantum Inf. Process. 16 280),
+  as in the SatQuMA code;
+* ``lambda_ec=`` bits actually disclosed by an error-correction run (PHYSICS.md
+  A2: measured leakage replaces the model).
+
 Conventions where the formulas leave a case open (the same choices as the public
 SatQuMA code): a negative lower bound s is replaced by 0 (the true count is
 >= 0, so the bound stays valid); v_{X,1} is clipped to [0, m_X]; phi_Z is capped
@@ -34,27 +53,31 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.stats import binom
-
 from qproto._errors import InvalidParameter
 from qproto._validation import check_bool, check_in_range, check_one_of
 from qproto.security._bounds import _eta_from, _out, _real_array
 from qproto.security._decoy import E0_NOISE, F_EC_DEFAULT, _gain, _qber
-from qproto.security._entropy import binary_entropy
+from qproto.security._lim2014 import (
+    EC_OPTIONS,
+    TAILS,
+    Tails,
+    check_intensities,
+    check_probabilities,
+    key_length_core,
+)
 
 __all__ = [
     "DecoyCounts",
     "FiniteKeyResult",
     "EcLeakage",
+    "Tails",
     "expected_decoy_counts",
     "finite_key_length",
     "finite_key_length_from_channel",
 ]
 
 EcLeakage = Literal["efficiency", "finite_size"]
-_EC_OPTIONS = ("efficiency", "finite_size")
-_LN2 = math.log(2.0)
-_PROB_SUM_TOL = 1e-9
+_EC_OPTIONS = EC_OPTIONS
 
 
 # ---------------------------------------------------------------------------
@@ -110,9 +133,10 @@ class FiniteKeyResult:
         qber_z: Z-basis QBER used for the error-correction leakage.
         tau0, tau1: probabilities of sending 0 and 1 photons (per pulse).
         delta_z, delta_x, delta_m: Hoeffding deviations sqrt((n/2) ln(21/eps_sec))
-            for n_Z, n_X and m_X (counts; reported even when ``fluctuations=False``).
+            for n_Z, n_X and m_X (counts; reported whatever ``tails`` and
+            ``fluctuations``, for comparison).
         n_z_minus, n_z_plus, n_x_minus, n_x_plus, m_x_minus, m_x_plus:
-            (e^{mu_k}/p_k)(count ± delta), shape (3, ...).
+            the tail bounds (e^{mu_k}/p_k)(count -/+ deviation) of each class, shape (3, ...).
         s_z0, s_z1, s_x0, s_x1: lower bounds on vacuum and single-photon
             detections in Z and X (counts).
         v_x1: upper bound on single-photon X-basis errors (counts).
@@ -121,6 +145,7 @@ class FiniteKeyResult:
         phi_z: upper bound on the single-photon phase error rate (<= 1/2).
         lambda_ec: error-correction leakage in bits.
         eps_sec, eps_cor: the secrecy and correctness parameters used.
+        tails: the tail bound used, ``"hoeffding"`` or ``"chernoff"``.
     """
 
     ell: np.ndarray | float
@@ -151,37 +176,15 @@ class FiniteKeyResult:
     lambda_ec: np.ndarray | float
     eps_sec: float
     eps_cor: float
+    tails: str = "hoeffding"
 
 
 # ---------------------------------------------------------------------------
 # Validation.
 # ---------------------------------------------------------------------------
 
-def _intensities(intensities: ArrayLike) -> np.ndarray:
-    mu = _real_array("intensities", intensities, 0.0, math.inf)
-    if mu.shape != (3,):
-        raise InvalidParameter("intensities", intensities, "three values (mu1, mu2, mu3)",
-                               f"intensities={intensities!r} must hold exactly three values "
-                               "(mu1, mu2, mu3)")
-    mu1, mu2, mu3 = mu
-    if not (mu2 > mu3 >= 0.0 and mu1 > mu2 + mu3):
-        raise InvalidParameter(
-            "intensities", intensities, "mu1 > mu2 + mu3 and mu2 > mu3 >= 0",
-            f"intensities={intensities!r} are out of order; need mu1 > mu2 + mu3 and "
-            "mu2 > mu3 >= 0")
-    return mu
-
-
-def _probabilities(name: str, probabilities: ArrayLike) -> np.ndarray:
-    p = _real_array(name, probabilities, 0.0, 1.0, lo_open=True)
-    if p.shape != (3,):
-        raise InvalidParameter(name, probabilities, "three probabilities (p1, p2, p3)",
-                               f"{name}={probabilities!r} must hold exactly three values")
-    if abs(float(np.sum(p)) - 1.0) > _PROB_SUM_TOL:
-        raise InvalidParameter(name, probabilities, "values in (0, 1] summing to 1",
-                               f"{name}={probabilities!r} sums to {float(np.sum(p))!r}; "
-                               "the intensity probabilities must sum to 1")
-    return p
+_intensities = check_intensities
+_probabilities = check_probabilities
 
 
 def _counts(name: str, value: ArrayLike) -> np.ndarray:
@@ -278,63 +281,12 @@ def expected_decoy_counts(*, n_pulses: ArrayLike, eta: ArrayLike | None = None,
 # Finite-key length.
 # ---------------------------------------------------------------------------
 
-def _gamma(a: float, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """gamma(a,b,c,d) of Lim et al. 2014; 0 where b = 0 (its limit) or c, d <= 0."""
-    b, c, d = np.broadcast_arrays(b, c, d)
-    out = np.zeros(b.shape)
-    ok = (b > 0) & (b < 1) & (c > 0) & (d > 0)
-    bb, cc, dd = b[ok], c[ok], d[ok]
-    pre = (cc + dd) * (1.0 - bb) * bb / (cc * dd * _LN2)
-    arg = (cc + dd) * 21.0**2 / (cc * dd * (1.0 - bb) * bb * a**2)
-    out[ok] = np.sqrt(pre * np.log2(np.maximum(arg, 1.0)))
-    return out
-
-
-def _finite_size_leakage(n: np.ndarray, qber: np.ndarray, eps_cor: float) -> np.ndarray:
-    """Tomamichel et al. 2017 (QIP 16 280) estimate of the minimal leakage, in bits.
-
-    n h(Q) + (n(1-Q) - F^{-1}(eps_cor; n, 1-Q) - 1) log2((1-Q)/Q) - log2(n)/2
-    - log2(1/eps_cor), with F^{-1} the binomial quantile (n rounded down); 0 where
-    n < 1 or Q = 0.
-    """
-    n, qber = np.broadcast_arrays(n, qber)
-    out = np.zeros(n.shape)
-    ok = (n >= 1.0) & (qber > 0.0) & (qber < 0.5)
-    nn = np.floor(n[ok])
-    qq = qber[ok]
-    quant = binom.ppf(eps_cor, nn, 1.0 - qq)
-    out[ok] = (nn * np.asarray(binary_entropy(qq), dtype=float)
-               + (nn * (1.0 - qq) - quant - 1.0) * np.log2((1.0 - qq) / qq)
-               - 0.5 * np.log2(nn) - math.log2(1.0 / eps_cor))
-    # At Q >= 1/2 no code helps: the whole block is revealed.
-    out = np.where((n >= 1.0) & (qber >= 0.5), n, out)
-    return out
-
-
-def _plus_minus(mu: np.ndarray, p: np.ndarray, counts: np.ndarray, delta: np.ndarray,
-                fluctuations: bool) -> tuple[np.ndarray, np.ndarray]:
-    ex = (slice(None),) + (None,) * (counts.ndim - 1)
-    scale = (np.exp(mu) / p)[ex]
-    d = delta if fluctuations else np.zeros_like(delta)
-    return scale * (counts - d), scale * (counts + d)
-
-
-def _s0_s1(mu, tau0, tau1, n_minus, n_plus):
-    mu1, mu2, mu3 = mu
-    s0 = tau0 * (mu2 * n_minus[2] - mu3 * n_plus[1]) / (mu2 - mu3)
-    s0 = np.maximum(s0, 0.0)
-    s1 = (tau1 * mu1 * (n_minus[1] - n_plus[2]
-                        - ((mu2**2 - mu3**2) / mu1**2) * (n_plus[0] - s0 / tau0))
-          / (mu1 * (mu2 - mu3) - mu2**2 + mu3**2))
-    return s0, np.maximum(s1, 0.0)
-
-
 def finite_key_length(*, intensities: ArrayLike, probabilities: ArrayLike, n_z: ArrayLike,
                       n_x: ArrayLike, m_x: ArrayLike, qber_z: ArrayLike, eps_sec: float,
                       eps_cor: float, f_ec: float = F_EC_DEFAULT,
                       ec_leakage: EcLeakage = "efficiency",
                       lambda_ec: ArrayLike | None = None,
-                      fluctuations: bool = True) -> FiniteKeyResult:
+                      fluctuations: bool = True, tails: Tails = "hoeffding") -> FiniteKeyResult:
     """Secret key length of Lim et al. 2014 (PRA 89 022307) from sifted counts.
 
     Args:
@@ -360,9 +312,13 @@ def finite_key_length(*, intensities: ArrayLike, probabilities: ArrayLike, n_z: 
             choice as the SatQuMA code).
         lambda_ec: if given, the leakage in bits (>= 0) actually disclosed by
             error correction; overrides ``ec_leakage``.
-        fluctuations: if False, drop the Hoeffding deviations, gamma and the
+        fluctuations: if False, drop the tail deviations, gamma and the
             eps-dependent terms: the N -> infinity limit of the same estimator
             (the "asymptotic" key length for these counts).
+        tails: the tail bound on each observed count (module docs, PHYSICS.md A2):
+            ``"hoeffding"`` (default; Lim et al. 2014, deviation of the total) or
+            ``"chernoff"`` (multiplicative Chernoff per intensity class, Sidhu et al.
+            2022 / SatQuMA; the default of the satellite-pass functions).
 
     Returns:
         :class:`FiniteKeyResult` with ``ell`` (bits, clipped at 0) and every
@@ -384,6 +340,7 @@ def finite_key_length(*, intensities: ArrayLike, probabilities: ArrayLike, n_z: 
     ec = _epsilon("eps_cor", eps_cor)
     fe = check_in_range("f_ec", f_ec, 1.0, math.inf, hi_open=True)
     check_one_of("ec_leakage", ec_leakage, _EC_OPTIONS)
+    check_one_of("tails", tails, TAILS)
     fl = check_bool("fluctuations", fluctuations)
     lam_given = None if lambda_ec is None else _real_array("lambda_ec", lambda_ec, 0.0,
                                                            math.inf)
@@ -396,47 +353,12 @@ def finite_key_length(*, intensities: ArrayLike, probabilities: ArrayLike, n_z: 
         raise InvalidParameter("m_x", m_x, "0 <= m_x <= n_x",
                                f"m_x={m_x!r} exceeds n_x={n_x!r}; errors cannot exceed "
                                "detections")
-    tau0 = float(np.sum(p * np.exp(-mu)))
-    tau1 = float(np.sum(p * np.exp(-mu) * mu))
-    ln = math.log(21.0 / es)
-    nz_tot, nx_tot, mx_tot = nz.sum(axis=0), nx.sum(axis=0), mx.sum(axis=0)
-    dz, dx, dm = (np.sqrt(0.5 * t * ln) for t in (nz_tot, nx_tot, mx_tot))
-
-    nzm, nzp = _plus_minus(mu, p, nz, dz, fl)
-    nxm, nxp = _plus_minus(mu, p, nx, dx, fl)
-    mxm, mxp = _plus_minus(mu, p, mx, dm, fl)
-    s_z0, s_z1 = _s0_s1(mu, tau0, tau1, nzm, nzp)
-    s_x0, s_x1 = _s0_s1(mu, tau0, tau1, nxm, nxp)
-    v_x1 = np.clip(tau1 * (mxp[1] - mxm[2]) / (mu[1] - mu[2]), 0.0, mx_tot)
-
-    usable = (s_z1 > 0) & (s_x1 > 0)
-    ratio = np.full(np.shape(s_x1), 0.5)
-    np.divide(v_x1, s_x1, out=ratio, where=usable)
-    ratio = np.minimum(ratio, 0.5)
-    gam = _gamma(es, ratio, s_z1, s_x1) if fl else np.zeros(np.shape(ratio))
-    phi = np.where(usable, np.minimum(ratio + gam, 0.5), 0.5)
-
-    if lam_given is not None:
-        lam = np.broadcast_to(lam_given, batch)
-    else:
-        lam = fe * nz_tot * np.asarray(binary_entropy(qz), dtype=float)
-        if ec_leakage == "finite_size":
-            lam = np.maximum(lam, _finite_size_leakage(nz_tot, qz, ec))
-    penalty = (6.0 * math.log2(21.0 / es) + math.log2(2.0 / ec)) if fl else 0.0
-    ell_raw = (s_z0 + s_z1 * (1.0 - np.asarray(binary_entropy(phi), dtype=float))
-               - lam - penalty)
-    ell = np.maximum(ell_raw, 0.0)
-
-    return FiniteKeyResult(
-        ell=_out(ell), ell_unclipped=_out(ell_raw),
-        n_z=_out(nz_tot), n_x=_out(nx_tot), m_x=_out(mx_tot),
-        qber_z=_out(qz),
-        tau0=tau0, tau1=tau1, delta_z=_out(dz), delta_x=_out(dx), delta_m=_out(dm),
-        n_z_minus=nzm, n_z_plus=nzp, n_x_minus=nxm, n_x_plus=nxp,
-        m_x_minus=mxm, m_x_plus=mxp,
-        s_z0=_out(s_z0), s_z1=_out(s_z1), s_x0=_out(s_x0), s_x1=_out(s_x1),
-        v_x1=_out(v_x1), phase_error_ratio=_out(ratio), gamma=_out(gam), phi_z=_out(phi),
-        lambda_ec=_out(lam), eps_sec=es, eps_cor=ec)
+    r = key_length_core(mu, p, nz, nx, mx, qz, eps_sec=es, eps_cor=ec, f_ec=fe, ec_leakage=ec_leakage,
+                        lambda_ec=lam_given, fluctuations=fl, tails=tails)
+    arrays = ("n_z_minus", "n_z_plus", "n_x_minus", "n_x_plus", "m_x_minus", "m_x_plus")
+    return FiniteKeyResult(**{k: (v if k in arrays else _out(v)) for k, v in r.items()
+                              if k not in ("s_z1_raw", "s_x1_raw", "tau0", "tau1")},
+                           tau0=float(np.ravel(r["tau0"])[0]), tau1=float(np.ravel(r["tau1"])[0]), eps_sec=es, eps_cor=ec, tails=tails)
 
 
 def finite_key_length_from_channel(*, n_pulses: ArrayLike, eta: ArrayLike | None = None,
@@ -447,7 +369,8 @@ def finite_key_length_from_channel(*, n_pulses: ArrayLike, eta: ArrayLike | None
                                    eps_cor: float, f_ec: float = F_EC_DEFAULT,
                                    ec_leakage: EcLeakage = "efficiency",
                                    fluctuations: bool = True,
-                                   e_d_x: ArrayLike | None = None) -> FiniteKeyResult:
+                                   e_d_x: ArrayLike | None = None,
+                                   tails: Tails = "hoeffding") -> FiniteKeyResult:
     """Finite key length for N pulses over a channel, from expected counts.
 
     Composes :func:`expected_decoy_counts` and :func:`finite_key_length`; divide
@@ -471,6 +394,7 @@ def finite_key_length_from_channel(*, n_pulses: ArrayLike, eta: ArrayLike | None
         fluctuations: if False, the N -> infinity limit of the estimator.
         e_d_x: misalignment error probability of the X basis (phase estimation),
             in [0, 0.5]; defaults to ``e_d``.
+        tails: ``"hoeffding"`` (default) or ``"chernoff"`` (see :func:`finite_key_length`).
 
     Returns:
         :class:`FiniteKeyResult` (``ell`` in bits) with the batch shape of the
@@ -494,4 +418,4 @@ def finite_key_length_from_channel(*, n_pulses: ArrayLike, eta: ArrayLike | None
     return finite_key_length(intensities=intensities, probabilities=probabilities,
                              n_z=counts.n_z, n_x=counts.n_x, m_x=counts.m_x,
                              qber_z=counts.qber_z, eps_sec=eps_sec, eps_cor=eps_cor,
-                             f_ec=f_ec, ec_leakage=ec_leakage, fluctuations=fluctuations)
+                             f_ec=f_ec, ec_leakage=ec_leakage, fluctuations=fluctuations, tails=tails)
