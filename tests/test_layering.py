@@ -225,3 +225,27 @@ def test_the_rules_catch_planted_violations(tmp_path, source, rule):
             check()
     finally:
         del MODULES["qproto._planted"], IMPORTS["qproto._planted"]
+
+
+def test_notebooks_use_only_public_names():
+    """Teaching notebooks import public names from public modules only: no ``qproto._x`` module, no
+    ``_private`` name (docs/architecture.md; the notebooks teach the API users may rely on)."""
+    import nbformat
+
+    violations = []
+    for path in sorted((REPO / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        for i, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            source = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+            for node in ast.walk(ast.parse(source)):
+                names: list[str] = []
+                if isinstance(node, ast.Import):
+                    names = [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module:
+                    names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+                for name in names:
+                    if name.startswith("qproto") and any(part.startswith("_") for part in name.split(".")):
+                        violations.append(f"{path.name} cell {i}: imports {name}")
+    assert not violations, "\n".join(violations)
