@@ -44,6 +44,7 @@ def nodes_for(n_nodes: int, n_sats: int) -> list:
     out = []
     for i in range(n_nodes):
         name, lat, lon = SITES[i % len(SITES)]
+        lat, lon = lat + 0.7 * (i // len(SITES)), lon + 0.7 * (i // len(SITES))  # repeats sit apart
         name = f"{name}{i // len(SITES) or ''}"
         if i % 10 == 9:
             out.append(LAPS(name=f"laps-{name}", latitude_deg=lat, longitude_deg=lon + 0.1, cloud_probability=0.2))
@@ -131,15 +132,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--scaling", action="store_true")
     p.add_argument("--verify", type=int, default=0)
+    p.add_argument("--one", nargs=3, type=float, metavar=("SATS", "NODES", "HOURS"), help="one row of the table")
     a = p.parse_args(argv)
     if a.verify:
         verify_sample(a.verify)
         return 0
+    if a.one:
+        print(fmt_row(run_once(int(a.one[0]), int(a.one[1]), a.one[2], 10.0, 50)), flush=True)
+        return 0
     if a.scaling:
-        print(HEADER)
+        import subprocess
+        print(HEADER, flush=True)
         for sats, nodes, hours in [(25, 20, 24), (50, 20, 24), (100, 20, 24), (200, 20, 24),
                                    (100, 10, 24), (100, 40, 24), (100, 20, 6), (100, 20, 12)]:
-            print(fmt_row(run_once(sats, nodes, hours, 10.0, 50)), flush=True)
+            # One process per row, so that max RSS is that row's own.
+            subprocess.run([sys.executable, __file__, "--one", str(sats), str(nodes), str(hours)], check=True)
         return 0
     rows = [run_once(100, 20, 24, 10.0, 50) for _ in range(a.runs)]
     print(HEADER)

@@ -227,7 +227,8 @@ class Network:
         d = pb - pa
         r2 = np.einsum("psk,psk->ps", d, d)
         # Cheap cuts first (range, clouds, flight windows); full geometry on what is left.
-        pi, si = np.nonzero((r2 <= model.max_range_m ** 2) & ~blocked[a, s0:s1] & ~blocked[b, s0:s1])
+        # Co-located nodes (range 0) have no link between them.
+        pi, si = np.nonzero((r2 <= model.max_range_m ** 2) & (r2 > 0.0) & ~blocked[a, s0:s1] & ~blocked[b, s0:s1])
         if pi.size == 0:
             return {k: np.empty(0) for k in ("step", "u", "v", "kind", "range_m", "elevation_deg",
                                              "atmospheric_fraction", "transmittance", "noise_click",

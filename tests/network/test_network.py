@@ -163,3 +163,11 @@ def test_duplicate_names_and_bad_services():
         with pytest.raises(InvalidParameter) as err:
             ServiceModel(**kw)
         assert err.value.name == name
+
+
+def test_co_located_nodes_have_no_link():
+    nodes = [HAPS(name="h1", latitude_deg=10, longitude_deg=10), HAPS(name="h2", latitude_deg=10, longitude_deg=10),
+             GroundStation(name="g", latitude_deg=10.1, longitude_deg=10)]
+    net = Network(nodes=nodes, duration_s=0, step_s=1, seed=0)
+    g = net.snapshot(0)
+    assert not g.has_edge("h1", "h2") and g.has_edge("h1", "g") and g.has_edge("h2", "g")
