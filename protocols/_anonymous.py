@@ -117,6 +117,17 @@ class AnonymousTransmissionResult(MultipartyResult):
         "teleport_fidelity": "teleported-qubit fidelity",
     }
 
+    def count_shapes(self) -> dict[str, int]:
+        if self.parameters.get("mode", "entanglement") == "entanglement":
+            return {"detected": 1, "tests": 3, "agree": 3}
+        return {"detected": 1, "states": 6, "success": 6}
+
+    def count_bounds(self) -> list[tuple[tuple[str, int], tuple[str, int]]]:
+        pairs = ("tests", "agree") if self.parameters.get("mode", "entanglement") == "entanglement" \
+            else ("states", "success")
+        n = len(self.counts[pairs[0]])
+        return [((pairs[1], i), (pairs[0], i)) for i in range(n)]
+
     @property
     def correlators(self) -> tuple[float, ...]:
         """E_XX, E_YY, E_ZZ of the anonymous pair."""
@@ -337,6 +348,12 @@ class AnonymousBitResult(MultipartyResult):
         "error_rate": "output != message",
         "bit_rate": "anonymous bits per round",
     }
+
+    def count_shapes(self) -> dict[str, int]:
+        return {"detected": 1, "errors": 1}
+
+    def count_bounds(self) -> list[tuple[tuple[str, int], tuple[str, int]]]:
+        return [(("errors", 0), ("detected", 0))]
 
     def estimates(self) -> dict[str, Estimate | float | int | None]:
         det = self.c("detected")

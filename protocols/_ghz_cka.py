@@ -211,6 +211,17 @@ class GHZConferenceResult(MultipartyResult):
         "eve_agreement": "Eve agrees with Alice",
     }
 
+    def count_shapes(self) -> dict[str, int]:
+        n = self.parameters.get("parties", len(self.counts.get("errors_ab", ())) + 1)
+        one = ("key_rounds", "test_rounds", "all_equal", "alice_ones", "parity_errors", "eve_rounds", "eve_correct")
+        return {**{k: 1 for k in one}, "errors_ab": int(n) - 1}
+
+    def count_bounds(self) -> list[tuple[tuple[str, int], tuple[str, int]]]:
+        key = ("key_rounds", 0)
+        return [(("errors_ab", i), key) for i in range(len(self.counts["errors_ab"]))] + [
+            (("all_equal", 0), key), (("alice_ones", 0), key), (("eve_rounds", 0), key),
+            (("parity_errors", 0), ("test_rounds", 0)), (("eve_correct", 0), ("eve_rounds", 0))]
+
     @property
     def parties(self) -> int:
         return len(self.counts["errors_ab"]) + 1

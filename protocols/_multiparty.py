@@ -31,7 +31,7 @@ from qiskit_aer.noise import NoiseModel, ReadoutError
 from qproto._attacks import Eavesdropper
 from qproto._channel import Channel
 from qproto._engine import CompiledConfigurations
-from qproto._errors import InvalidParameter
+from qproto._errors import InvalidParameter, InvalidType
 from qproto._protocol import Protocol
 from qproto._random import bernoulli, random_bits
 from qproto._results import DEFAULT_CONFIDENCE, Estimate, ProtocolResult
@@ -80,7 +80,42 @@ class MultipartyResult(ProtocolResult):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        object.__setattr__(self, "counts", {k: tuple(int(x) for x in v) for k, v in dict(self.counts).items()})
+        if not isinstance(self.counts, dict):
+            raise InvalidType("counts", self.counts, "a dict of tuples of non-negative ints")
+        counts = {}
+        for k, v in self.counts.items():
+            if not isinstance(v, (tuple, list)):
+                raise InvalidType(f"counts[{k!r}]", v, "a tuple of non-negative ints")
+            counts[k] = tuple(check_int(f"counts[{k!r}][{i}]", x, minimum=0) for i, x in enumerate(v))
+        object.__setattr__(self, "counts", counts)
+        shapes = self.count_shapes()
+        if shapes is not None:
+            # A tally with a key missing, an unknown key or the wrong length describes no run (truncated data).
+            if set(counts) != set(shapes):
+                raise InvalidParameter("counts", sorted(counts), f"the keys {sorted(shapes)}",
+                                       f"counts has keys {sorted(counts)}; a {self.protocol} result has "
+                                       f"{sorted(shapes)}")
+            for k, n in shapes.items():
+                if len(counts[k]) != n:
+                    raise InvalidParameter(f"counts[{k!r}]", counts[k], f"{n} value(s)",
+                                           f"counts[{k!r}] has {len(counts[k])} value(s); expected {n} "
+                                           f"for these parameters")
+        if "detected" in counts and counts["detected"] and counts["detected"][0] > self.rounds:
+            raise InvalidParameter("counts['detected'][0]", counts["detected"][0], f"at most rounds={self.rounds}")
+        for part, whole in self.count_bounds():
+            a, b = counts[part[0]][part[1]], counts[whole[0]][whole[1]]
+            if a > b:
+                raise InvalidParameter(f"counts[{part[0]!r}][{part[1]}]", a, f"at most counts[{whole[0]!r}]"
+                                       f"[{whole[1]}]={b}", f"counts[{part[0]!r}][{part[1]}]={a} exceeds "
+                                       f"counts[{whole[0]!r}][{whole[1]}]={b}")
+
+    def count_shapes(self) -> dict[str, int] | None:
+        """Every tally name and its length for this result's parameters (``None``: not checked)."""
+        return None
+
+    def count_bounds(self) -> list[tuple[tuple[str, int], tuple[str, int]]]:
+        """Pairs ``(part, whole)`` of tally entries ``(name, index)`` with ``part <= whole``."""
+        return []
 
     def c(self, name: str, i: int = 0) -> int:
         """Tally ``name`` (element ``i``)."""

@@ -140,6 +140,18 @@ class HBBResult(MultipartyResult):
         "shared_bit_rate": "shared bits per round",
     }
 
+    def count_shapes(self) -> dict[str, int]:
+        n = self.parameters.get("parties", len(self.counts.get("single_agree", ())) + 1)
+        one = ("detected", "valid", "valid_errors", "invalid", "invalid_agree", "eve_valid", "eve_correct")
+        return {**{k: 1 for k in one}, "single_agree": int(n) - 1}
+
+    def count_bounds(self) -> list[tuple[tuple[str, int], tuple[str, int]]]:
+        det = ("detected", 0)
+        return [(("single_agree", i), det) for i in range(len(self.counts["single_agree"]))] + [
+            (("valid", 0), det), (("invalid", 0), det), (("valid_errors", 0), ("valid", 0)),
+            (("invalid_agree", 0), ("invalid", 0)), (("eve_valid", 0), ("valid", 0)),
+            (("eve_correct", 0), ("eve_valid", 0))]
+
     @property
     def error_rate(self) -> Estimate:
         return self._binom(self.c("valid_errors"), self.c("valid"))
@@ -484,6 +496,12 @@ class ThresholdResult(MultipartyResult):
         "detection_rate": "k shares arrive (per round)",
         "fidelity": "recovered-secret fidelity (6-state average)",
     }
+
+    def count_shapes(self) -> dict[str, int]:
+        return {"recovered": 6, "success": 6}
+
+    def count_bounds(self) -> list[tuple[tuple[str, int], tuple[str, int]]]:
+        return [(("success", i), ("recovered", i)) for i in range(6)]
 
     def estimates(self) -> dict[str, Estimate | float | int | None]:
         n = sum(self.counts["recovered"])

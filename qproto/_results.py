@@ -606,21 +606,26 @@ def result_from_dict(data: dict[str, Any]) -> ProtocolResult:
                                    f"data[{f.name!r}] is None; a {cls.TYPE} needs a value")
     # qproto's own result types come from registered protocols; a user's type may come from anywhere.
     _check_protocol_name(data.get("protocol"), strict=cls.__module__.split(".")[0] == "qproto")
-    if not isinstance(data.get("channels"), list):
-        raise InvalidType("data['channels']", data.get("channels"), "a list of Channel.to_dict() dicts")
+    _check_fields(cls, data)
+    names = {f.name for f in dataclasses.fields(cls)}
+    tally = cls.ADDITIVE[0] if cls.ADDITIVE else "data"
     try:
         result = cls._from_dict(data)  # type: ignore[attr-defined]
         again = result.to_dict()
         estimates = again.get("estimates", {})
     except QprotoError as exc:
-        name = getattr(exc, "name", "data")
-        raise type(exc)(f"data[{name!r}]" if not str(name).startswith("data") else name,
-                        getattr(exc, "value", None),
-                        getattr(exc, "allowed", None) or getattr(exc, "expected", "a faithful to_dict() output"),
-                        *([f"data: {exc}"] if isinstance(exc, InvalidParameter) else [])) from None
+        # An error naming a top-level field is that field's; any other comes from inside the tallies.
+        name = str(getattr(exc, "name", ""))
+        field = name if name in names else tally
+        raise InvalidParameter(f"data[{field!r}]", getattr(exc, "value", None),
+                               str(getattr(exc, "allowed", None) or getattr(exc, "expected", None)
+                                   or "a faithful to_dict() output"),
+                               f"data[{field!r}]: {exc}") from None
     except (TypeError, ValueError, KeyError, AttributeError, IndexError, ArithmeticError) as exc:
-        raise InvalidParameter("data", f"{type(exc).__name__}: {exc}", f"a faithful {cls.TYPE}.to_dict() output",
-                               f"data cannot be read as a {cls.TYPE}: {type(exc).__name__}: {exc}") from None
+        raise InvalidParameter(f"data[{tally!r}]", f"{type(exc).__name__}: {exc}",
+                               f"a faithful {cls.TYPE}.to_dict() output",
+                               f"data[{tally!r}] (or a field it derives from) cannot be read as a {cls.TYPE}: "
+                               f"{type(exc).__name__}: {exc}") from None
     for key, value in data.items():
         if key == "estimates":
             continue
@@ -640,6 +645,37 @@ def result_from_dict(data: dict[str, Any]) -> ProtocolResult:
                                        "the value derived from the tallies",
                                        f"data['estimates'][{key!r}] contradicts the tallies it derives from")
     return result
+
+
+def _check_fields(cls: type[ProtocolResult], data: dict[str, Any]) -> None:
+    """Check and decode each field of ``data`` on its own, so an error names the field it is in."""
+    if not isinstance(data.get("parameters"), dict):
+        raise InvalidType("data['parameters']", data.get("parameters"), "a dict of the protocol's parameters")
+    if data.get("eavesdropper") is not None and not isinstance(data["eavesdropper"], dict):
+        raise InvalidType("data['eavesdropper']", data["eavesdropper"], "None or a dict (Eavesdropper.to_dict())")
+    seeds = data.get("seeds", [])
+    if not isinstance(seeds, list) or not all(isinstance(x, int) and not isinstance(x, bool) for x in seeds):
+        raise InvalidType("data['seeds']", seeds, "a list of non-negative ints")
+    channels = data.get("channels")
+    if not isinstance(channels, list) or not all(isinstance(c, dict) for c in channels):
+        raise InvalidType("data['channels']", channels, "a list of Channel.to_dict() dicts")
+    for i, c in enumerate(channels):
+        try:
+            Channel.from_dict(c)
+        except (QprotoError, TypeError, ValueError, KeyError, AttributeError) as exc:
+            raise InvalidParameter(f"data['channels'][{i}]", c, "a Channel.to_dict() dict",
+                                   f"data['channels'][{i}]: {exc}") from None
+    try:
+        hints = typing.get_type_hints(cls)
+    except Exception:  # annotations naming local classes: the class's own reader decides
+        return
+    for f in dataclasses.fields(cls):
+        if f.name in data and f.name not in ("channels", "parameters", "eavesdropper", "seeds"):
+            try:
+                _decode(hints.get(f.name), data[f.name])
+            except (QprotoError, TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
+                raise InvalidParameter(f"data[{f.name!r}]", data[f.name], f"the to_dict() form of {f.name!r}",
+                                       f"data[{f.name!r}] cannot be read: {type(exc).__name__}: {exc}") from None
 
 
 #: Fields that may legitimately hold ``None``.
