@@ -23,7 +23,7 @@ import numpy as np
 
 from qproto._channel import Channel
 from qproto._errors import InvalidParameter, InvalidType
-from qproto._seeding import SeedLike
+from qproto._seeding import SeedLike, chunk_generator, root_seed
 from qproto._validation import check_int, check_positive
 from qproto.noise_models._platform_link import platform_geometry
 
@@ -117,7 +117,8 @@ class Network:
         services: rates and protocol parameters of the figures of merit
             (:class:`~qproto.network.ServiceModel`).
         epoch: timezone-aware UTC start (TLE satellites only).
-        seed: seeds the cloud processes (the only randomness).
+        seed: seeds the cloud processes (the only randomness); int >= 0, SeedSequence,
+            Generator or None (fresh entropy, recorded in :attr:`seed`).
         progress: optional callback ``progress(done, total)`` over chunks of edge physics.
 
     Raises:
@@ -148,14 +149,13 @@ class Network:
         self.services = ServiceModel() if services is None else services
         if not isinstance(self.services, ServiceModel):
             raise InvalidType("services", services, "a qproto.network.ServiceModel")
-        self.seed_sequence = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(
-            None if seed is None else (seed if not isinstance(seed, np.random.Generator) else
-                                       int(seed.integers(2**63))))
+        #: The root seed (an int; passed back as ``seed`` it reproduces the network).
+        self.seed = root_seed(seed)
         self.epoch = epoch
         self.positions, self.available = node_positions(self.nodes, self.times_s, epoch=epoch)
         self.layers = np.array([LAYERS.index(n.layer) for n in self.nodes])
         self.cloudy = sample_clouds(self.nodes, n_steps, self.step_s,
-                                    np.random.default_rng(self.seed_sequence.spawn(1)[0]))
+                                    chunk_generator(self.seed, 0))
         self.edges = self._compute_edges(progress)
         self._merits: dict[str, np.ndarray] | None = None
 

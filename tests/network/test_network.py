@@ -171,3 +171,12 @@ def test_co_located_nodes_have_no_link():
     net = Network(nodes=nodes, duration_s=0, step_s=1, seed=0)
     g = net.snapshot(0)
     assert not g.has_edge("h1", "h2") and g.has_edge("h1", "g") and g.has_edge("h2", "g")
+
+
+def test_seed_is_recorded_and_validated():
+    a = small(seed=None, clouds=0.5, duration=600)
+    b = small(seed=a.seed, clouds=0.5, duration=600)
+    assert np.array_equal(a.cloudy, b.cloudy)
+    with pytest.raises(InvalidParameter) as err:
+        small(seed=-1)
+    assert err.value.name == "seed"
