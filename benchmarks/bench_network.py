@@ -54,8 +54,8 @@ def nodes_for(n_nodes: int, n_sats: int) -> list:
             out.append(GroundStation(name=name, latitude_deg=lat, longitude_deg=lon, cloud_probability=0.3,
                                      cloud_mean_duration_s=7200))
     planes = 10 if n_sats >= 10 else 1
-    out.append(WalkerConstellation(name="leo", planes=planes, sats_per_plane=max(1, n_sats // planes), phasing=1 % planes,
-                                   altitude_m=535e3, inclination_deg=53.0))
+    out.append(WalkerConstellation(name="leo", planes=planes, sats_per_plane=max(1, n_sats // planes),
+                                   phasing=1 % planes, altitude_m=535e3, inclination_deg=53.0))
     return out
 
 
@@ -89,8 +89,8 @@ def run_once(n_sats: int, n_nodes: int, hours: float, step_s: float, n_demands: 
 
 
 def fmt_row(r: dict) -> str:
-    return (f"| {r['sats']} | {r['nodes']} | {r['steps']} | {r['demands']} | {r['edge_steps']:,} | {r['build_s']:.2f} | "
-            f"{r['merits_s']:.2f} | {r['routing_s']:.2f} | {r['stores_s']:.2f} | **{r['total_s']:.2f}** | "
+    return (f"| {r['sats']} | {r['nodes']} | {r['steps']} | {r['demands']} | {r['edge_steps']:,} | "
+            f"{r['build_s']:.2f} | {r['merits_s']:.2f} | {r['routing_s']:.2f} | {r['stores_s']:.2f} | **{r['total_s']:.2f}** | "
             f"{r['edge_mb']:.0f} | {r['maxrss_mb']:.0f} |")
 
 

@@ -43,7 +43,9 @@ from qproto.network._verify import PathVerification, verify_path
 
 __all__ = [
     "Allocation", "Demand", "DemandReport", "EdgeModel", "EdgeTable", "GroundStation", "HAPS", "LAPS", "Network",
-    "PathVerification", "Satellite", "Scenario", "ScenarioResult", "ServiceModel", "WalkerConstellation", "accumulated_key_graph", "allocate", "available_scenarios", "load_scenario", "plot_accumulated", "plot_snapshot", "run_scenario",
+    "PathVerification", "Satellite", "Scenario", "ScenarioResult", "ServiceModel", "WalkerConstellation",
+    "accumulated_key_graph", "allocate", "available_scenarios", "load_scenario", "plot_accumulated", "plot_snapshot",
+    "run_scenario",
     "best_mdi_relay", "channel_merits", "default_link_table", "dual_downlink", "edge_merits", "entanglement_graph",
     "entanglement_path", "link_kind", "mdi_link", "node_positions", "stored_key_flow", "swapped_chain",
     "verify_path", "werner_chain_fidelity", "widest_bottlenecks", "widest_path",

@@ -27,7 +27,7 @@ from qproto._seeding import SeedLike, chunk_generator, root_seed
 from qproto._validation import check_int, check_positive
 from qproto.noise_models._platform_link import platform_geometry
 
-from ._links import EdgeModel, default_link_table, link_kind, merge_link_table
+from ._links import EdgeModel, default_link_table, merge_link_table
 from ._merit import ServiceModel, edge_merits
 from ._nodes import LAYERS, WalkerConstellation, node_positions, sample_clouds
 
@@ -255,7 +255,8 @@ class Network:
                 continue
             lk = link if val is None else link.replace(rx_aperture_m=val)
             h1 = np.maximum(h_low[sel], 0.0)
-            eta[sel] = lk.transmittance(range_m=rng[sel], lower_altitude_m=h1, upper_altitude_m=np.maximum(h_up[sel], h1),
+            eta[sel] = lk.transmittance(range_m=rng[sel], lower_altitude_m=h1,
+                                        upper_altitude_m=np.maximum(h_up[sel], h1),
                                         lower_elevation_deg=np.clip(lower_elev[sel], -90.0, 90.0),
                                         min_ray_altitude_m=min_ray[sel])["transmittance"]
             y0[sel] = lk.noise_click
@@ -308,7 +309,8 @@ class Network:
         alt = np.linalg.norm(self.positions[:, step], axis=-1)
         from qproto.noise_models import EARTH_RADIUS_M
         for i, n in enumerate(self.nodes):
-            g.add_node(n.name, layer=n.layer, position_m=self.positions[i, step], altitude_m=float(alt[i] - EARTH_RADIUS_M),
+            g.add_node(n.name, layer=n.layer, position_m=self.positions[i, step],
+                       altitude_m=float(alt[i] - EARTH_RADIUS_M),
                        trusted=bool(n.trusted), pair_source=bool(n.pair_source), mdi_relay=bool(n.mdi_relay),
                        cloudy=bool(self.cloudy[i, step]), available=bool(self.available[i, step]))
         e, m = self.edges, self.merits

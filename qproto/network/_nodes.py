@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-import math
 from typing import Any, ClassVar
 
 import numpy as np
@@ -30,9 +29,7 @@ from qproto._validation import (
     check_bool,
     check_in_range,
     check_int,
-    check_non_negative,
     check_positive,
-    check_probability,
 )
 from qproto.noise_models import EARTH_RADIUS_M, GM_EARTH_M3_S2
 
@@ -168,7 +165,8 @@ class LAPS(_Fixed):
         super().__post_init__()
         wps = tuple(tuple(float(x) for x in w) for w in self.waypoints)
         if any(len(w) != 4 for w in wps):
-            raise InvalidParameter("waypoints", self.waypoints, "(time_s, latitude_deg, longitude_deg, altitude_m) rows")
+            raise InvalidParameter("waypoints", self.waypoints,
+                                   "(time_s, latitude_deg, longitude_deg, altitude_m) rows")
         for w in wps:
             check_in_range("waypoints latitude_deg", w[1], -90.0, 90.0)
             check_in_range("waypoints altitude_m", w[3], 0.0, 10e3)

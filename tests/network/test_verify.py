@@ -57,7 +57,7 @@ def test_midpoint_source_chain_agrees_with_circuits(net):
     v = verify_path(net, step=0, nodes=["l1", "l2", "l3"], via=["h1", "h2"], service="swapping", target_bits=600,
                     seed=16)
     assert v.passed, v.summary()
-    dd = [net.channel(0, "h1", "l1"), net.channel(0, "h1", "l2"), net.channel(0, "h2", "l2"), net.channel(0, "h2", "l3")]
+    dd = [net.channel(0, a, b) for a, b in (("h1", "l1"), ("h1", "l2"), ("h2", "l2"), ("h2", "l3"))]
     herald = 1.0
     for ch in dd:
         herald *= ch.detection_probability
