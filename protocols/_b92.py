@@ -17,7 +17,7 @@ _X, _Z = 0, 2  # Bloch-vector indices
 
 @register_protocol
 class B92(DeclarativeProtocol):
-    """B92 over one :class:`~qproto.Channel` (docs/conventions.md, section "B92").
+    """B92: two non-orthogonal states, Bob keeps his conclusive outcomes (docs/conventions.md A14).
 
     Alice encodes bit 0 as |0> (Bloch +z) and bit 1 as |+> (Bloch +x). Bob measures Z
     (probability ``p_bob_z``) or X. Only the outcome 1 is conclusive: |1> in Z rules out
@@ -86,7 +86,7 @@ class B92(DeclarativeProtocol):
         }
 
     def expected(self, channel: Channel | tuple[Channel, ...], *, eavesdropper=None) -> dict[str, float]:
-        """Closed forms (docs/conventions.md, "B92"), rotated channels included.
+        """Closed forms (docs/conventions.md A14), rotated channels included.
 
         Given a click the qubit's Bloch vector r becomes v R r (v = s (1 - p_q): signal
         fraction times one minus the qubit depolarisation; noise clicks carry random bits),

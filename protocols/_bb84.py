@@ -18,7 +18,7 @@ __all__ = ["BB84"]
 
 @register_protocol
 class BB84(DeclarativeQKD):
-    """BB84 with single photons over one :class:`~qproto.Channel` (docs/conventions.md, A1).
+    """BB84 with single photons, symmetric or biased bases, Shor-Preskill key rate (docs/conventions.md A1).
 
     Each round Alice draws a basis (Z with probability ``p_z``) and a bit and
     prepares the qubit (``x`` then ``h`` for X); the channel acts; Bob draws his

@@ -25,7 +25,7 @@ _BX, _BZ = 0, 2  # indices of the x and z components of a Bloch vector
 
 @register_protocol
 class BBM92(DeclarativeQKD):
-    """BBM92 with a source of Phi+ pairs in the middle (docs/conventions.md, A3, A4).
+    """BBM92: Phi+ pairs from a source in the middle, CHSH test rounds (docs/conventions.md A3, A4).
 
     Each round a Phi+ pair is emitted; qubit 0 crosses Alice's channel and qubit 1
     Bob's (``run(channel=(alice_channel, bob_channel))``; a single Channel is used

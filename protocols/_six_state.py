@@ -26,7 +26,7 @@ _AXIS = {"z": 2, "x": 0, "y": 1}
 def six_state_key_fraction(e_x: float, e_y: float, e_z: float, *, key_basis: str = "z", f_ec: float = 1.0) -> float:
     """Secret bits per sifted bit of ``key_basis`` from the three error rates (one-way, asymptotic).
 
-    The twirled state is Bell diagonal with Pauli weights (docs/conventions.md, "six-state")
+    The twirled state is Bell diagonal with Pauli weights (docs/conventions.md A15)
     lambda_I = 1 - (E_X + E_Y + E_Z)/2, lambda_X = (E_Z + E_Y - E_X)/2,
     lambda_Y = (E_Z + E_X - E_Y)/2, lambda_Z = (E_X + E_Y - E_Z)/2 (a Z-basis bit flips under
     X and Y errors, so E_Z = lambda_X + lambda_Y, and cyclically). Eve's Holevo information
@@ -57,7 +57,7 @@ def six_state_key_fraction(e_x: float, e_y: float, e_z: float, *, key_basis: str
 
 @register_protocol
 class SixState(DeclarativeProtocol):
-    """The six-state protocol over one :class:`~qproto.Channel` (docs/conventions.md, "six-state").
+    """Six-state QKD: Z, X and Y bases, key rate from E_X, E_Y, E_Z (docs/conventions.md A15).
 
     Alice draws a basis (Z, X or Y, uniformly) and a bit and prepares the eigenstate
     (``x`` for bit 1, then ``h`` for X, ``h`` and ``s`` for Y: |+i>, |-i>); Bob draws his
@@ -147,7 +147,7 @@ class SixState(DeclarativeProtocol):
         return Estimate(min(corners + [best]), best, max(corners + [best]), result.confidence)
 
     def expected(self, channel: Channel | tuple[Channel, ...], *, eavesdropper=None) -> dict[str, float]:
-        """Closed forms (docs/conventions.md, "six-state"), rotated channels included.
+        """Closed forms (docs/conventions.md A15), rotated channels included.
 
         Given a click the Bloch vector r becomes v R r (v = s (1 - p_q); noise clicks carry
         random bits). A state of basis m and bit a has r = (-1)^a e_m; Bob measuring along

@@ -3,8 +3,9 @@
 Python blocks run in-process in the order of the README (each in its own namespace; a block
 whose first line is ``# NAME.py`` is saved as that module and imported, as a user would;
 functions named ``test_*`` a block defines are called). Shell blocks: each ``qproto ...``
-line (after ``$ `` in a transcript, continuation lines joined, comments dropped) runs through
-``qproto.cli.main`` in a temporary folder and must exit with status 0; ``.venv/bin/python
+line (after ``$ `` in a transcript, continuation lines joined, comments dropped) and each
+``python -m qproto ...`` line runs through ``qproto.cli.main`` in a temporary folder that is on
+``sys.path`` (as ``python -m`` makes the current folder) and must exit with status 0; ``.venv/bin/python
 SCRIPT`` lines run the script. Set-up lines (``make ...``, ``source ...``) are what ``make
 test`` itself does. The commands of the seed-figure table that take minutes (a full pass)
 are parsed by the CLI but run only with ``QPROTO_README_SLOW=1``.
@@ -59,7 +60,7 @@ COMMANDS = _commands()
 
 def test_the_readme_has_what_this_test_runs():
     assert len(_blocks("python")) >= 4 and len(COMMANDS) >= 15
-    assert "qproto verify my-zy-key --import my_protocols --examples 3" in COMMANDS
+    assert "python -m qproto verify my-zy-key --import my_protocols --examples 3" in COMMANDS
     assert any(c.startswith(".venv/bin/python benchmarks/") for c in COMMANDS)
 
 
@@ -104,8 +105,10 @@ def test_commands_run_as_written(command, workdir, capsys):
         finally:
             sys.argv = old
         return
-    assert command.startswith("qproto"), command
-    argv = shlex.split(command)[1:]
+    argv = shlex.split(command)
+    # `python -m qproto` runs the CLI with the current folder importable (the fixture's folder is on sys.path)
+    argv = argv[3:] if argv[:3] == ["python", "-m", "qproto"] else argv[1:]
+    assert command.startswith(("qproto", "python -m qproto")), command
     if "my_protocols" in command:
         importlib.import_module("my_protocols")  # written by the snippets' test when run first
     if command in SLOW and not os.environ.get("QPROTO_README_SLOW"):
