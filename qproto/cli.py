@@ -57,8 +57,20 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
         self._negative_number_matcher = _NEGATIVE_NUMBER
 
+    def print_help(self, file: Any = None) -> None:  # argparse's swallows write errors (/dev/full)
+        print(self.format_help(), end="", file=file or sys.stdout, flush=True)
+
     def error(self, message: str) -> NoReturn:  # one line, no usage dump
         raise _UsageError(message)
+
+
+class _Version(argparse._VersionAction):
+    """``--version``: print and exit, letting write errors through (argparse's own swallows them,
+    so ``qproto --version > /dev/full`` would claim success)."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> NoReturn:
+        print(self.version, flush=True)
+        raise SystemExit(0)
 
 
 def _show(n: float) -> str:
@@ -130,7 +142,7 @@ def _build_parser() -> argparse.ArgumentParser:
     import qproto
 
     p = _Parser(prog="qproto", description="Quantum-communication protocols as circuits on qiskit-aer.")
-    p.add_argument("--version", action="version", version=f"qproto {qproto.__version__}")
+    p.add_argument("--version", action=_Version, version=f"qproto {qproto.__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     sub.add_parser("list", help="list the registered protocols and eavesdroppers")
 
@@ -532,7 +544,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()
         return status
     except SystemExit as exc:  # --help and --version exit through argparse
-        return exc.code if isinstance(exc.code, int) else 0
+        status = exc.code if isinstance(exc.code, int) else 0
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _quiet_stdout()
+        except OSError as err:
+            _quiet_stdout()
+            _error(f"cannot write the output: {err.strerror or err}")
+            return 1
+        return status
     except (_UsageError, QprotoError) as exc:
         _error(str(exc))
         return 2
