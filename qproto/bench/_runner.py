@@ -112,6 +112,27 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _start_forkserver_without_sigint() -> None:
+    """Start the forkserver with SIGINT ignored (an ignored signal stays ignored across exec).
+
+    A Ctrl-C reaches the whole foreground process group; the forkserver only ignores SIGINT
+    after importing its preload modules, so without this a Ctrl-C during that import printed
+    its traceback. Its forked workers inherit the ignored disposition too.
+    """
+    import signal
+    import threading
+    from multiprocessing import forkserver
+
+    if threading.current_thread() is not threading.main_thread():
+        forkserver.ensure_running()
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 class _Serial:
     """The serial executor: runs a payload when its result is asked for (in this process)."""
 
@@ -139,6 +160,7 @@ def _make_executor(executor: Any, workers: int | None, scheduler: str | None):
         # fork, never forks a parent whose Aer/OpenMP threads are running.
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["qproto.bench._runner", "qproto.protocols", "qproto.noise_models"])
+        _start_forkserver_without_sigint()
         pool = cf.ProcessPoolExecutor(n, mp_context=ctx, initializer=_ignore_sigint)
         return pool, n, lambda: pool.shutdown(wait=True, cancel_futures=True)
     if executor == "dask":
@@ -287,13 +309,13 @@ def run_sweep(sweep: Sweep | Iterable[Task] | Any, store: Store | str | os.PathL
             f.cancel()
         _quiet_close(close)
         close = lambda: None  # noqa: E731
-        if own_store:
-            db.close()
         raise SweepInterrupted(summary()) from None
     finally:
-        close()
-    if own_store:
-        db.close()
+        try:
+            close()
+        finally:
+            if own_store:
+                db.close()
     return summary()
 
 
