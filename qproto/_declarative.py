@@ -477,11 +477,14 @@ class DeclarativeProtocol(Protocol):
             rest, values[name] = np.divmod(rest, size)
         return {k: values[k] for k in self.CHOICES}, branch
 
-    def _encode(self, values: Mapping[str, np.ndarray], n: int) -> np.ndarray:
-        total = 0
+    def _encode(self, values: Mapping[str, np.ndarray], n: int, dtype: type) -> np.ndarray:
+        """Mixed-radix configuration ids (first choice most significant), computed in place in ``dtype``."""
+        total = np.zeros(n, dtype=dtype)
         for name, size in self.CHOICES.items():
-            total = total * size + np.asarray(values[name], dtype=np.int64)
-        return np.broadcast_to(np.asarray(total, dtype=np.int64), (n,))
+            if size > 1:
+                total *= dtype(size)
+                total += np.asarray(values[name]).astype(dtype, copy=False)
+        return total
 
     def _uniform_bits(self) -> int | None:
         """Total bits when every choice is uniform over a power of two values (<= 8 bits), else None."""
@@ -508,7 +511,7 @@ class DeclarativeProtocol(Protocol):
             v = np.asarray(values[name])
             if v.shape != (n,) or (v.size and (v.min() < 0 or v.max() >= size)):
                 raise InvalidParameter(f"draw()[{name!r}]", v.shape, f"{n} integers in [0, {size - 1}]")
-        return self._encode(values, n).astype(dtype)
+        return self._encode(values, n, dtype)
 
     # ---- layout and circuits ---------------------------------------------------------------
     def _layout(self, eavesdropper: Eavesdropper | None, form: ChannelForm) -> tuple[int, int | None, tuple[int, ...]]:
