@@ -4,8 +4,11 @@
 ``qproto link show NAME`` prints the budget factor by factor (dB), the total
 transmittance, the noise clicks, the effective depolarisation and the BB84 QBER at an
 elevation (``--elevation``) or over a pass (``--pass``, a table against time;
-``--plot FILE`` draws loss and QBER against time). Errors are qproto errors, which
-:func:`qproto.cli.main` prints on one line with exit status 2.
+``--plot FILE`` draws loss and QBER against time). The link is a preset or a scenario
+file (``--scenario FILE.toml``), with any field changed by ``--set FIELD=VALUE``;
+``--save FILE.toml`` writes the resulting scenario, which ``qproto pass --scenario``
+reads. Errors are qproto errors, which :func:`qproto.cli.main` prints on one line with
+exit status 2.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
+import sys
 from typing import Any
 
 import numpy as np
@@ -37,20 +42,25 @@ def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(COMMAND, help="list link presets, show a loss budget or a pass")
     sub = p.add_subparsers(dest="link_command", required=True)
     sub.add_parser("list", help="the registered links and their loss at nominal geometry")
+    from qproto._cli_pass import add_link_arguments, number, plot_path
+
     s = sub.add_parser("show", help="a link's loss budget at one elevation, or over a pass")
-    s.add_argument("name", help="link name, see 'qproto link list'")
+    s.add_argument("name", nargs="?", default=None, help="link name, see 'qproto link list' (or use --scenario)")
+    add_link_arguments(s)
+    s.add_argument("--save", metavar="FILE.toml", default=None,
+                   help="write the link (after --set) as a scenario file for 'qproto pass --scenario'")
     when = s.add_mutually_exclusive_group()
-    when.add_argument("--elevation", type=float, default=None, metavar="E",
+    when.add_argument("--elevation", type=number("--elevation", 0.0, 90.0), default=None, metavar="E",
                       help="elevation at the lower end in degrees (default: the link's nominal one)")
     when.add_argument("--pass", dest="over_pass", action="store_true",
                       help="the budget against time over an overhead circular-orbit pass (orbit links only)")
-    s.add_argument("--time-step", type=float, default=10.0, metavar="S",
+    s.add_argument("--time-step", type=number("--time-step", 0.0, 1e4, lo_open=True), default=10.0, metavar="S",
                    help="with --pass: time step in seconds (default 10)")
-    s.add_argument("--max-half-window", type=float, default=None, metavar="S",
+    s.add_argument("--max-half-window", type=number("--max-half-window", 0.0, 1e9), default=None, metavar="S",
                    help="with --pass: largest |t| from culmination in seconds (default: whole pass)")
-    s.add_argument("--min-elevation", type=float, default=None, metavar="E",
+    s.add_argument("--min-elevation", type=number("--min-elevation", 0.0, 90.0), default=None, metavar="E",
                    help="with --pass: elevation mask in degrees (default: the link's)")
-    s.add_argument("--plot", default=None, metavar="FILE",
+    s.add_argument("--plot", type=plot_path("--plot"), default=None, metavar="FILE",
                    help="with --pass: write a figure of loss and QBER against time (needs matplotlib)")
     s.add_argument("--sources", action="store_true", help="also list every parameter value and its source")
     s.add_argument("--json", action="store_true", help="print JSON instead of tables")
@@ -164,15 +174,23 @@ def _plot(p: Any, path: str) -> None:
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
-    from qproto.noise_models import get_link
+    from qproto._cli_pass import resolve_link
+    from qproto.noise_models import save_link_scenario
 
-    link = get_link(args.name)
     if not args.over_pass:
         for flag, value in (("--plot", args.plot), ("--max-half-window", args.max_half_window),
                             ("--min-elevation", args.min_elevation)):
             if value is not None:
-                raise InvalidParameter(flag.lstrip("-").replace("-", "_"), value, "used with --pass",
-                                       f"{flag} needs --pass")
+                raise InvalidParameter(flag, value, "used with --pass", f"{flag} needs --pass")
+    if args.save is not None and (not args.save.strip() or os.path.isdir(args.save)
+                                  or not os.path.isdir(os.path.dirname(os.path.abspath(args.save)))):
+        raise InvalidParameter("--save", args.save, "a file path in an existing directory",
+                               f"--save={args.save!r}: not a file path in an existing directory")
+    link = resolve_link(args.name, args.scenario, args.overrides)
+    if args.save is not None:
+        save_link_scenario(link, args.save)
+        print(f"scenario written to {args.save}", file=sys.stderr if args.json else sys.stdout)
+    if not args.over_pass:
         b = link.budget(elevation_deg=args.elevation)
         if args.json:
             out = b.to_dict()

@@ -74,13 +74,22 @@ def test_run_link_table_and_elevation(capsys):
 BAD_ARGS = [
     (["link", "show", "leo-mars"], "unknown link 'leo-mars'; available:"),
     (["link", "show", "haps-laps", "--pass"], "pass is not defined"),
-    (["link", "show", "leo-haps", "--elevation", "95"], "elevation_deg=95.0"),
-    (["link", "show", "leo-haps", "--elevation", "-3"], "elevation_deg=-3.0"),
+    (["link", "show", "leo-haps", "--elevation", "95"], "--elevation=95 is outside the allowed range: [0, 90]"),
+    (["link", "show", "leo-haps", "--elevation", "-3"], "--elevation=-3 is outside the allowed range: [0, 90]"),
     (["link", "show", "inter-satellite", "--elevation", "30"], "fixed range"),
     (["link", "show", "leo-haps", "--elevation", "30", "--pass"], "not allowed with"),
     (["link", "show", "leo-haps", "--plot", "x.png"], "--plot needs --pass"),
-    (["link", "show", "leo-haps", "--pass", "--time-step", "0"], "time_step_s=0.0"),
-    (["link", "show", "leo-haps", "--pass", "--plot", "/nonexistent-dir/x.png"], "cannot write the figure"),
+    (["link", "show", "leo-haps", "--pass", "--time-step", "0"], "--time-step=0 is outside the allowed range: (0, 10000]"),
+    (["link", "show", "leo-haps", "--pass", "--plot", "/nonexistent-dir/x.png"],
+     "--plot=/nonexistent-dir/x.png: directory /nonexistent-dir does not exist"),
+    (["link", "show", "leo-haps", "--pass", "--plot", "x.xyz"], "unknown figure format 'xyz'"),
+    (["link", "show", "leo-haps", "--pass", "--plot", ""], "--plot='': empty path"),
+    (["link", "show", "leo-haps", "--set", "bogus=1"], "unknown link field 'bogus'; allowed:"),
+    (["link", "show", "leo-haps", "--set", "rx_aperture_m=0"], "--set rx_aperture_m=0"),
+    (["link", "show", "--scenario", "/nonexistent.toml"], "cannot read the scenario"),
+    (["link", "show", "leo-haps", "--scenario", "x.toml"], "not both"),
+    (["link", "show"], "no link: give a preset name"),
+    (["link", "show", "leo-haps", "--save", "/nonexistent-dir/s.toml"], "--save='/nonexistent-dir/s.toml'"),
     (["link"], "required"),
     (["run", "bb84", "--link", "leo-haps", "--transmittance", "0.5"], "--link cannot be combined with"),
     (["run", "bb84", "--link", "leo-haps", "--noise-click", "0", "--misalignment", "0"],
@@ -88,6 +97,7 @@ BAD_ARGS = [
     (["run", "bb84", "--elevation", "40"], "--elevation needs --link"),
     (["run", "bb84", "--link", "nope"], "unknown link 'nope'"),
     (["run", "bb84", "--link", "leo-haps", "--elevation", "91"], "91"),
+    (["link", "show", "leo-haps", "--pass", "--plot", "/tmp"], "is a directory"),
 ]
 
 
@@ -98,3 +108,22 @@ def test_bad_arguments_give_one_line_and_status_2(argv, fragment, capsys):
     err = captured.err.strip()
     assert err.startswith("qproto: error:") and fragment in err
     assert len(err.splitlines()) == 1 and "Traceback" not in captured.err + captured.out
+
+
+def test_save_then_scenario_reproduces_the_overridden_link(tmp_path, capsys):
+    """``link show --set ... --save`` writes what ``--scenario`` reads back; budgets agree with the library."""
+    path = tmp_path / "s.toml"
+    assert main(["link", "show", "leo-haps", "--set", "rx_aperture_m=0.5", "--set", "detector.efficiency=0.6",
+                 "--save", str(path), "--json"]) == 0
+    saved = json.loads(capsys.readouterr().out)
+    assert main(["link", "show", "--scenario", str(path), "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    want = get_link("leo-haps").replace(rx_aperture_m=0.5, detector=get_link("leo-haps").detector.__class__(
+        "si_spad_ap1e-3", efficiency=0.6, dark_count_rate_hz=100.0, dead_time_s=22e-9,
+        afterpulse_probability=1e-3)).budget()
+    for data in (saved, again):
+        assert data["total_transmittance"] == pytest.approx(want.total_transmittance, rel=1e-12)
+        assert data["factors"]["detector"] == 0.6
+    assert main(["link", "show", "--scenario", str(path), "--set", "rx_aperture_m=0.35", "--json"]) == 0
+    back = json.loads(capsys.readouterr().out)
+    assert back["factors"]["geometric"] == pytest.approx(get_link("leo-haps").budget().geometric, rel=1e-12)
