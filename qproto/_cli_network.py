@@ -1,6 +1,10 @@
 """``qproto network``: run a network scenario (seed 000 Fig. 8, seed 001 Figs. 1 and 3, or a TOML file).
 
 * ``qproto network list``: the shipped scenarios.
+* ``qproto network verify SCENARIO [--demand I] [--at-step K] [--duration S] [--step S]
+  [--target-bits N] [--max-rounds N] [--seed N]``: routes demand I at step K (default: the first
+  step with a route), runs the circuit protocol on the route's Channels and compares it with the
+  graph-level figures (exit status 0 when they agree, 1 when not or when there is no route).
 * ``qproto network run SCENARIO [--duration S] [--step S] [--seed N] [--csv FILE] [--json FILE]
   [--plot FILE] [--plot-snapshot FILE] [--snapshot-step K] [--no-progress]``: builds the
   network, allocates the demands, prints per-demand totals and writes the time series and the
@@ -31,14 +35,16 @@ class FlagError(QprotoError):
         super().__init__(f"{flag}={value!r} is outside the allowed range: {allowed}")
 
 
-def _number(flag: str, lo: float, hi: float):
+def _number(flag: str, lo: float, hi: float, *, lo_open: bool = True):
+    allowed = f"a number in {'(' if lo_open else '['}{lo:g}, {hi:g}]"
+
     def parse(text: str) -> float:
         try:
             v = float(text)
         except ValueError:
-            raise FlagError(flag, text, f"a number in ({lo:g}, {hi:g}]") from None
-        if not math.isfinite(v) or not lo < v <= hi:
-            raise FlagError(flag, text, f"a number in ({lo:g}, {hi:g}]")
+            raise FlagError(flag, text, allowed) from None
+        if not math.isfinite(v) or not (lo < v if lo_open else lo <= v) or v > hi:
+            raise FlagError(flag, text, allowed)
         return v
     return parse
 
@@ -79,7 +85,8 @@ def add_parser(subparsers: Any) -> None:
     sub.add_parser("list", help="list the shipped scenarios")
     r = sub.add_parser("run", help="run a scenario: totals, time series, figures")
     r.add_argument("scenario", help="a shipped scenario name or a .toml file")
-    r.add_argument("--duration", type=_number("--duration", 0.0, 366 * 86400.0), help="horizon [s]")
+    r.add_argument("--duration", type=_number("--duration", 0.0, 366 * 86400.0, lo_open=False),
+                   help="horizon [s]")
     r.add_argument("--step", type=_number("--step", 0.0, 86400.0), help="time step [s]")
     r.add_argument("--seed", type=_count("--seed", 0, 2**63 - 1), help="cloud seed")
     r.add_argument("--csv", type=_out_file("--csv", ("csv",)), help="write the time series as CSV")
@@ -90,10 +97,42 @@ def add_parser(subparsers: Any) -> None:
     r.add_argument("--snapshot-step", type=_count("--snapshot-step", 0, 10**9),
                    help="step drawn by --plot-snapshot (default: the scenario's)")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
+    v = sub.add_parser("verify", help="run the circuit protocols on a demand's route and compare with the graph")
+    v.add_argument("scenario", help="a shipped scenario name or a .toml file")
+    v.add_argument("--demand", type=_count("--demand", 0, 10**6), default=0, help="demand index (default 0)")
+    v.add_argument("--at-step", type=_count("--at-step", 0, 10**9),
+                   help="network step to verify (default: the first step where the demand has a route)")
+    v.add_argument("--duration", type=_number("--duration", 0.0, 366 * 86400.0, lo_open=False),
+                   help="horizon [s]")
+    v.add_argument("--step", type=_number("--step", 0.0, 86400.0), help="time step [s]")
+    v.add_argument("--target-bits", type=_count("--target-bits", 100, 10**7), default=3000,
+                   help="sifted bits / heralds to aim for (sets the rounds)")
+    v.add_argument("--max-rounds", type=_count("--max-rounds", 10_000, 10**10), default=20_000_000,
+                   help="largest number of circuit rounds")
+    v.add_argument("--seed", type=_count("--seed", 0, 2**63 - 1), help="circuit seed")
 
 
 def _fmt(x: Any) -> str:
     return "-" if x is None else f"{x:.4g}" if isinstance(x, float) else str(x)
+
+
+def _verify(scenario: Any, args: argparse.Namespace) -> int:
+    from qproto.network import verify_demand
+
+    if args.demand >= len(scenario.demands):
+        raise FlagError("--demand", args.demand, f"integers in [0, {len(scenario.demands) - 1}] (the scenario's demands)")
+    net = scenario.build_network(duration_s=args.duration, step_s=args.step)
+    if args.at_step is not None and args.at_step >= net.n_steps:
+        raise FlagError("--at-step", args.at_step, f"integers in [0, {net.n_steps - 1}] (the run's steps)")
+    demand = scenario.demands[args.demand]
+    check = verify_demand(net, demand, step=args.at_step, target_bits=args.target_bits, max_rounds=args.max_rounds,
+                          seed=args.seed)
+    if check is None:
+        where = "at that step" if args.at_step is not None else "at any step"
+        print(f"{demand.label}: no route {where}; nothing to verify")
+        return 1
+    print(check.summary())
+    return 0 if check.passed else 1
 
 
 def main(args: argparse.Namespace) -> int:
@@ -106,6 +145,8 @@ def main(args: argparse.Namespace) -> int:
             print(f"{name}: {' '.join(s.description.split())[:110]}")
         return 0
     scenario = load_scenario(args.scenario)
+    if args.network_command == "verify":
+        return _verify(scenario, args)
     bars: dict[str, Any] = {}
 
     def progress(stage: str, done: int, total: int) -> None:

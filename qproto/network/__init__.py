@@ -39,7 +39,7 @@ from qproto.network._routing import (
     widest_bottlenecks,
     widest_path,
 )
-from qproto.network._verify import PathVerification, verify_path
+from qproto.network._verify import PathVerification, demand_route, verify_demand, verify_path
 
 __all__ = [
     "Allocation", "Demand", "DemandReport", "EdgeModel", "EdgeTable", "GroundStation", "HAPS", "LAPS", "Network",
@@ -48,5 +48,5 @@ __all__ = [
     "run_scenario",
     "best_mdi_relay", "channel_merits", "default_link_table", "dual_downlink", "edge_merits", "entanglement_graph",
     "entanglement_path", "link_kind", "mdi_link", "node_positions", "stored_key_flow", "swapped_chain",
-    "verify_path", "werner_chain_fidelity", "widest_bottlenecks", "widest_path",
+    "demand_route", "verify_demand", "verify_path", "werner_chain_fidelity", "widest_bottlenecks", "widest_path",
 ]

@@ -35,7 +35,7 @@ from qproto._validation import check_int, check_one_of
 
 from ._merit import channel_merits, dual_downlink, mdi_link
 
-__all__ = ["PathVerification", "verify_path"]
+__all__ = ["PathVerification", "verify_path", "demand_route", "verify_demand"]
 
 SERVICES = ("trusted-relay", "swapping", "bbm92", "mdi-qkd")
 
@@ -82,8 +82,16 @@ class PathVerification:
 
 
 def _rounds(p_success: float, target_bits: int, max_rounds: int) -> int:
+    """Rounds for ``target_bits`` successes, capped at ``max_rounds``; refuses a cap that would
+    leave fewer than 100 expected successes (too few to compare anything)."""
     if p_success <= 0:
         raise InvalidParameter("nodes", "path", "a path whose links detect photons (success probability > 0)")
+    if p_success * max_rounds < 100:
+        need = math.ceil(100 / p_success)
+        raise InvalidParameter("max_rounds", max_rounds, f">= {need} for this path",
+                               f"max_rounds={max_rounds} gives {p_success * max_rounds:.3g} expected sifted "
+                               f"bits or heralds on this path (success {p_success:.3g} per round); at least "
+                               f"{need} rounds are needed for 100")
     return int(min(max_rounds, max(10_000, math.ceil(target_bits / p_success))))
 
 
@@ -184,3 +192,45 @@ def verify_path(net: Any, *, step: int, nodes: Sequence[str], service: str, via:
     result = get_protocol("swapping", n_links=n_links, chsh_fraction=0.0).run(list(chans), rounds=rounds, seed=seed)
     comps = compare_to_expected(result, graph, keys=list(graph))
     return PathVerification(service, step, nodes, chans, rounds, graph, comps, None, None, result)
+
+
+def demand_route(net: Any, demand: Any, step: int) -> tuple[str, tuple[str, ...], list[str | None] | None] | None:
+    """The route a demand gets at a step on the full snapshot, as ``verify_path`` arguments.
+
+    ``"key"``: the widest trusted-relay path (service ``"trusted-relay"``); ``"pairs"``: the
+    entanglement path meeting the demand's fidelity threshold (``"swapping"``, with ``via``);
+    ``"mdi"``: the best untrusted relay (``"mdi-qkd"``, nodes ``(source, relay, target)``).
+
+    Returns:
+        ``(service, nodes, via)`` or None when the demand has no route at that step.
+    """
+    from ._routing import best_mdi_relay, entanglement_path, widest_path
+
+    g = net.snapshot(step)
+    if demand.service == "key":
+        path, width = widest_path(g, demand.source, demand.target)
+        return None if path is None or width <= 0 else ("trusted-relay", tuple(path), None)
+    if demand.service == "pairs":
+        found = entanglement_path(g, demand.source, demand.target, fidelity_threshold=demand.fidelity_threshold,
+                                  services=net.services)
+        return None if found is None else ("swapping", tuple(found["nodes"]), [d["via"] for d in found["links"]])
+    best = best_mdi_relay(g, demand.source, demand.target, net.services)
+    return None if best is None else ("mdi-qkd", (demand.source, best["relay"], demand.target), None)
+
+
+def verify_demand(net: Any, demand: Any, *, step: int | None = None, target_bits: int = 3000,
+                  max_rounds: int = 20_000_000, seed: Any = None) -> PathVerification | None:
+    """Route a demand at a step (default: the first step where it has a route) and run
+    :func:`verify_path` on that route.
+
+    Returns:
+        The :class:`PathVerification`, or None when the demand never has a route (or not at ``step``).
+    """
+    steps = range(net.n_steps) if step is None else [net._check_step(step)]
+    for k in steps:
+        route = demand_route(net, demand, k)
+        if route is not None:
+            service, nodes, via = route
+            return verify_path(net, step=k, nodes=nodes, service=service, via=via, target_bits=target_bits,
+                               max_rounds=max_rounds, seed=seed)
+    return None

@@ -80,3 +80,13 @@ def test_bad_scenarios(tmp_path):
     with pytest.raises(InvalidParameter) as err:
         load_scenario("no-such-scenario")
     assert err.value.name == "scenario"
+
+
+def test_cli_verify(capsys):
+    rc = main(["network", "verify", "tokyo-mesh", "--demand", "3", "--duration", "0", "--target-bits", "300"])
+    out = capsys.readouterr().out
+    assert rc == 0 and "mdi-qkd tokyo-" in out and "agrees" in out
+    assert main(["network", "verify", "tokyo-mesh", "--demand", "9"]) == 2
+    assert "--demand" in capsys.readouterr().err
+    assert main(["network", "verify", "fig3-haps-laps-swapping", "--duration", "0", "--max-rounds", "10000"]) == 2
+    assert "max_rounds" in capsys.readouterr().err

@@ -98,3 +98,19 @@ def test_verify_errors(net):
     with pytest.raises(InvalidParameter) as err:
         verify_path(net, step=0, nodes=["l1", "l2", "l3"], via=["h1"], service="swapping")
     assert err.value.name == "via"
+
+
+def test_a_path_too_lossy_for_the_round_budget_is_refused(net):
+    with pytest.raises(InvalidParameter) as err:
+        verify_path(net, step=0, nodes=["l1", "h1", "l2", "h2", "l3"], service="swapping", max_rounds=10_000)
+    assert err.value.name == "max_rounds"
+
+
+def test_verify_demand_routes_then_checks(net):
+    from qproto.network import Demand, demand_route, verify_demand
+    d = Demand(source="l1", target="l3", service="mdi", rate=1.0)
+    assert demand_route(net, d, 0) is None  # no common neighbour of l1 and l3
+    d = Demand(source="l1", target="l2", service="mdi", rate=1.0)
+    assert demand_route(net, d, 0) == ("mdi-qkd", ("l1", "h1", "l2"), None)
+    v = verify_demand(net, d, target_bits=800, seed=3)
+    assert v.service == "mdi-qkd" and v.passed, v.summary()
