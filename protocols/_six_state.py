@@ -9,6 +9,7 @@ from typing import ClassVar
 import numpy as np
 from qiskit import QuantumCircuit
 
+from qproto._attacks import Eavesdropper, InterceptResend
 from qproto._channel import Channel
 from qproto._declarative import Configuration, DeclarativeProtocol, Parameter, RoundView
 from qproto._protocol import normalise_eavesdropper, register_protocol
@@ -146,8 +147,9 @@ class SixState(DeclarativeProtocol):
                    for ends in itertools.product(*((q.low, q.high) for q in qbers.values()))]
         return Estimate(min(corners + [best]), best, max(corners + [best]), result.confidence)
 
-    def expected(self, channel: Channel | tuple[Channel, ...], *, eavesdropper=None) -> dict[str, float]:
-        """Closed forms (docs/conventions.md A15), rotated channels included.
+    def expected(self, channel: Channel | tuple[Channel, ...], *,
+                 eavesdropper: Eavesdropper | str | None = None) -> dict[str, float]:
+        """Closed forms (docs/conventions.md A15), rotated channels and intercept-resend included.
 
         Given a click the Bloch vector r becomes v R r (v = s (1 - p_q); noise clicks carry
         random bits). A state of basis m and bit a has r = (-1)^a e_m; Bob measuring along
@@ -156,15 +158,28 @@ class SixState(DeclarativeProtocol):
         ``mismatched_agreement`` the mean of (1 + v R_nm)/2 over the six ordered pairs
         m != n, and ``key_rate`` = P_click / 9 * sum_m key_fraction(E_X, E_Y, E_Z; m) (each
         basis is sifted on 1/3 x 1/3 of the clicks).
+
+        Intercept-resend (fraction f, Eve in Z with probability p_E, else X) acts before the
+        channel. When her basis is not Alice's (probability w_m: f (1 - p_E) for Z states,
+        f p_E for X states and f for Y states, which she can never measure), her result is
+        uncorrelated with Alice's bit and Bob's bit is a coin: E_m -> (1 - w_m) E_m + w_m/2 and
+        each mismatched agreement -> (1 - w_m)(1 + v R_nm)/2 + w_m/2. A full attack therefore
+        shows as E_Y = 1/2.
         """
-        if normalise_eavesdropper(eavesdropper) is not None:
-            raise NotImplementedError("the six-state closed forms do not cover an eavesdropper")
+        f, pe_z = 0.0, 0.5
+        eavesdropper = normalise_eavesdropper(eavesdropper)
+        if eavesdropper is not None:
+            if not isinstance(eavesdropper, InterceptResend):
+                raise NotImplementedError(f"no closed form for {eavesdropper!r}")
+            f, pe_z = eavesdropper.fraction, eavesdropper.p_z
         ch = self.normalise_channels(channel)[0]
         v = ch.signal_fraction * (1.0 - ch.qubit_depolarisation)
         rot = ch.rotation_matrix
-        e = {b: (1.0 - v * rot[_AXIS[b], _AXIS[b]]) / 2.0 for b in BASES}
+        w = {"z": f * (1.0 - pe_z), "x": f * pe_z, "y": f}
+        e = {b: (1.0 - w[b]) * (1.0 - v * rot[_AXIS[b], _AXIS[b]]) / 2.0 + w[b] / 2.0 for b in BASES}
         pairs = [(m, n) for m in BASES for n in BASES if m != n]
-        agree = sum((1.0 + v * rot[_AXIS[n], _AXIS[m]]) / 2.0 for m, n in pairs) / len(pairs)
+        agree = sum((1.0 - w[m]) * (1.0 + v * rot[_AXIS[n], _AXIS[m]]) / 2.0 + w[m] / 2.0
+                    for m, n in pairs) / len(pairs)
         p_click = ch.detection_probability
         key = p_click / 9.0 * sum(six_state_key_fraction(e["x"], e["y"], e["z"], key_basis=b, f_ec=self.f_ec)
                                   for b in BASES)

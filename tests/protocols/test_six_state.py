@@ -95,5 +95,22 @@ def test_key_rate_interval_contains_the_closed_form_and_round_trips():
     assert result_from_dict(r.to_dict()) == r and result_from_dict(r.to_dict()).qber_y == r.qber_y
 
 
+@pytest.mark.parametrize("fraction, p_eve_z", [(1.0, 0.5), (0.6, 0.9)])
+def test_intercept_resend_shows_in_the_y_basis(fraction, p_eve_z):
+    """Eve measures Z or X only, so every Y state she touches is randomised: E_Y = f/2 on an ideal
+    channel, while E_Z = f (1 - p_E)/2 and E_X = f p_E / 2 (docs/conventions.md A15, A1)."""
+    from qproto import InterceptResend
+
+    eve = InterceptResend(fraction=fraction, p_z=p_eve_z)
+    e = SixState().expected(Channel(), eavesdropper=eve)
+    assert e["qber_y"] == pytest.approx(fraction / 2) and e["qber_z"] == pytest.approx(fraction * (1 - p_eve_z) / 2)
+    assert e["qber_x"] == pytest.approx(fraction * p_eve_z / 2)
+    proto = SixState()
+    assert_matches_expected(proto.run(ROTATED, rounds=60_000, seed=3, eavesdropper=eve),
+                            proto.expected(ROTATED, eavesdropper=eve))
+    if fraction == 1.0:
+        assert e["key_rate"] == 0.0
+
+
 def test_qproto_verify_six_state():
     assert main(["verify", "six-state", "--examples", "3", "--rounds", "9000", "--no-progress"]) == 0
