@@ -122,7 +122,8 @@ def frame_rotation_circular_rad(*, time_s: ArrayLike, platform_altitude_m: float
         observer_altitude_m: observer altitude [m], >= 0.
 
     Returns:
-        The real-space frame rotation [rad] at each time, in (-pi/2, pi/2], 0 at culmination.
+        The real-space frame rotation [rad] at each time, in (-pi/2, pi/2], 0 at culmination
+        (a float for a scalar ``time_s``).
 
     Raises:
         InvalidParameter: a parameter outside its range.
@@ -144,7 +145,7 @@ def frame_rotation_circular_rad(*, time_s: ArrayLike, platform_altitude_m: float
     k0, v0, up0 = _circular_vectors(np.array([0.0 if gamma0 > 1e-9 else nudge]), r_o, r_p, gamma0, omega)
     psi0 = _frame_angle(k0, v0, up0)[0][0]
     out = wrap_polarisation_angle(psi - psi0)
-    return out.reshape(np.shape(time_s)) if np.ndim(time_s) else out
+    return out.reshape(np.shape(time_s)) if np.ndim(time_s) else float(out[0])
 
 
 def frame_rotation_tle_rad(*, tle_line1: str, tle_line2: str, latitude_deg: float, longitude_deg: float,
@@ -203,4 +204,4 @@ def frame_rotation_tle_rad(*, tle_line1: str, tle_line2: str, latitude_deg: floa
     if nb0[0] < 1e-9:
         psi0 = psi_at(np.array([float(reference_time_s) + 1e-3]))[0]
     out = wrap_polarisation_angle(psi - psi0[0])
-    return out.reshape(np.shape(time_s)) if np.ndim(time_s) else out
+    return out.reshape(np.shape(time_s)) if np.ndim(time_s) else float(out[0])
