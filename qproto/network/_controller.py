@@ -134,6 +134,9 @@ def allocate(net: Any, demands: Sequence[Demand], *, every: int = 1, progress: A
         InvalidParameter: unknown nodes, or an empty demand list.
     """
     every = check_int("every", every, minimum=1)
+    if progress is not None and not callable(progress):
+        from qproto._errors import InvalidType
+        raise InvalidType("progress", progress, "a callable progress(done, total) or None")
     if not demands:
         raise InvalidParameter("demands", demands, "at least one Demand")
     for d in demands:

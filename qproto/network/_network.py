@@ -152,6 +152,8 @@ class Network:
         #: The root seed (an int; passed back as ``seed`` it reproduces the network).
         self.seed = root_seed(seed)
         self.epoch = epoch
+        if progress is not None and not callable(progress):
+            raise InvalidType("progress", progress, "a callable progress(done, total) or None")
         self.positions, self.available = node_positions(self.nodes, self.times_s, epoch=epoch)
         self.layers = np.array([LAYERS.index(n.layer) for n in self.nodes])
         self.cloudy = sample_clouds(self.nodes, n_steps, self.step_s,

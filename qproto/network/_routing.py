@@ -36,13 +36,25 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from qproto._errors import InvalidParameter
+from qproto._errors import InvalidParameter, InvalidType
 from qproto._validation import check_in_range
 
 from ._merit import ServiceModel, mdi_link, swapped_chain
 
 __all__ = ["widest_path", "widest_bottlenecks", "entanglement_graph", "entanglement_path", "best_mdi_relay",
            "stored_key_flow", "accumulated_key_graph"]
+
+
+def _check_weight(g: nx.Graph, weight: str) -> None:
+    for _a, _b, d in g.edges(data=True):
+        if weight not in d:
+            raise InvalidParameter("weight", weight, f"an edge attribute: {sorted(d)}")
+        return
+
+
+def _check_services(services: Any) -> None:
+    if not isinstance(services, ServiceModel):
+        raise InvalidType("services", services, "a qproto.network.ServiceModel")
 
 
 def _check_nodes(g: nx.Graph, *names: str) -> None:
@@ -70,6 +82,7 @@ def widest_path(g: nx.Graph, source: str, target: str, *, weight: str = "key_rat
         InvalidParameter: an unknown node.
     """
     _check_nodes(g, source, target)
+    _check_weight(g, weight)
     if source == target:
         return [source], math.inf
     keep = [n for n in g.nodes if n in (source, target) or not trusted_only or g.nodes[n].get("trusted", True)]
@@ -217,6 +230,7 @@ def entanglement_path(g: nx.Graph, source: str, target: str, *, fidelity_thresho
     if source == target:
         raise InvalidParameter("target", target, f"a node other than source={source!r}")
     f_th = check_in_range("fidelity_threshold", fidelity_threshold, 0.25, 1.0)
+    _check_services(services)
     m = entanglement_graph(g, services) if graph is None else graph
     v_th = (4.0 * f_th - 1.0) / 3.0
     links = sorted((d for _, _, d in m.edges(data=True) if d["visibility"] > 0 and d["rate_hz"] > 0),
@@ -256,6 +270,7 @@ def best_mdi_relay(g: nx.Graph, a: str, b: str, services: ServiceModel) -> dict[
         **mdi_link(...)}`` (rates in bit/s and bit/pulse).
     """
     _check_nodes(g, a, b)
+    _check_services(services)
     best = None
     for k in set(g.neighbors(a)) & set(g.neighbors(b)):
         if not g.nodes[k].get("mdi_relay", False):
@@ -273,6 +288,9 @@ def accumulated_key_graph(net: Any, *, until_step: int, weight: str = "key_rate_
     Each step contributes ``rate x step_s``. Edge attribute ``capacity``; nodes carry
     ``trusted``.
     """
+    until_step = net._check_step(until_step)
+    if weight not in net.merits:
+        raise InvalidParameter("weight", weight, f"one of {sorted(net.merits)}")
     e = net.edges
     stop = int(e.step_start[until_step + 1])
     w = net.merits[weight][:stop] * net.step_s

@@ -267,6 +267,8 @@ def plot_snapshot(net: Network, step: int, *, ax: Any = None, weight: str = "key
     import matplotlib.pyplot as plt
 
     step = net._check_step(step)
+    if weight not in net.merits:
+        raise InvalidParameter("weight", weight, f"one of {sorted(net.merits)}")
     if ax is None:
         _fig, ax = plt.subplots(figsize=(8, 5))
     lat, lon = _latlon(net.positions[:, step])

@@ -184,3 +184,34 @@ def test_routing_errors():
         entanglement_path(g, "a", "b", fidelity_threshold=0.1, services=ServiceModel(), graph=nx.MultiGraph(g))
     assert err.value.name == "fidelity_threshold"
     assert widest_path(g, "a", "a") == (["a"], math.inf)
+
+
+def test_bad_routing_arguments(relay_net):
+    from qproto import InvalidType
+    from qproto.network import Demand, accumulated_key_graph, allocate, best_mdi_relay, plot_snapshot
+    g = relay_net.snapshot(0)
+    g.add_edge("xinglong", "graz", key_rate_bps=1.0)
+    with pytest.raises(InvalidParameter) as err:
+        widest_path(g, "xinglong", "graz", weight="speed")
+    assert err.value.name == "weight"
+    with pytest.raises(InvalidType) as err:
+        entanglement_path(g, "xinglong", "graz", fidelity_threshold=0.8, services="fast")
+    assert err.value.name == "services"
+    with pytest.raises(InvalidType) as err:
+        best_mdi_relay(g, "xinglong", "graz", None)
+    assert err.value.name == "services"
+    with pytest.raises(InvalidParameter) as err:
+        accumulated_key_graph(relay_net, until_step=relay_net.n_steps)
+    assert err.value.name == "step"
+    with pytest.raises(InvalidParameter) as err:
+        stored_key_flow(relay_net, "xinglong", "graz", weight="speed")
+    assert err.value.name == "weight"
+    with pytest.raises(InvalidParameter) as err:
+        widest_bottlenecks(relay_net, [("xinglong", "xinglong")])
+    assert err.value.name == "demands"
+    with pytest.raises(InvalidType) as err:
+        allocate(relay_net, [Demand(source="xinglong", target="graz")], progress=3)
+    assert err.value.name == "progress"
+    with pytest.raises(InvalidParameter) as err:
+        plot_snapshot(relay_net, 0, weight="speed")
+    assert err.value.name == "weight"
