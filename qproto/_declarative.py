@@ -661,7 +661,7 @@ def _parameter_init(cls: type[DeclarativeProtocol]) -> Callable[..., None]:
         DeclarativeProtocol.__init__(self, **params)
 
     params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-    params += [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=p.default)
+    params += [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=p.default, annotation=float)
                for k, p in cls.PARAMETERS.items()]
     __init__.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     __init__.__qualname__ = f"{cls.__qualname__}.__init__"

@@ -101,6 +101,15 @@ def test_erasure_form_matches_the_closed_forms():
     assert_matches_expected(proto.run(CH, rounds=30_000, seed=6, form="erasure"), proto.expected(CH))
 
 
+def test_qproto_run_takes_the_declared_parameters(capsys):
+    assert main(["run", "test-zy-key", "--param", "p_z=0.7", "--rounds", "5000", "--seed", "1", "--json",
+                 "--no-progress"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["parameters"] == {"p_z": 0.7} and out["tallies"]["clicked"] == 5000
+    out.pop("expected", None)  # the CLI adds the closed forms next to the result
+    assert result_from_dict(out) == ZYKey(p_z=0.7).run(Channel(), rounds=5000, seed=1)
+
+
 def test_qproto_verify_passes_on_the_user_protocol(capsys):
     assert main(["verify", "test-zy-key", "--examples", "3", "--rounds", "6000", "--no-progress"]) == 0
     assert "all invariants hold" in capsys.readouterr().out
