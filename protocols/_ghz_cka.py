@@ -264,7 +264,8 @@ class GHZConferenceResult(MultipartyResult):
             "qber_ab_mean": self._binom(int(errs.sum()), kr * len(errs)),
             "qber_x": qx,
             "all_agree": self._binom(self.c("all_equal"), kr),
-            "key_fraction": (float("nan") if math.isnan(qx.best) or math.isnan(qab[worst].best)
+            # No key or test rounds: no key (0, the limiting value), not NaN.
+            "key_fraction": (0.0 if math.isnan(qx.best) or any(math.isnan(e.best) for e in qab)
                              else conference_key_fraction(qx.best, [e.best for e in qab])),
             "key_rate": self.key_rate_estimate(),
             "bipartite_rate": bipartite_conference_rate(self.channels, p_key=self.parameters["p_key"]),

@@ -489,10 +489,15 @@ class QKDResult(ProtocolResult):
 
     @property
     def key_rate(self) -> Estimate:
-        """Asymptotic secret-key rate in bits per round, with the interval from the QBER intervals."""
+        """Asymptotic secret-key rate in bits per round, with the interval from the QBER intervals,
+        clipped to the PLOB bound of the weakest channel (:attr:`plob_min_eta`)."""
         c = self.counts
-        return sifted_key_rate(sifted_z=c.sifted_z, sifted_x=c.sifted_x, rounds=c.rounds, qber_z=self.qber_z,
+        rate = sifted_key_rate(sifted_z=c.sifted_z, sifted_x=c.sifted_x, rounds=c.rounds, qber_z=self.qber_z,
                                qber_x=self.qber_x, f_ec=self.f_ec, confidence=self.confidence)
+        # No protocol beats the PLOB bound of its weakest link: the interval (taken from the QBER
+        # intervals' ends) is clipped to it, so a lossless-looking tail at transmittance 0 reads 0.
+        cap = self.plob_min_eta
+        return Estimate(min(rate.low, cap), min(rate.best, cap), min(rate.high, cap), rate.confidence)
 
     @property
     def plob_min_eta(self) -> float:
