@@ -94,3 +94,45 @@ def test_demo_runs_small(capsys):
     assert main(["demo", "--rounds", "20000", "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert out.count("bb84") >= 2 and out.count("bbm92") >= 2 and "intercept-resend" in out
+
+
+def _top_level_imports(path):
+    """Modules imported at module level (not inside functions, not under ``if TYPE_CHECKING``)."""
+    import ast
+
+    tree = ast.parse(open(path).read())
+    names = []
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names.append(node.module)
+    return names
+
+
+@pytest.mark.parametrize("module", ["cli", "_cli_verify"])
+def test_cli_modules_import_nothing_heavy_at_top_level(module):
+    """`qproto --help` must not load qiskit (issue 12): the CLI and the `verify` subcommand import
+    only the standard library and qproto._errors at module level; commands import the rest when
+    they run. (Parsing the file, since `import qproto` itself still loads everything.)"""
+    import pathlib
+
+    import qproto
+
+    path = pathlib.Path(qproto.__file__).parent / f"{module}.py"
+    heavy = [m for m in _top_level_imports(path)
+             if m.split(".")[0] in ("qiskit", "qiskit_aer", "numpy", "scipy", "tqdm", "matplotlib")
+             or (m.startswith("qproto") and m not in ("qproto._errors",))]
+    assert heavy == []
+
+
+def test_verify_add_parser_imports_nothing_heavy():
+    import ast
+    import pathlib
+
+    import qproto
+
+    tree = ast.parse((pathlib.Path(qproto.__file__).parent / "_cli_verify.py").read_text())
+    fn = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "add_parser")
+    imported = [n.module for n in ast.walk(fn) if isinstance(n, ast.ImportFrom)]
+    assert imported == ["qproto.cli"]  # the shared parsers of counts, themselves light (see above)
