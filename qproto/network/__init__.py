@@ -36,6 +36,7 @@ from qproto.network._routing import (
     entanglement_graph,
     entanglement_path,
     stored_key_flow,
+    stored_key_series,
     widest_bottlenecks,
     widest_path,
 )
@@ -47,6 +48,6 @@ __all__ = [
     "accumulated_key_graph", "allocate", "available_scenarios", "load_scenario", "plot_accumulated", "plot_snapshot",
     "run_scenario",
     "best_mdi_relay", "channel_merits", "default_link_table", "dual_downlink", "edge_merits", "entanglement_graph",
-    "entanglement_path", "link_kind", "mdi_link", "node_positions", "stored_key_flow", "swapped_chain",
+    "entanglement_path", "link_kind", "mdi_link", "node_positions", "stored_key_flow", "stored_key_series", "swapped_chain",
     "demand_route", "verify_demand", "verify_path", "werner_chain_fidelity", "widest_bottlenecks", "widest_path",
 ]

@@ -42,7 +42,7 @@ from qproto._validation import check_in_range
 from ._merit import ServiceModel, mdi_link, swapped_chain
 
 __all__ = ["widest_path", "widest_bottlenecks", "entanglement_graph", "entanglement_path", "best_mdi_relay",
-           "stored_key_flow", "accumulated_key_graph"]
+           "stored_key_flow", "stored_key_series", "accumulated_key_graph"]
 
 
 def _check_weight(g: nx.Graph, weight: str) -> None:
@@ -327,3 +327,29 @@ def stored_key_flow(net: Any, source: str, target: str, *, until_step: int | Non
     if source == target or not nx.has_path(h, source, target):
         return 0.0
     return float(nx.maximum_flow_value(h, source, target, capacity="capacity"))
+
+
+def stored_key_series(net: Any, pairs: Sequence[tuple[str, str]], *, checkpoints: int = 24,
+                      weight: str = "key_rate_bps") -> tuple[np.ndarray, np.ndarray]:
+    """Key each pair can hold over time with key stores at trusted relays (:func:`stored_key_flow`
+    at evenly spaced steps; the last is the horizon).
+
+    Args:
+        net: a :class:`~qproto.network.Network`.
+        pairs: ``(source, target)`` node names.
+        checkpoints: number of evaluation steps, in [1, 10000].
+        weight: the per-link key rate (a figure of merit of :attr:`Network.merits`).
+
+    Returns:
+        ``(times_s, bits)``: checkpoint times [s], shape (k,), and key [bits], shape (len(pairs), k);
+        non-decreasing in time.
+    """
+    from qproto._validation import check_int
+    k = check_int("checkpoints", checkpoints, minimum=1, maximum=10_000)
+    steps = np.unique(np.linspace(0, net.n_steps - 1, min(k, net.n_steps)).round().astype(int))
+    out = np.zeros((len(pairs), steps.size))
+    for j, s in enumerate(steps):
+        g = accumulated_key_graph(net, until_step=int(s), weight=weight)
+        for i, (a, b) in enumerate(pairs):
+            out[i, j] = stored_key_flow(net, a, b, graph=g)
+    return net.times_s[steps], out

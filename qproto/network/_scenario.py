@@ -49,7 +49,7 @@ from ._controller import Allocation, Demand, allocate
 from ._merit import ServiceModel
 from ._network import Network
 from ._nodes import HAPS, LAPS, GroundStation, Satellite, WalkerConstellation
-from ._routing import stored_key_flow
+from ._routing import stored_key_series
 
 __all__ = ["Scenario", "ScenarioResult", "available_scenarios", "load_scenario", "run_scenario", "plot_snapshot",
            "plot_accumulated"]
@@ -183,12 +183,16 @@ class ScenarioResult:
         allocation: the controller's :class:`Allocation`;
         stored_key_bits: per key demand, the key its ends can hold at the horizon with key
             stores at trusted relays (:func:`stored_key_flow`), None for other services.
+        stored_times_s, stored_series: checkpoint times [s] and, per demand (None for non-key
+            demands), the key its ends can hold by each checkpoint with relay key stores [bits].
     """
 
     scenario: Scenario
     network: Network
     allocation: Allocation
     stored_key_bits: list[float | None]
+    stored_times_s: np.ndarray | None = None
+    stored_series: list[np.ndarray | None] | None = None
 
     def totals(self) -> list[dict[str, Any]]:
         """Per-demand totals: demand, delivered, requested, share served, outage, stock, stored key."""
@@ -226,7 +230,10 @@ class ScenarioResult:
         return {"scenario": s.name, "description": s.description, "steps": self.network.n_steps,
                 "step_s": self.network.step_s, "nodes": list(self.network.node_names),
                 "edge_steps": len(self.network.edges), "services": s.services.to_dict(),
-                "totals": self.totals(), "series": self.series_rows()}
+                "totals": self.totals(), "series": self.series_rows(),
+                "stored_key": None if self.stored_series is None else {
+                    "times_s": [float(t) for t in self.stored_times_s],
+                    "bits": [None if s is None else [float(x) for x in s] for s in self.stored_series]}}
 
     def write_json(self, path: str | Path) -> None:
         """Write :meth:`to_dict` as JSON."""
@@ -245,8 +252,14 @@ def run_scenario(scenario: Scenario, *, duration_s: float | None = None, step_s:
     cb = (lambda stage: (lambda d, t: progress(stage, d, t))) if progress is not None else (lambda stage: None)
     net = scenario.build_network(duration_s=duration_s, step_s=step_s, seed=seed, progress=cb("edges"))
     alloc = allocate(net, scenario.demands, every=scenario.control_every, progress=cb("routing"))
-    stored = [stored_key_flow(net, d.source, d.target) if d.service == "key" else None for d in scenario.demands]
-    return ScenarioResult(scenario=scenario, network=net, allocation=alloc, stored_key_bits=stored)
+    keys = [i for i, d in enumerate(scenario.demands) if d.service == "key"]
+    times, bits = stored_key_series(net, [(scenario.demands[i].source, scenario.demands[i].target) for i in keys])
+    series: list[np.ndarray | None] = [None] * len(scenario.demands)
+    for row, i in enumerate(keys):
+        series[i] = bits[row]
+    stored = [None if s is None else float(s[-1]) for s in series]
+    return ScenarioResult(scenario=scenario, network=net, allocation=alloc, stored_key_bits=stored,
+                          stored_times_s=times, stored_series=series)
 
 
 _LAYER_STYLE = {"ground": ("s", "tab:green"), "laps": ("^", "tab:orange"), "haps": ("D", "tab:purple"),
@@ -301,7 +314,8 @@ def plot_snapshot(net: Network, step: int, *, ax: Any = None, weight: str = "key
 
 
 def plot_accumulated(result: ScenarioResult, *, ax: Any = None) -> Any:
-    """Key bits / pairs delivered over time, one curve per demand (log scale). Returns the Axes."""
+    """Key bits / pairs delivered over time, one curve per demand (symlog scale), and dashed, for
+    key demands, the key their ends could hold with key stores at relays. Returns the Axes."""
     import matplotlib.pyplot as plt
 
     if ax is None:
@@ -311,10 +325,13 @@ def plot_accumulated(result: ScenarioResult, *, ax: Any = None) -> Any:
     for i, rep in enumerate(a.reports):
         cum = np.cumsum(a.delivered_rate[i]) * dt
         unit = "pairs" if rep.demand.service == "pairs" else "bits"
-        ax.plot(a.times_s / 3600.0, cum, label=f"{rep.demand.label} [{unit}]")
+        (line,) = ax.plot(a.times_s / 3600.0, cum, label=f"{rep.demand.label} [{unit}]")
+        stored = None if result.stored_series is None else result.stored_series[i]
+        if stored is not None:
+            ax.plot(result.stored_times_s / 3600.0, stored, ls="--", color=line.get_color(),
+                    label=f"{rep.demand.label}: with relay key stores [bits]")
     ax.set_xlabel("time [h]")
     ax.set_ylabel("delivered (accumulated)")
-    if np.any(a.delivered_rate > 0):
-        ax.set_yscale("symlog", linthresh=1.0)
+    ax.set_yscale("symlog", linthresh=1.0)
     ax.legend(fontsize=7)
     return ax

@@ -3,6 +3,7 @@
 import csv
 import json
 
+import numpy as np
 import pytest
 
 from qproto import InvalidParameter
@@ -31,6 +32,11 @@ def test_fig8_needs_key_stores():
     r = run_scenario(load_scenario("fig8-trusted-relay"), step_s=120)
     (tot,) = r.totals()
     assert tot["delivered"] == 0.0 and tot["stored_key_bits"] > 0
+    from qproto.network import stored_key_flow
+    series = r.stored_series[0]
+    assert r.stored_times_s[-1] == r.network.times_s[-1] and np.all(np.diff(series) >= 0)
+    assert series[-1] == pytest.approx(stored_key_flow(r.network, "xinglong", "graz"), rel=1e-12)
+    assert 0 < np.count_nonzero(np.diff(series)) < series.size - 1  # grows in steps: passes
 
 
 def test_cli_run_writes_series_and_figures(tmp_path, capsys):
