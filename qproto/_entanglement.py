@@ -28,7 +28,6 @@ from qproto._channel import Channel
 from qproto._errors import InvalidParameter
 from qproto._random import bernoulli
 from qproto._results import DEFAULT_CONFIDENCE, Estimate, ProtocolResult
-from qproto.noise_models._aer import channel_noise_model
 
 __all__ = ["TallyResult", "click_channel", "click_noise_model", "sample_heralds", "bell_pair", "bsm",
            "measure_setting", "check_fast_form", "Tallies", "hist_tally", "pauli_correlator", "Z", "X", "Y"]
@@ -59,8 +58,14 @@ def click_channel(channel: Channel) -> Channel:
 
 
 def click_noise_model(channels: Mapping[int, Channel]):
-    """Aer noise model putting each channel's click-conditioned error on its qubit's marker."""
-    return channel_noise_model({q: click_channel(ch) for q, ch in channels.items()})
+    """Aer noise model putting each channel's click-conditioned error on its qubit's marker.
+
+    The Aer mapping lives in :mod:`qproto.noise_models` (a layer above the core); it is reached
+    through its public name when called, so importing this module does not import the noise models.
+    """
+    from qproto import noise_models
+
+    return noise_models.channel_noise_model({q: click_channel(ch) for q, ch in channels.items()})
 
 
 def sample_heralds(channels: Sequence[Channel], n: int, rng: np.random.Generator) -> np.ndarray | None:

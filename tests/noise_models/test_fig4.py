@@ -91,10 +91,11 @@ def test_script_writes_the_figure_and_states_the_conclusion(tmp_path, capsys):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     out_png = tmp_path / "fig4.png"
-    assert module.main(["--out", str(out_png)]) == 0
+    assert module.main(["--plot", str(out_png)]) == 0
     out = capsys.readouterr().out
     assert out_png.stat().st_size > 1000
     assert "lower Greenwood frequency at every zenith angle: True" in out
     assert "longer Fried parameter at every zenith angle: True" in out
     assert "AO bandwidth 200 Hz suffices: 810 nm up to 57 deg zenith; 1550 nm up to 80 deg zenith" in out
     assert "needs 189 Hz, and it serves 810 nm up to 44 deg zenith" in out
+    assert "Differs from the seed" in out and "seed: only below 60 deg" in out
