@@ -11,7 +11,8 @@ from qiskit import QuantumCircuit
 from qiskit.quantum_info import Operator, Pauli, Statevector
 
 from qproto import Channel, InvalidParameter, InvalidType, get_protocol, result_from_dict
-from qproto._pass import DecoyPassResult, expected_pass_counts, pass_key_curve, simulate_pass
+from qproto.passes import DecoyPassResult, expected_pass_counts, pass_key_curve, simulate_pass
+from qproto.protocols._decoy_bb84 import DecoyTallies
 from qproto.protocols import DecoyBB84
 from qproto.testing import assert_proportion, assert_same_proportion
 
@@ -238,3 +239,53 @@ def test_rejects_unsupported_modes():
         DecoyBB84().run(CH, rounds=10, sampler="magic")
     with pytest.raises(InvalidType, match="protocol"):
         simulate_pass(get_protocol("bb84"), PASS, source_rate_hz=1.0)
+
+
+# ---- many slots at once (qproto.passes) ------------------------------------------------------
+class _PerClick:
+    """Compiled circuits seen as off the distribution path: one outcome drawn per click."""
+
+    mode = "shots"
+
+    def __init__(self, compiled):
+        self.compiled = compiled
+
+    def sample_trusted(self, config_ids, rng, *, aer_seed=0):
+        return self.compiled.sample_trusted(config_ids, rng, aer_seed=aer_seed)
+
+
+@pytest.mark.parametrize("per_click", [False, True])
+def test_slot_cells_follow_each_slots_closed_form(per_click):
+    """sample_slot_cells draws every slot with its own channel: per slot, the gains and the Z and X
+    error rates of a coherent rotation about Z (E_Z = q/2, E_X = (1 - (1 - q) cos theta)/2, written
+    here) and the noise clicks with afterpulsing. Vectorised path (distribution) and slot-by-slot
+    fallback (one outcome per click, as off the distribution path). catches: slots' channels mixed up, one slot's noise used for all, the
+    rotation lost, the afterpulse term missing in the vectorised path."""
+    from qproto import Engine
+
+    theta, q, y0, p_ap = 0.5, 0.04, 2e-3, 0.05
+    chans = [Channel(transmittance=eta, depolarisation=q, noise_click=y0, rotation_rad=theta,
+                     rotation_axis=(0.0, 0.0, 1.0)) for eta in (0.02, 0.2, 0.6)]
+    proto = DecoyBB84(intensities=(0.6, 0.2, 0.0), probabilities=(0.5, 0.3, 0.2), p_z=0.6,
+                      afterpulse_probability=p_ap)
+    compiled = [Engine().compile(proto.build_circuits(), proto.noise_model((c,))) for c in chans]
+    assert all(c.mode == "distribution" for c in compiled)
+    if per_click:
+        compiled = [_PerClick(c) for c in compiled]
+    pulses = 4_000_000
+    sent, clicked, ones = proto.sample_slot_cells(compiled, chans, pulses, np.random.default_rng(3))
+    assert sent.shape == (3, 24) and np.all(sent.sum(axis=1) == pulses)
+    mu, p = np.array(proto.intensities), np.array(proto.probabilities)
+    e_z, e_x = q / 2, (1 - (1 - q) * math.cos(theta)) / 2
+    for s, ch in enumerate(chans):
+        eta = ch.transmittance
+        p_click = float(np.sum(p * (1 - (1 - y0) * np.exp(-eta * mu))))
+        y_eff = 1 - (1 - y0) * (1 - p_ap * p_click)
+        t = DecoyTallies.from_cells(sent[s], clicked[s], ones[s])
+        for k in range(3):
+            sig = 1 - math.exp(-eta * mu[k])
+            gain = sig + (1 - sig) * y_eff
+            assert_proportion(t.detected[k], t.sent[k], gain, what=f"slot {s} gain[{k}]")
+            for basis, e in (("z", e_z), ("x", e_x)):
+                n, m = getattr(t, f"n_{basis}")[k], getattr(t, f"m_{basis}")[k]
+                assert_proportion(m, n, (sig * e + (1 - sig) * y_eff / 2) / gain, what=f"slot {s} E_{basis}[{k}]")

@@ -80,3 +80,51 @@ def test_parameters_validated(kwargs, name):
     with pytest.raises(InvalidParameter) as e:
         DecoyParameters(**{**base, **kwargs})
     assert name in str(e.value)
+
+
+def test_no_key_is_flagged():
+    o = optimise_decoy_parameters(n_pulses=1e5, eta=1e-4, y0=1e-6, e_d=0.01, n_starts=2)
+    assert not o.has_key and o.key_length == 0.0
+    assert optimise_decoy_parameters(**PASS, **SEC, n_starts=2).has_key
+
+
+def test_pass_key_afterpulse_noise_uses_the_given_parameters():
+    """Y0_eff = 1 - (1 - Y0)(1 - p_ap sum_k p_k (1 - (1 - Y0) e^{-eta mu_k})) of *these* parameters
+    (written here), then the A2 counts. catches: the afterpulse term ignored, or computed with
+    other intensities/probabilities than the ones evaluated (bug 8 of issue 11)."""
+    par = DecoyParameters((0.45, 0.12, 0.0), (0.6, 0.3, 0.1), 0.85)
+    eta, y0, p_ap, n = np.array([2e-3, 1e-3]), 2e-6, 0.04, 5e10
+    mu, p = np.array(par.intensities), np.array(par.probabilities)
+    y_eff = 1 - (1 - y0) * (1 - p_ap * (p[None, :] * (1 - (1 - y0) * np.exp(-eta[:, None] * mu))).sum(axis=1))
+    assert np.all(y_eff > 1.5 * y0)
+    want = pass_finite_key(par, n_pulses=n, eta=eta, y0=y_eff, e_d=0.01, **SEC, tails="chernoff")
+    got = pass_finite_key(par, n_pulses=n, eta=eta, y0=y0, e_d=0.01, **SEC, tails="chernoff",
+                          afterpulse_probability=p_ap)
+    assert float(got.ell) == pytest.approx(float(want.ell), rel=1e-12)
+    assert float(got.ell) < float(pass_finite_key(par, n_pulses=n, eta=eta, y0=y0, e_d=0.01, **SEC,
+                                                  tails="chernoff").ell)
+
+
+def test_optimiser_sees_afterpulsing_and_x_errors():
+    """The optimum of the fast kernel equals the validated key at its parameters with the same
+    afterpulsing, X-basis error and tails (catches a kernel that drops any of them)."""
+    kw = dict(n_pulses=1e9, eta=ETA, y0=1e-6, e_d=0.01, e_d_x=0.03, **SEC, f_ec=1.3, tails="chernoff")
+    o = optimise_decoy_parameters(**kw, afterpulse_probability=0.02, n_starts=2)
+    direct = pass_finite_key(o.parameters, **kw, afterpulse_probability=0.02)
+    assert o.has_key and o.key_length == pytest.approx(float(direct.ell), rel=1e-9)
+    assert o.start_values[0] == pytest.approx(o.key_length, rel=1e-6)  # surrogate = key where key > 0
+
+
+def test_nelder_mead_reference_agrees():
+    o = optimise_decoy_parameters(**PASS, **SEC, n_starts=2, seed=4)
+    ref = optimise_decoy_parameters(**PASS, **SEC, n_starts=3, method="nelder-mead", seed=4)
+    assert o.key_length >= 0.995 * ref.key_length
+
+
+@pytest.mark.parametrize("kwargs,name", [(dict(method="bfgs"), "method"), (dict(screen=-1), "screen"),
+                                         (dict(tails="x"), "tails"), (dict(afterpulse_probability=1.0),
+                                                                      "afterpulse_probability")])
+def test_rejects_bad_new_options(kwargs, name):
+    with pytest.raises(InvalidParameter) as e:
+        optimise_decoy_parameters(**PASS, **SEC, **kwargs)
+    assert e.value.name == name
