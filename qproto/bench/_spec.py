@@ -27,6 +27,11 @@ key                       meaning
 ``qber``                  derived: channel depolarisation ``2 qber``, qber in [0, 2/3]
 ``link``                  a link preset (``qproto link list``) giving the channel
 ``elevation_deg``         with ``link``: elevation in [0, 90] deg (default: the preset's)
+``pass_time_s``           with an orbit ``link``: seconds from culmination of a circular-orbit
+                          pass; the channel at the pass's elevation at that time (as
+                          ``link.pass_channels``); must be above the link's elevation mask
+``pass_max_elevation_deg``  the pass's peak elevation (default: the link's
+                          ``pass_max_elevation_deg``, 90 = overhead)
 ``override.FIELD``        with ``link``: a :class:`~qproto.noise_models.Link` field changed
                           with ``link.replace`` (e.g. ``override.rx_aperture_m``)
 ``engine.FIELD``          :class:`qproto.Engine` settings (mode, max_distribution_qubits,
@@ -72,7 +77,8 @@ from ._task import Task, canonical_json, engine_versions
 __all__ = ["Block", "Sweep", "AXIS_KEYS", "AXIS_PREFIXES"]
 
 #: Keys a point may hold directly.
-AXIS_KEYS = ("protocol", "rounds", "seed", "eavesdropper", "form", "link", "elevation_deg", "loss_db", "qber")
+AXIS_KEYS = ("protocol", "rounds", "seed", "eavesdropper", "form", "link", "elevation_deg", "loss_db", "qber",
+             "pass_time_s", "pass_max_elevation_deg")
 #: Namespaces of dotted keys (``param.parties``).
 AXIS_PREFIXES = ("param", "channel", "override", "engine")
 _CHANNEL_FIELDS = ("transmittance", "depolarisation", "misalignment", "noise_click", "detector_efficiency",
@@ -399,6 +405,32 @@ class _Resolver:
             self._links[key] = link.channel(elevation_deg=elevation).to_dict()
         return self._links[key]
 
+    def _pass_elevation(self, name: Any, overrides: dict[str, Any], time_s: Any, peak: Any) -> float:
+        """Elevation [deg] at ``time_s`` from culmination of the link's circular-orbit pass."""
+        from qproto.noise_models import circular_pass, get_link, pass_duration_s
+
+        link = get_link(name)
+        if overrides:
+            link = link.replace(**overrides)
+        if link.geometry != "orbit":
+            raise InvalidParameter("pass_time_s", time_s, "a link with geometry='orbit'",
+                                   f"pass_time_s needs an orbiting link; {link.name!r} has geometry="
+                                   f"{link.geometry!r}")
+        t = check_in_range("pass_time_s", time_s, -math.inf, math.inf, lo_open=True, hi_open=True)
+        e_max = link.pass_max_elevation_deg if peak is None else check_in_range(
+            "pass_max_elevation_deg", peak, 0.0, 90.0)
+        geo = circular_pass(time_s=t, platform_altitude_m=link.upper_altitude_m, max_elevation_deg=e_max,
+                            observer_altitude_m=link.lower_altitude_m)
+        elevation = float(geo.elevation_deg)
+        if elevation < link.min_elevation_deg:
+            half = float(pass_duration_s(platform_altitude_m=link.upper_altitude_m,
+                                         min_elevation_deg=link.min_elevation_deg, max_elevation_deg=e_max,
+                                         observer_altitude_m=link.lower_altitude_m)) / 2.0
+            raise InvalidParameter("pass_time_s", time_s, f"[{-half:.1f}, {half:.1f}] s",
+                                   f"pass_time_s={time_s!r} puts {link.name!r} at {elevation:.1f} deg, below its "
+                                   f"{link.min_elevation_deg:g} deg mask; allowed: |t| <= {half:.1f} s")
+        return min(max(elevation, 0.0), 90.0)  # rounding at culmination, as pass_channels
+
     def _eavesdropper(self, spec: Any) -> tuple[str | None, Any]:
         if spec is None or spec == "none":
             return None, None
@@ -429,9 +461,17 @@ class _Resolver:
                 raise InvalidParameter("loss_db", point["loss_db"], "not together with link",
                                        "loss_db sets the transmittance of a direct channel; a link computes its "
                                        "own (use override.FIELD to change the link)")
-            base = self._link_channel(point["link"], point.get("elevation_deg"), overrides)
+            if "pass_time_s" in point:
+                if "elevation_deg" in point:
+                    raise InvalidParameter("elevation_deg", point["elevation_deg"], "not together with pass_time_s",
+                                           "pass_time_s sets the elevation along the pass; give only one of them")
+                elevation = self._pass_elevation(point["link"], overrides, point["pass_time_s"],
+                                                 point.get("pass_max_elevation_deg"))
+            else:
+                elevation = point.get("elevation_deg")
+            base = self._link_channel(point["link"], elevation, overrides)
             return Channel.from_dict(dict(base)).replace(**fields).to_dict() if fields else base
-        for key in ("elevation_deg",) + tuple(f"override.{k}" for k in overrides):
+        for key in ("elevation_deg", "pass_time_s", "pass_max_elevation_deg") + tuple(f"override.{k}" for k in overrides):
             if key in point:
                 raise InvalidParameter(key, point[key], "only together with link",
                                        f"{key} needs a link preset (key 'link')")

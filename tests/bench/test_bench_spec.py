@@ -204,3 +204,44 @@ def test_extend_keeps_existing_ids():
     assert ids[:2] == [t.id for t in s.tasks()] and len(set(ids)) == 4
     assert math.isclose(list(more.tasks())[3].channels[0]["transmittance"], 10 ** -0.3)
     assert Channel.from_dict(list(more.tasks())[3].channels[0]).loss_db == pytest.approx(3.0)
+
+
+def test_pass_time_gives_the_channel_of_the_links_own_pass():
+    link = get_link("leo-ground-down")
+    passed = link.pass_channels(time_step_s=30.0)
+    times = [float(t) for t in passed.time_s]
+    s = Sweep.from_dict({"defaults": {"protocol": "bb84", "rounds": 10, "seed": 1, "link": "leo-ground-down"},
+                         "sweep": [{"grid": {"pass_time_s": times}}]})
+    got = [t.channels[0] for t in s.tasks()]
+    want = [c.to_dict() for c in passed.channels]
+    assert len(got) == len(want) >= 5
+    for g, w in zip(got, want):
+        assert g.keys() == w.keys()
+        assert g["transmittance"] == pytest.approx(w["transmittance"], rel=1e-9)
+        assert g["noise_click"] == pytest.approx(w["noise_click"], rel=1e-9)
+    # culmination is the best point of the pass
+    best = max(range(len(got)), key=lambda i: got[i]["transmittance"])
+    assert times[best] == 0.0
+
+
+def test_pass_errors():
+    base = {"protocol": "bb84", "rounds": 10, "seed": 1}
+    cases = [({"link": "haps-ground", "pass_time_s": 0}, "pass_time_s"),          # not an orbit
+             ({"link": "leo-ground-down", "pass_time_s": 5000}, "pass_time_s"),   # below the mask
+             ({"link": "leo-ground-down", "pass_time_s": 0, "elevation_deg": 30}, "elevation_deg"),
+             ({"link": "leo-ground-down", "pass_time_s": 0, "pass_max_elevation_deg": 95}, "pass_max_elevation_deg"),
+             ({"pass_time_s": 0}, "pass_time_s")]
+    for extra, name in cases:
+        with pytest.raises(InvalidParameter) as info:
+            list(Sweep.from_dict({"sweep": [{"fixed": {**base, **extra}}]}).tasks())
+        assert info.value.name == name, extra
+    with pytest.raises(InvalidParameter, match=r"allowed: \|t\| <= "):
+        list(Sweep.from_dict({"sweep": [{"fixed": {**base, "link": "leo-ground-down", "pass_time_s": -5000}}]}).tasks())
+
+
+def test_a_lower_pass_peaks_at_its_peak_elevation():
+    s = Sweep.from_dict({"sweep": [{"fixed": {"protocol": "bb84", "rounds": 10, "seed": 1, "link": "leo-haps",
+                                              "pass_time_s": 0.0, "pass_max_elevation_deg": 60}}]})
+    (t,) = s.tasks()
+    assert t.channels[0]["transmittance"] == pytest.approx(
+        get_link("leo-haps").channel(elevation_deg=60).transmittance, rel=1e-9)
