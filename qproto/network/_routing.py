@@ -181,13 +181,14 @@ def entanglement_graph(g: nx.Graph, services: ServiceModel) -> nx.MultiGraph:
 
     Each edge (a, b) carries ``rate_hz`` (heralded pairs/s), ``visibility``,
     ``detection_probability``, ``via`` (None for a direct link, whose source sits at the
-    transmitting end; else the midpoint source node), ``ends`` (a, b) and ``channels`` (one
+    transmitting end, which must be a ``pair_source`` node; else the midpoint source node), ``ends`` (a, b) and ``channels`` (one
     Channel, or the two arms (source->a, source->b) of a dual downlink).
     """
     m = nx.MultiGraph()
     m.add_nodes_from(g.nodes(data=True))
     for a, b, d in g.edges(data=True):
-        if d["pair_rate_hz"] > 0:
+        # A direct link needs a pair source at its transmitting (upper) end.
+        if d["pair_rate_hz"] > 0 and g.nodes[d["transmitter"]].get("pair_source", False):
             m.add_edge(a, b, key=None, rate_hz=d["pair_rate_hz"], visibility=d["visibility"],
                        detection_probability=d["detection_probability"], via=None, channels=(d["channel"],),
                        ends=(a, b))

@@ -215,3 +215,17 @@ def test_bad_routing_arguments(relay_net):
     with pytest.raises(InvalidParameter) as err:
         plot_snapshot(relay_net, 0, weight="speed")
     assert err.value.name == "weight"
+
+
+def test_direct_entanglement_links_need_a_source_at_the_transmitter():
+    from qproto.network import HAPS, LAPS, entanglement_graph
+    nodes = [HAPS(name="h", latitude_deg=35.7, longitude_deg=139.6, pair_source=False),
+             LAPS(name="a", latitude_deg=35.7, longitude_deg=139.55),
+             LAPS(name="b", latitude_deg=35.7, longitude_deg=139.65)]
+    net = Network(nodes=nodes, duration_s=0, step_s=1, seed=0)
+    m = entanglement_graph(net.snapshot(0), net.services)
+    assert m.number_of_edges() == 0
+    net2 = Network(nodes=[HAPS(name="h", latitude_deg=35.7, longitude_deg=139.6)] + nodes[1:], duration_s=0, step_s=1)
+    m2 = entanglement_graph(net2.snapshot(0), net2.services)
+    kinds = sorted((tuple(sorted(d["ends"])), d["via"]) for _, _, d in m2.edges(data=True))
+    assert kinds == [(("a", "b"), "h"), (("a", "h"), None), (("b", "h"), None)]
