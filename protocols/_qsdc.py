@@ -209,9 +209,9 @@ class _QSDC(Protocol):
         rounds = 4 * self.carriers if rounds is None else check_int("rounds", rounds, minimum=1,
                                                                     maximum=MAX_BLOCK_ROUNDS)
         if rounds <= self.carriers:
-            raise InvalidParameter("rounds", rounds, f"more than the {self.carriers} message carriers",
-                                   f"rounds={rounds} leaves no check rounds: the message needs "
-                                   f"{self.carriers} carriers; use rounds > {self.carriers}")
+            raise InvalidParameter("rounds", rounds, f"integers in [{self.carriers + 1}, {MAX_BLOCK_ROUNDS}]",
+                                   f"rounds={rounds} leaves no check rounds: the message needs {self.carriers} "
+                                   f"carriers; allowed: integers in [{self.carriers + 1}, {MAX_BLOCK_ROUNDS}]")
         engine = Engine() if engine is None else engine
         if not isinstance(engine, Engine):
             raise InvalidType("engine", engine, "a qproto.Engine")
