@@ -18,7 +18,7 @@ as a unitary error.
 
 **Frame rotation over a pass** (geometric model, after Bonato et al. 2006, Opt. Express 14 10050, who
 showed that the motion of the pointing systems rotates the received polarisation with time and that
-it must be compensated from the known orbit; Han et al. 2020, Opt. Express 28 369 (arXiv:1912.06318)
+it must be compensated from the known orbit; Han et al., arXiv:1912.06318
 compensate it with wave plates driven from the orbit, to a fidelity above 0.995). Assumptions here
 [U]: the transmitter's polarisation axes are fixed to its body, with H along the orbital velocity
 (projected on the plane normal to the line of sight); the receiver's H axis is fixed to an alt-az
