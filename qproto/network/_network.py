@@ -189,7 +189,17 @@ class Network:
         nodes, pos = self.nodes, self.positions
         alt = np.linalg.norm(pos, axis=-1) - EARTH_RADIUS_M
         mask = np.array([float(n.min_elevation_deg) for n in nodes])
-        aperture = np.array([np.nan if n.rx_aperture_m is None else float(n.rx_aperture_m) for n in nodes])
+        # Receiver overrides per node (aperture, detector): id 0 = the link table's terminals.
+        keys: list[tuple[Any, ...]] = [()]
+        override = np.zeros(len(nodes), dtype=int)
+        for i, n in enumerate(nodes):
+            key = tuple((k, v) for k, v in (("rx_aperture_m", n.rx_aperture_m), ("detector", n.detector))
+                        if v is not None)
+            if key:
+                if key not in keys:
+                    keys.append(key)
+                override[i] = keys.index(key)
+        aperture = (override, [dict(k) for k in keys])
         kinds = tuple(sorted(self.links))
         blocked = self.cloudy | ~self.available
         parts: list[dict[str, np.ndarray]] = []
@@ -249,23 +259,24 @@ class Network:
         min_ray = geo.min_ray_altitude_m[ok]
         eta = np.empty(pi.size)
         y0 = np.empty(pi.size)
-        ap = aperture[low]
+        override, changes = aperture
+        ov = override[low]
+        det_eff = np.empty(pi.size)
         link = model.link
-        for val in np.unique(ap[~np.isnan(ap)]).tolist() + [None]:
-            sel = np.isnan(ap) if val is None else ap == val
-            if not np.any(sel):
-                continue
-            lk = link if val is None else link.replace(rx_aperture_m=val)
+        for val in np.unique(ov).tolist():
+            sel = ov == val
+            lk = link.replace(**changes[val]) if val else link
             h1 = np.maximum(h_low[sel], 0.0)
             eta[sel] = lk.transmittance(range_m=rng[sel], lower_altitude_m=h1,
                                         upper_altitude_m=np.maximum(h_up[sel], h1),
                                         lower_elevation_deg=np.clip(lower_elev[sel], -90.0, 90.0),
                                         min_ray_altitude_m=min_ray[sel])["transmittance"]
             y0[sel] = lk.noise_click
+            det_eff[sel] = lk.detector.efficiency
         n = pi.size
         return {"step": si + s0, "u": up, "v": low, "kind": np.full(n, ki), "range_m": rng, "elevation_deg": lower_elev,
                 "atmospheric_fraction": geo.atmospheric_fraction[ok], "transmittance": eta, "noise_click": y0,
-                "detector_efficiency": np.full(n, link.detector.efficiency),
+                "detector_efficiency": det_eff,
                 "misalignment": np.full(n, link.misalignment)}
 
     # ------------------------------------------------------------------ merits

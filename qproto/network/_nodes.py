@@ -78,6 +78,7 @@ class _Fixed:
     pair_source: bool = False
     mdi_relay: bool = False
     rx_aperture_m: float | None = None
+    detector: Any = None
 
     layer: ClassVar[str] = "ground"
     max_altitude_m: ClassVar[float] = 100e3
@@ -96,6 +97,18 @@ class _Fixed:
             put(flag, check_bool(flag, getattr(self, flag)))
         if self.rx_aperture_m is not None:
             put("rx_aperture_m", check_positive("rx_aperture_m", self.rx_aperture_m))
+        if self.detector is not None:
+            from qproto.noise_models import DETECTOR_PRESETS, Detector, get_detector
+            if isinstance(self.detector, str):
+                if self.detector not in DETECTOR_PRESETS:
+                    raise InvalidParameter("detector", self.detector, f"one of {sorted(DETECTOR_PRESETS)}, "
+                                           "a Detector, or None")
+                det = get_detector(self.detector)
+            else:
+                det = self.detector
+            if not isinstance(det, Detector):
+                raise InvalidType("detector", self.detector, "a qproto.noise_models.Detector, a preset name or None")
+            put("detector", det)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -113,6 +126,8 @@ class GroundStation(_Fixed):
         pair_source, mdi_relay: the station hosts an entangled-pair source / an MDI Bell
             measurement (default False).
         rx_aperture_m: receiver aperture [m] overriding the link table's, or None.
+        detector: receiving detector (a ``qproto.noise_models.Detector`` or preset name such as
+            ``"si_spad"``) overriding the link table's, or None.
     """
 
     altitude_m: float = 0.0
@@ -201,6 +216,7 @@ class Satellite:
     cloud_probability: ClassVar[float] = 0.0
     cloud_mean_duration_s: ClassVar[float] = 1.0
     rx_aperture_m: ClassVar[None] = None
+    detector: ClassVar[None] = None
 
     def __post_init__(self) -> None:
         _name(self.name)
@@ -227,6 +243,7 @@ class WalkerSatellite:
     cloud_probability: ClassVar[float] = 0.0
     cloud_mean_duration_s: ClassVar[float] = 1.0
     rx_aperture_m: ClassVar[None] = None
+    detector: ClassVar[None] = None
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

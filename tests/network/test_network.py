@@ -180,3 +180,24 @@ def test_seed_is_recorded_and_validated():
     with pytest.raises(InvalidParameter) as err:
         small(seed=-1)
     assert err.value.name == "seed"
+
+
+def test_ground_station_receiver_overrides():
+    """A station's own aperture and detector replace the link table's on its links (and only there)."""
+    from qproto.noise_models import Detector
+    det = Detector(name="snspd-like", efficiency=0.9, dark_count_rate_hz=10.0)
+    nodes = [HAPS(name="h", latitude_deg=35.7, longitude_deg=139.7),
+             GroundStation(name="plain", latitude_deg=35.6, longitude_deg=139.7),
+             GroundStation(name="big", latitude_deg=35.8, longitude_deg=139.7, rx_aperture_m=1.0, detector=det)]
+    net = Network(nodes=nodes, duration_s=0, step_s=1, seed=0)
+    link = net.links["haps-ground"].link
+    for name, lk in (("plain", link), ("big", link.replace(rx_aperture_m=1.0, detector=det))):
+        r = net.edge_row(0, "h", name)
+        e = net.edges
+        ref = lk.channel(range_m=e.range_m[r], lower_altitude_m=0.0, upper_altitude_m=20e3,
+                         lower_elevation_deg=e.elevation_deg[r], min_ray_altitude_m=0.0)
+        assert net.channel(0, "h", name) == ref
+    assert net.channel(0, "h", "big").detector_efficiency == 0.9
+    with pytest.raises(InvalidParameter) as err:
+        GroundStation(name="g", latitude_deg=0, longitude_deg=0, detector="photomultiplier")
+    assert err.value.name == "detector"
