@@ -441,7 +441,31 @@ BAD_CALLS = [
     (lambda link: link.pass_channels(min_elevation_deg=50.0, max_elevation_deg=40.0), "min_elevation_deg"),
     (lambda link: link.pass_channels(time_step_s=1e-6), "time_step_s"),
     (lambda link: link.sample_transmittance(size=-1, rng=np.random.default_rng(0)), "size"),
+    (lambda link: link.channel(elevation_deg=40.0, range_m=0.0), "range_m"),
+    (lambda link: link.channel(elevation_deg=40.0, range_m=float("inf")), "range_m"),
+    (lambda link: link.budget(range_m=-5.0), "range_m"),
+    (lambda link: get_link("inter-satellite").channel(range_m=1e6), "range_m"),
+    (lambda link: link.budget(frame_rotation_geometric_rad=float("nan")), "frame_rotation_geometric_rad"),
+    (lambda link: get_link("haps-laps").tle_pass_channels(tle_line1="", tle_line2="", latitude_deg=0,
+                                                          longitude_deg=0, start_utc=None), "geometry"),
+    (lambda link: link.tle_pass_channels(tle_line1="x", tle_line2="y", latitude_deg=0, longitude_deg=0,
+                                         start_utc=None, time_step_s=0.0), "time_step_s"),
 ]
+
+
+def test_range_override_is_the_only_change():
+    """channel(range_m=...) changes the range-dependent factors only, by the Gaussian-beam law (PHYSICS C.2)."""
+    link = get_link("leo-haps")
+    a, b = link.budget(elevation_deg=59.7), link.budget(elevation_deg=59.7, range_m=478e3)
+    r_o, r_p, e = 6371e3 + 20e3, 6371e3 + 535e3, math.radians(59.7)
+    assert a.range_m == pytest.approx(math.sqrt(r_p**2 - (r_o * math.cos(e)) ** 2) - r_o * math.sin(e), rel=1e-12)
+    assert b.range_m == 478e3
+    w0 = 810e-9 / (math.pi * 16.5e-6)
+    w = w0 * math.sqrt(1 + (478e3 * 810e-9 / (math.pi * w0**2)) ** 2)
+    assert b.geometric == pytest.approx(1 - math.exp(-0.35**2 / (2 * w**2)), rel=1e-12)
+    assert b.atmosphere == a.atmosphere and b.noise_click == a.noise_click and b.tx_optics == a.tx_optics
+    assert b.transmittance > a.transmittance
+    assert link.budget(elevation_deg=59.7, range_m=a.range_m) == a
 
 
 @pytest.mark.parametrize("call, name", BAD_CALLS)
