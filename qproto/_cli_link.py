@@ -134,17 +134,19 @@ def _pass_dict(p: Any) -> dict[str, Any]:
     return {"link": p.link_name, "time_step_s": p.time_step_s, "time_s": p.time_s.tolist(),
             "elevation_deg": p.elevation_deg.tolist(), "range_m": p.range_m.tolist(),
             "transmittance": p.transmittance.tolist(), "total_transmittance": p.total_transmittance.tolist(),
-            "loss_db": p.loss_db.tolist(), "noise_click": p.noise_click.tolist(), "qber": p.qber.tolist()}
+            "loss_db": p.loss_db.tolist(), "noise_click": p.noise_click.tolist(), "qber": p.qber.tolist(),
+            "qber_z": p.qber_z.tolist(), "qber_x": p.qber_x.tolist(),
+            "frame_rotation_rad": None if p.frame_rotation_rad is None else p.frame_rotation_rad.tolist()}
 
 
 def _pass_text(link: Any, p: Any) -> str:
-    rows = [(f"{t:g}", f"{e:.2f}", f"{r / 1e3:.1f}", _db(loss), f"{y0:.3g}", f"{q:.4f}")
-            for t, e, r, loss, y0, q in zip(p.time_s, p.elevation_deg, p.range_m, p.loss_db, p.noise_click,
-                                            p.qber, strict=True)]
+    rows = [(f"{t:g}", f"{e:.2f}", f"{r / 1e3:.1f}", _db(loss), f"{y0:.3g}", f"{qz:.4f}", f"{qx:.4f}")
+            for t, e, r, loss, y0, qz, qx in zip(p.time_s, p.elevation_deg, p.range_m, p.loss_db, p.noise_click,
+                                                 p.qber_z, p.qber_x, strict=True)]
     head = (f"pass of {link.name}: {len(p)} steps of {p.time_step_s:g} s, elevation "
             f"{p.elevation_deg.min():.1f}-{p.elevation_deg.max():.1f} deg, loss "
             f"{p.loss_db.min():.2f}-{p.loss_db.max():.2f} dB")
-    return head + "\n" + _table(("t s", "elev deg", "range km", "loss dB", "Y0", "QBER"), rows)
+    return head + "\n" + _table(("t s", "elev deg", "range km", "loss dB", "Y0", "QBER Z", "QBER X"), rows)
 
 
 def _plot(p: Any, path: str) -> None:

@@ -127,3 +127,16 @@ def test_save_then_scenario_reproduces_the_overridden_link(tmp_path, capsys):
     assert main(["link", "show", "--scenario", str(path), "--set", "rx_aperture_m=0.35", "--json"]) == 0
     back = json.loads(capsys.readouterr().out)
     assert back["factors"]["geometric"] == pytest.approx(get_link("leo-haps").budget().geometric, rel=1e-12)
+
+
+def test_link_show_pass_reports_both_bases_under_a_coherent_rotation(capsys):
+    assert main(["link", "show", "leo-haps", "--pass", "--time-step", "60", "--set", "frame_tracking=geometric",
+                 "--set", "pass_max_elevation_deg=40", "--set", "retardance_rad=0.2", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    want = get_link("leo-haps").replace(frame_tracking="geometric", pass_max_elevation_deg=40.0,
+                                        retardance_rad=0.2).pass_channels(time_step_s=60.0)
+    assert data["qber_z"] == pytest.approx(want.qber_z.tolist(), rel=1e-12)
+    assert data["qber_x"] == pytest.approx(want.qber_x.tolist(), rel=1e-12)
+    mid = data["time_s"].index(0.0)
+    assert data["qber_x"][mid] > data["qber_z"][mid] + 0.009  # the retardance: E_X > E_Z at culmination
+    assert data["frame_rotation_rad"][mid] == 0.0 and abs(data["frame_rotation_rad"][0]) > 0.7
