@@ -45,11 +45,15 @@ class EdgeModel:
         max_range_m: largest link range [m], > 0.
         min_ray_altitude_m: lowest altitude the straight path may reach [m], >= 0 (below it:
             no line of sight).
+        day_sky_radiance_w_m2_sr_nm: radiance seen by the receiver while the Sun is above its
+            horizon [W m^-2 sr^-1 nm^-1], >= 0 (PHYSICS.md C.6: clear day ~1e-2 at 810 nm); None:
+            the link's own radiance day and night. Needs the network's ``epoch``.
     """
 
     link: PlatformLink
     max_range_m: float = math.inf
     min_ray_altitude_m: float = 0.0
+    day_sky_radiance_w_m2_sr_nm: float | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.link, PlatformLink):
@@ -58,6 +62,9 @@ class EdgeModel:
                            if self.max_range_m != math.inf else math.inf)
         object.__setattr__(self, "min_ray_altitude_m",
                            check_in_range("min_ray_altitude_m", self.min_ray_altitude_m, 0.0, 1e8))
+        if self.day_sky_radiance_w_m2_sr_nm is not None:
+            object.__setattr__(self, "day_sky_radiance_w_m2_sr_nm", check_in_range(
+                "day_sky_radiance_w_m2_sr_nm", self.day_sky_radiance_w_m2_sr_nm, 0.0, 1e3))
 
 
 _COMMON = dict(wavelength_m=810e-9, tx_optics_efficiency=0.8, rx_optics_efficiency=0.8, pointing_jitter_rad=3.3e-6,
@@ -112,7 +119,8 @@ def merge_link_table(base: Mapping[str, EdgeModel], changes: Mapping[str, Any]) 
             out[kind] = change
         elif isinstance(change, Mapping):
             change = dict(change)
-            edge_kw = {k: change.pop(k) for k in ("max_range_m", "min_ray_altitude_m") if k in change}
+            edge_kw = {k: change.pop(k) for k in ("max_range_m", "min_ray_altitude_m", "day_sky_radiance_w_m2_sr_nm")
+                       if k in change}
             base_model = out.get(kind)
             if base_model is None:
                 link = PlatformLink(name=kind, **{**_COMMON, **change})

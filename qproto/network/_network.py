@@ -29,7 +29,7 @@ from qproto.noise_models._platform_link import platform_geometry
 
 from ._links import EdgeModel, default_link_table, merge_link_table
 from ._merit import ServiceModel, edge_merits
-from ._nodes import LAYERS, WalkerConstellation, node_positions, sample_clouds
+from ._nodes import LAYERS, WalkerConstellation, node_positions, sample_clouds, sun_direction_ecef
 
 __all__ = ["Network", "EdgeTable"]
 
@@ -116,7 +116,8 @@ class Network:
             | {field: value}}``), or None.
         services: rates and protocol parameters of the figures of merit
             (:class:`~qproto.network.ServiceModel`).
-        epoch: timezone-aware UTC start (TLE satellites only).
+        epoch: timezone-aware UTC start (TLE satellites, and day/night sky radiance when a link
+            kind has ``day_sky_radiance_w_m2_sr_nm``).
         seed: seeds the cloud processes (the only randomness); int >= 0, SeedSequence,
             Generator or None (fresh entropy, recorded in :attr:`seed`).
         progress: optional callback ``progress(done, total)`` over chunks of edge physics.
@@ -155,6 +156,14 @@ class Network:
         if progress is not None and not callable(progress):
             raise InvalidType("progress", progress, "a callable progress(done, total) or None")
         self.positions, self.available = node_positions(self.nodes, self.times_s, epoch=epoch)
+        self.sunlit = np.zeros(self.available.shape, dtype=bool)
+        if any(m.day_sky_radiance_w_m2_sr_nm is not None for m in self.links.values()):
+            if epoch is None:
+                raise InvalidParameter("epoch", None, "a timezone-aware datetime (a link kind has a day sky "
+                                       "radiance, so the Sun's position is needed)")
+            sun = sun_direction_ecef(epoch, self.times_s)
+            up = self.positions / np.linalg.norm(self.positions, axis=-1, keepdims=True)
+            self.sunlit = np.einsum("ntk,tk->nt", up, sun) > 0.0  # Sun above the local horizon
         self.layers = np.array([LAYERS.index(n.layer) for n in self.nodes])
         self.cloudy = sample_clouds(self.nodes, n_steps, self.step_s,
                                     chunk_generator(self.seed, 0))
@@ -218,7 +227,7 @@ class Network:
             chunk = max(1, _CHUNK_PAIR_STEPS // len(pairs))
             for s0 in range(0, self.n_steps, chunk):
                 s1 = min(self.n_steps, s0 + chunk)
-                parts.append(self._chunk(ki, model, pairs, s0, s1, pos, alt, mask, aperture, blocked))
+                parts.append(self._chunk(ki, model, pairs, s0, s1, pos, alt, mask, aperture, blocked, self.sunlit))
                 done += len(pairs) * (s1 - s0)
                 if progress is not None:
                     progress(done, total)
@@ -233,7 +242,7 @@ class Network:
         start = np.searchsorted(cols["step"], np.arange(self.n_steps + 1))
         return EdgeTable(**cols, kinds=kinds, step_start=start)
 
-    def _chunk(self, ki, model, pairs, s0, s1, pos, alt, mask, aperture, blocked) -> dict[str, np.ndarray]:
+    def _chunk(self, ki, model, pairs, s0, s1, pos, alt, mask, aperture, blocked, sunlit) -> dict[str, np.ndarray]:
         a, b = pairs[:, 0], pairs[:, 1]
         pa, pb = pos[a, s0:s1], pos[b, s0:s1]
         d = pb - pa
@@ -272,6 +281,9 @@ class Network:
                                         lower_elevation_deg=np.clip(lower_elev[sel], -90.0, 90.0),
                                         min_ray_altitude_m=min_ray[sel])["transmittance"]
             y0[sel] = lk.noise_click
+            if model.day_sky_radiance_w_m2_sr_nm is not None:
+                day = sel & sunlit[low, si + s0]
+                y0[day] = lk.replace(sky_radiance_w_m2_sr_nm=model.day_sky_radiance_w_m2_sr_nm).noise_click
             det_eff[sel] = lk.detector.efficiency
         n = pi.size
         return {"step": si + s0, "u": up, "v": low, "kind": np.full(n, ki), "range_m": rng, "elevation_deg": lower_elev,

@@ -35,7 +35,7 @@ from qproto.noise_models import EARTH_RADIUS_M, GM_EARTH_M3_S2
 
 __all__ = [
     "GroundStation", "LAPS", "HAPS", "Satellite", "WalkerConstellation", "LAYERS", "node_positions",
-    "geodetic_to_ecef", "EARTH_ROTATION_RAD_S",
+    "geodetic_to_ecef", "EARTH_ROTATION_RAD_S", "sun_direction_ecef",
 ]
 
 #: Layers from bottom to top.
@@ -404,3 +404,30 @@ def sample_clouds(nodes: list[Any], n_steps: int, step_s: float, rng: np.random.
                 row[lo:min(hi, n_steps)] = True
             pos = int(edges[-1])
     return out
+
+
+def sun_direction_ecef(epoch: _dt.datetime, times_s: np.ndarray) -> np.ndarray:
+    """Unit vector to the Sun in Earth-fixed coordinates at each time, shape (n, 3).
+
+    The low-precision solar coordinates of the Astronomical Almanac (about 0.01 deg, 1950-2050):
+    mean longitude L = 280.460 + 0.9856474 n, anomaly g = 357.528 + 0.9856003 n, ecliptic longitude
+    L + 1.915 sin g + 0.020 sin 2g, obliquity 23.439 - 4e-7 n (n days from J2000), turned into
+    Earth-fixed axes with the Greenwich mean sidereal angle 280.46061837 + 360.98564736629 n.
+
+    Args:
+        epoch: timezone-aware UTC datetime of ``times_s = 0``.
+        times_s: seconds after ``epoch``.
+    """
+    if not isinstance(epoch, _dt.datetime) or epoch.tzinfo is None:
+        raise InvalidParameter("epoch", epoch, "a timezone-aware datetime")
+    j2000 = _dt.datetime(2000, 1, 1, 12, tzinfo=_dt.timezone.utc)
+    n = (epoch - j2000).total_seconds() / 86400.0 + np.asarray(times_s, dtype=float) / 86400.0
+    L = np.radians(280.460 + 0.9856474 * n)
+    g = np.radians(357.528 + 0.9856003 * n)
+    lam = L + np.radians(1.915) * np.sin(g) + np.radians(0.020) * np.sin(2 * g)
+    eps = np.radians(23.439 - 4e-7 * n)
+    ra = np.arctan2(np.cos(eps) * np.sin(lam), np.cos(lam))
+    dec = np.arcsin(np.sin(eps) * np.sin(lam))
+    gmst = np.radians(280.46061837 + 360.98564736629 * n)
+    h = ra - gmst
+    return np.stack([np.cos(dec) * np.cos(h), np.cos(dec) * np.sin(h), np.sin(dec)], axis=-1)

@@ -201,3 +201,27 @@ def test_ground_station_receiver_overrides():
     with pytest.raises(InvalidParameter) as err:
         GroundStation(name="g", latitude_deg=0, longitude_deg=0, detector="photomultiplier")
     assert err.value.name == "detector"
+
+
+def test_day_sky_raises_noise_only_in_sunlight():
+    """With a day radiance, a receiver whose local Sun elevation is positive gets the day noise, else
+    the night noise (PHYSICS C.6); a day radiance without an epoch is refused, naming epoch."""
+    import datetime as dt
+    nodes = [HAPS(name="h", latitude_deg=0.0, longitude_deg=0.0),
+             GroundStation(name="g", latitude_deg=0.1, longitude_deg=0.0)]
+    epoch = dt.datetime(2026, 3, 20, 0, 0, tzinfo=dt.timezone.utc)  # midnight at longitude 0
+    links = {"haps-ground": {"day_sky_radiance_w_m2_sr_nm": 1e-2}}
+    net = Network(nodes=nodes, duration_s=86400, step_s=3600, epoch=epoch, links=links, seed=0)
+    link = net.links["haps-ground"].link
+    y_night, y_day = link.noise_click, link.replace(sky_radiance_w_m2_sr_nm=1e-2).noise_click
+    assert y_day > 100 * y_night
+    y0 = [net.channel(k, "h", "g").noise_click for k in range(net.n_steps)]
+    hours = net.times_s / 3600
+    for h, y in zip(hours, y0):
+        if 7 <= h <= 17:
+            assert y == y_day
+        elif h <= 5 or h >= 19:
+            assert y == y_night
+    with pytest.raises(InvalidParameter) as err:
+        Network(nodes=nodes, duration_s=60, step_s=60, links=links)
+    assert err.value.name == "epoch"

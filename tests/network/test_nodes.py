@@ -139,3 +139,21 @@ def test_bad_nodes(make, name):
     with pytest.raises(InvalidParameter) as err:
         make()
     assert err.value.name == name
+
+
+def test_sun_direction():
+    """Declination 0 at the March 2026 equinox (20 Mar 14:46 UTC) and +23.44 deg at the June solstice
+    (21 Jun 08:24 UTC); the subsolar longitude at 12:00 UTC is minus the equation of time (within 4 deg
+    of 0: |EoT| < 17 min); unit vectors."""
+    from qproto.network._nodes import sun_direction_ecef
+    utc = dt.timezone.utc
+    eq = sun_direction_ecef(dt.datetime(2026, 3, 20, 14, 46, tzinfo=utc), np.array([0.0]))[0]
+    assert math.degrees(math.asin(eq[2])) == pytest.approx(0.0, abs=0.05)
+    sol = sun_direction_ecef(dt.datetime(2026, 6, 21, 8, 24, tzinfo=utc), np.array([0.0]))[0]
+    assert math.degrees(math.asin(sol[2])) == pytest.approx(23.44, abs=0.05)
+    noon = sun_direction_ecef(dt.datetime(2026, 3, 20, 0, 0, tzinfo=utc), np.arange(0, 86400, 3600.0))
+    assert np.allclose(np.linalg.norm(noon, axis=1), 1.0)
+    assert math.degrees(math.atan2(noon[12, 1], noon[12, 0])) == pytest.approx(0.0, abs=4.0)
+    # The subsolar point moves west at 15 deg per hour.
+    lon = np.degrees(np.unwrap(np.arctan2(noon[:, 1], noon[:, 0])))
+    assert np.diff(lon) == pytest.approx(-15.04, abs=0.1)
