@@ -55,15 +55,18 @@ import numpy as np
 from numpy.typing import ArrayLike
 from qproto._errors import InvalidParameter
 from qproto._validation import check_bool, check_in_range, check_one_of
-from qproto.security._bounds import _eta_from, _out, _real_array
-from qproto.security._decoy import E0_NOISE, F_EC_DEFAULT, _gain, _qber
+from qproto._validation import check_array_in_range, scalar_or_array
+from qproto.security._decoy import E0_NOISE, F_EC_DEFAULT
 from qproto.security._lim2014 import (
     EC_OPTIONS,
     TAILS,
     Tails,
     check_intensities,
     check_probabilities,
+    eta_from,
     key_length_core,
+    model_gain,
+    model_qber,
 )
 
 __all__ = [
@@ -106,7 +109,7 @@ class DecoyCounts:
         n = np.sum(self.n_z, axis=0)
         out = np.zeros(np.shape(n))
         np.divide(np.sum(self.m_z, axis=0), n, out=out, where=n > 0)
-        return _out(out)
+        return scalar_or_array(out)
 
     @property
     def qber_x(self) -> np.ndarray | float:
@@ -114,7 +117,7 @@ class DecoyCounts:
         n = np.sum(self.n_x, axis=0)
         out = np.zeros(np.shape(n))
         np.divide(np.sum(self.m_x, axis=0), n, out=out, where=n > 0)
-        return _out(out)
+        return scalar_or_array(out)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)  # array fields: == would be ambiguous
@@ -188,7 +191,7 @@ _probabilities = check_probabilities
 
 
 def _counts(name: str, value: ArrayLike) -> np.ndarray:
-    c = _real_array(name, value, 0.0, math.inf)
+    c = check_array_in_range(name, value, 0.0, math.inf)
     if c.ndim == 0 or c.shape[0] != 3:
         raise InvalidParameter(name, value, "counts with a first axis of length 3",
                                f"{name} has shape {c.shape}; the first axis must be the "
@@ -255,11 +258,11 @@ def expected_decoy_counts(*, n_pulses: ArrayLike, eta: ArrayLike | None = None,
         InvalidParameter: an argument out of range, intensities out of order,
             probabilities not summing to 1, or both/neither of ``eta``/``loss_db``.
     """
-    n = _real_array("n_pulses", n_pulses, 0.0, math.inf, lo_open=True)
-    e = _eta_from(eta, loss_db)
-    y = _real_array("y0", y0, 0.0, 1.0)
-    ed = _real_array("e_d", e_d, 0.0, 0.5)
-    ed_x = ed if e_d_x is None else _real_array("e_d_x", e_d_x, 0.0, 0.5)
+    n = check_array_in_range("n_pulses", n_pulses, 0.0, math.inf, lo_open=True)
+    e = eta_from(eta, loss_db)
+    y = check_array_in_range("y0", y0, 0.0, 1.0)
+    ed = check_array_in_range("e_d", e_d, 0.0, 0.5)
+    ed_x = ed if e_d_x is None else check_array_in_range("e_d_x", e_d_x, 0.0, 0.5)
     mu = _intensities(intensities)
     p = _probabilities("probabilities", probabilities)
     pza = check_in_range("p_z", p_z, 0.0, 1.0, lo_open=True, hi_open=True)
@@ -268,9 +271,9 @@ def expected_decoy_counts(*, n_pulses: ArrayLike, eta: ArrayLike | None = None,
     batch = _batch_shape({"n_pulses": n, "eta": e, "y0": y, "e_d": ed, "e_d_x": ed_x})
     ex = (slice(None),) + (None,) * len(batch)
     mu_k, p_k = mu[ex], p[ex]
-    gain = _gain(mu_k, e, y)
-    qber_z = _qber(mu_k, e, y, ed, np.asarray(E0_NOISE))
-    qber_x = qber_z if e_d_x is None else _qber(mu_k, e, y, ed_x, np.asarray(E0_NOISE))
+    gain = model_gain(mu_k, e, y)
+    qber_z = model_qber(mu_k, e, y, ed, E0_NOISE)
+    qber_x = qber_z if e_d_x is None else model_qber(mu_k, e, y, ed_x, E0_NOISE)
     base = np.broadcast_to(n * p_k * gain, (3,) + batch)
     n_z = base * (pza * pzb)
     n_x = base * ((1.0 - pza) * (1.0 - pzb))
@@ -335,14 +338,14 @@ def finite_key_length(*, intensities: ArrayLike, probabilities: ArrayLike, n_z: 
     nz = _counts("n_z", n_z)
     nx = _counts("n_x", n_x)
     mx = _counts("m_x", m_x)
-    qz = _real_array("qber_z", qber_z, 0.0, 1.0)
+    qz = check_array_in_range("qber_z", qber_z, 0.0, 1.0)
     es = _epsilon("eps_sec", eps_sec)
     ec = _epsilon("eps_cor", eps_cor)
     fe = check_in_range("f_ec", f_ec, 1.0, math.inf, hi_open=True)
     check_one_of("ec_leakage", ec_leakage, _EC_OPTIONS)
     check_one_of("tails", tails, TAILS)
     fl = check_bool("fluctuations", fluctuations)
-    lam_given = None if lambda_ec is None else _real_array("lambda_ec", lambda_ec, 0.0,
+    lam_given = None if lambda_ec is None else check_array_in_range("lambda_ec", lambda_ec, 0.0,
                                                            math.inf)
 
     batch = _batch_shape({"n_z": nz[0], "n_x": nx[0], "m_x": mx[0], "qber_z": qz,
@@ -356,7 +359,7 @@ def finite_key_length(*, intensities: ArrayLike, probabilities: ArrayLike, n_z: 
     r = key_length_core(mu, p, nz, nx, mx, qz, eps_sec=es, eps_cor=ec, f_ec=fe, ec_leakage=ec_leakage,
                         lambda_ec=lam_given, fluctuations=fl, tails=tails)
     arrays = ("n_z_minus", "n_z_plus", "n_x_minus", "n_x_plus", "m_x_minus", "m_x_plus")
-    return FiniteKeyResult(**{k: (v if k in arrays else _out(v)) for k, v in r.items()
+    return FiniteKeyResult(**{k: (v if k in arrays else scalar_or_array(v)) for k, v in r.items()
                               if k not in ("s_z1_raw", "s_x1_raw", "tau0", "tau1")},
                            tau0=float(np.ravel(r["tau0"])[0]), tau1=float(np.ravel(r["tau1"])[0]), eps_sec=es, eps_cor=ec, tails=tails)
 

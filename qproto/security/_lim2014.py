@@ -29,7 +29,7 @@ from numpy.typing import ArrayLike
 from scipy.stats import binom
 
 from qproto._errors import InvalidParameter
-from qproto.security._bounds import _real_array
+from qproto._validation import check_array_in_range
 from qproto.security._entropy import binary_entropy
 
 Tails = Literal["chernoff", "hoeffding"]
@@ -41,7 +41,7 @@ _PROB_SUM_TOL = 1e-9
 
 def check_intensities(intensities: ArrayLike) -> np.ndarray:
     """(mu1, mu2, mu3) as an array, or InvalidParameter (mu1 > mu2 + mu3, mu2 > mu3 >= 0)."""
-    mu = _real_array("intensities", intensities, 0.0, math.inf)
+    mu = check_array_in_range("intensities", intensities, 0.0, math.inf)
     if mu.shape != (3,):
         raise InvalidParameter("intensities", intensities, "three values (mu1, mu2, mu3)",
                                f"intensities={intensities!r} must hold exactly three values "
@@ -57,7 +57,7 @@ def check_intensities(intensities: ArrayLike) -> np.ndarray:
 
 def check_probabilities(name: str, probabilities: ArrayLike) -> np.ndarray:
     """Three probabilities in (0, 1] summing to 1, or InvalidParameter naming ``name``."""
-    p = _real_array(name, probabilities, 0.0, 1.0, lo_open=True)
+    p = check_array_in_range(name, probabilities, 0.0, 1.0, lo_open=True)
     if p.shape != (3,):
         raise InvalidParameter(name, probabilities, "three probabilities (p1, p2, p3)",
                                f"{name}={probabilities!r} must hold exactly three values")
@@ -66,6 +66,32 @@ def check_probabilities(name: str, probabilities: ArrayLike) -> np.ndarray:
                                f"{name}={probabilities!r} sums to {float(np.sum(p))!r}; "
                                "the intensity probabilities must sum to 1")
     return p
+
+
+def eta_from(eta: ArrayLike | None, loss_db: ArrayLike | None) -> np.ndarray:
+    """Validate that exactly one of ``eta`` / ``loss_db`` is given; return eta (dimensionless)."""
+    if (eta is None) == (loss_db is None):
+        raise InvalidParameter(
+            "eta", eta, "exactly one of eta (transmittance) or loss_db (dB)",
+            f"give exactly one of eta or loss_db (got eta={eta!r}, loss_db={loss_db!r})")
+    if eta is not None:
+        return check_array_in_range("eta", eta, 0.0, 1.0)
+    db = check_array_in_range("loss_db", loss_db, 0.0, math.inf)
+    return 10.0 ** (-db / 10.0)
+
+
+def model_gain(mu: np.ndarray, eta: np.ndarray, y0: np.ndarray) -> np.ndarray:
+    """Q = Y0 + 1 - exp(-eta mu) (PHYSICS.md A2), accurate at tiny eta mu (expm1)."""
+    return y0 - np.expm1(-eta * mu)
+
+
+def model_qber(mu: np.ndarray, eta: np.ndarray, y0: np.ndarray, e_d: np.ndarray, e0: float) -> np.ndarray:
+    """E = (e0 Y0 + e_d (1 - exp(-eta mu))) / Q (PHYSICS.md A2); e0 where Q = 0."""
+    num, den = np.broadcast_arrays(np.asarray(e0 * y0 - e_d * np.expm1(-eta * mu), float),
+                                   np.asarray(model_gain(mu, eta, y0), float))
+    out = np.full(num.shape, float(e0))
+    np.divide(num, den, out=out, where=den != 0)
+    return out
 
 
 def gamma(a: float, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> np.ndarray:

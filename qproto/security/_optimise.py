@@ -51,8 +51,7 @@ from scipy import optimize
 from scipy.stats import qmc
 
 from qproto._errors import InvalidParameter
-from qproto._validation import check_in_range, check_int, check_one_of
-from qproto.security._bounds import _real_array
+from qproto._validation import check_array_in_range, check_in_range, check_int, check_one_of
 from qproto.security._decoy import E0_NOISE, F_EC_DEFAULT
 from qproto.security._finite_key import EcLeakage, FiniteKeyResult, finite_key_length
 from qproto.security._lim2014 import (
@@ -142,8 +141,8 @@ def afterpulse_noise_yield(*, y0: ArrayLike, eta: ArrayLike, intensities: ArrayL
     Returns:
         Y0_eff (a float for scalar input).
     """
-    y = _real_array("y0", y0, 0.0, 1.0)
-    e = _real_array("eta", eta, 0.0, 1.0)
+    y = check_array_in_range("y0", y0, 0.0, 1.0)
+    e = check_array_in_range("eta", eta, 0.0, 1.0)
     mu = check_intensities(intensities)
     p = check_probabilities("probabilities", probabilities)
     p_ap = check_in_range("afterpulse_probability", afterpulse_probability, 0.0, 1.0, hi_open=True)
@@ -364,11 +363,11 @@ def optimise_decoy_parameters(*, n_pulses: ArrayLike, eta: ArrayLike, y0: ArrayL
         >>> o.has_key and o.parameters.intensities[0] > o.parameters.intensities[1]
         True
     """
-    n = _real_array("n_pulses", n_pulses, 0.0, math.inf, lo_open=True)
-    eta_a = _real_array("eta", eta, 0.0, 1.0)
-    y0_a = _real_array("y0", y0, 0.0, 1.0)
-    ed_a = _real_array("e_d", e_d, 0.0, 0.5)
-    edx_a = ed_a if e_d_x is None else _real_array("e_d_x", e_d_x, 0.0, 0.5)
+    n = check_array_in_range("n_pulses", n_pulses, 0.0, math.inf, lo_open=True)
+    eta_a = check_array_in_range("eta", eta, 0.0, 1.0)
+    y0_a = check_array_in_range("y0", y0, 0.0, 1.0)
+    ed_a = check_array_in_range("e_d", e_d, 0.0, 0.5)
+    edx_a = ed_a if e_d_x is None else check_array_in_range("e_d_x", e_d_x, 0.0, 0.5)
     try:
         n, eta_a, y0_a, ed_a, edx_a = np.broadcast_arrays(n, eta_a, y0_a, ed_a, edx_a)
     except ValueError:
