@@ -26,8 +26,10 @@ verify``. ``docs/write-your-own-protocol.md`` walks through an example; the conv
 qubit k into classical bit k. A noise-only click (a detector click without the signal
 photon) gives the qubit that crossed that channel a uniformly random measured bit, which
 is exact when that qubit is measured after single-qubit gates only (as in prepare-and-
-measure and entanglement-based QKD). A round counts as *clicked* when every channel
-clicked.
+measure and entanglement-based QKD); ``NOISE_CLICKS = "mixed-state"`` instead puts the
+click-conditioned state on the channel (a noise click leaves the qubit maximally mixed), which is
+right when the received qubit meets others (a relay's Bell measurement). A round counts as
+*clicked* when every channel clicked.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ from qproto._validation import check_in_range
 
 __all__ = ["DeclarativeProtocol", "DeclaredResult", "Parameter", "Configuration", "RoundView", "Rounds",
            "ChannelMapping", "CHANNEL_MAPPINGS", "register_channel_mapping", "get_channel_mapping",
-           "sample_arrivals"]
+           "sample_arrivals", "given_click"]
 
 
 # ---- the channel -> Aer mapping, through a registry (the core does not import noise_models) ----
@@ -120,6 +122,18 @@ def sample_arrivals(channel: Channel, n: int, rng: np.random.Generator) -> tuple
     if channel.noise_click == 0.0:
         return signal, None
     return signal, ~signal & bernoulli(rng, n, channel.noise_click)
+
+
+def given_click(channel: Channel) -> Channel:
+    """The lossless channel a qubit sees given that its receiver clicked (docs/conventions.md C.8(b)).
+
+    A click is the signal (probability s: the coherent rotation, then depolarising p_q) or noise
+    alone (the maximally mixed state); the rotation commutes with depolarising and leaves I/2
+    alone, so the mixture is the rotation followed by depolarising ``p_eff =
+    channel.effective_depolarisation`` (at most 4/3). Same ``qber_z``/``qber_x``/``qber_y``.
+    """
+    return Channel(depolarisation=min(channel.effective_depolarisation, 4.0 / 3.0),
+                   rotation_rad=channel.rotation_rad, rotation_axis=channel.rotation_axis)
 
 
 # ---- parameters ------------------------------------------------------------------------------
@@ -363,6 +377,12 @@ class DeclarativeProtocol(Protocol):
     RESULT: ClassVar[type[DeclaredResult]] = DeclaredResult
     #: The registered :class:`ChannelMapping` that turns channels into markers and Aer noise.
     CHANNEL_MAPPING: ClassVar[str] = "aer"
+    #: How a noise-only click enters: ``"random-bit"`` (the qubit that crossed the channel reads a
+    #: uniformly random bit; exact when it is measured after single-qubit gates only; both forms) or
+    #: ``"mixed-state"`` (given a click the qubit is the signal or, for a noise click, maximally mixed:
+    #: the channel's marker carries the click-conditioned depolarisation, right for qubits that meet
+    #: others after the channel, e.g. in a Bell measurement; fast form only).
+    NOISE_CLICKS: ClassVar[str] = "random-bit"
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -381,6 +401,8 @@ class DeclarativeProtocol(Protocol):
             raise InvalidParameter(f"{cls.__name__}.EAVESDROPPER_CHANNEL", cls.EAVESDROPPER_CHANNEL,
                                    f"a channel index in [0, {len(chans) - 1}]")
         cls.n_channels = len(chans)
+        if cls.NOISE_CLICKS not in ("random-bit", "mixed-state"):
+            raise InvalidParameter(f"{cls.__name__}.NOISE_CLICKS", cls.NOISE_CLICKS, "'random-bit' or 'mixed-state'")
         if "PARAMETERS" in cls.__dict__ and "__init__" not in cls.__dict__:
             cls.__init__ = _parameter_init(cls)
 
@@ -567,6 +589,12 @@ class DeclarativeProtocol(Protocol):
         """Each channel on the marker of the qubit that crosses it (with its flag in the erasure form)."""
         _, _, flags = self._layout(eavesdropper, form)
         mapping = get_channel_mapping(self.CHANNEL_MAPPING)
+        if self.NOISE_CLICKS == "mixed-state":
+            if form != "fast":
+                raise InvalidParameter("form", form, "'fast'",
+                                       f"form={form!r}: {self.name} models noise clicks as a mixed state given "
+                                       f"the click (NOISE_CLICKS = 'mixed-state'), in the fast form only")
+            channels = tuple(given_click(ch) for ch in channels)
         return mapping.noise_model({q: ch for q, ch in zip(self.CHANNELS, channels)}, form=form,
                                    flags=dict(zip(self.CHANNELS, flags)) if flags else None)
 
@@ -588,6 +616,20 @@ class DeclarativeProtocol(Protocol):
             detected = np.ones(n, dtype=bool)
             for f in flags:
                 detected &= ((outcome >> f) & 1) == 0
+        elif self.NOISE_CLICKS == "mixed-state":
+            # The circuit already carries each channel's state given a click: sample the clicks only.
+            detected = None
+            for ch in channels:
+                p = ch.detection_probability
+                if p < 1.0:
+                    clicks = bernoulli(rng, n, p)
+                    detected = clicks if detected is None else detected & clicks
+            if detected is None:
+                outcome = compiled.sample_trusted(cfg, rng, aer_seed=aer_seed)
+            else:
+                outcome = np.zeros(n, dtype=out_dtype)
+                idx = np.flatnonzero(detected)
+                outcome[idx] = compiled.sample_trusted(cfg[idx], rng, aer_seed=aer_seed)
         else:
             arrivals = [sample_arrivals(ch, n, rng) for ch in channels]
             if all(sig is None for sig, _ in arrivals):

@@ -248,3 +248,62 @@ def test_the_write_your_own_protocol_guide_runs():
     exec(blocks[5], namespace)
     namespace["test_my_b92"]()
     assert verify_protocol(namespace["MyB92"](p_bob_z=0.7), examples=2, rounds=6000).passed
+
+
+class _BellRelay(DeclarativeProtocol):
+    """Two senders, one relay: each sends a Z or X state (the same basis), the relay Bell-measures
+    (cx, h) and a xor b is read from the parity bit (Z) or the phase bit (X) (docs/conventions.md A5)."""
+
+    name = "test-bell-relay"
+    CHOICES = {"a": 2, "b": 2, "basis": 2}
+    QUBITS = 2
+    CHANNELS = (0, 1)
+    NOISE_CLICKS = "mixed-state"
+
+    def circuit(self, qc, c):
+        for q, bit in ((0, c.a), (1, c.b)):
+            if bit:
+                qc.x(q)
+            if c.basis:
+                qc.h(q)
+        c.send(qc)
+        qc.cx(0, 1)
+        qc.h(0)
+
+    def tally(self, r):
+        read = np.where(r.basis == 0, r.measured(1), r.measured(0))
+        wrong = r.clicked & (read != (r.a ^ r.b))
+        return {"clicked": r.count(r.clicked), **{f"{b}": r.count(r.clicked & (r.basis == i)) for i, b in enumerate("zx")},
+                **{f"errors_{b}": r.count(wrong & (r.basis == i)) for i, b in enumerate("zx")}}
+
+    def estimates(self, res):
+        return {"detection_rate": res.binomial("clicked", "rounds"), "qber_z": res.binomial("errors_z", "z"),
+                "qber_x": res.binomial("errors_x", "x")}
+
+    def expected(self, channel, *, eavesdropper=None):
+        ch_a, ch_b = channel
+        e = (1 - (1 - ch_a.effective_depolarisation) * (1 - ch_b.effective_depolarisation)) / 2
+        return {"detection_rate": ch_a.detection_probability * ch_b.detection_probability, "qber_z": e, "qber_x": e}
+
+
+RELAY_LEGS = (Channel(transmittance=0.3, depolarisation=0.02, noise_click=0.05),
+              Channel(transmittance=0.6, misalignment=0.03, noise_click=0.01))
+
+
+def test_noise_clicks_as_mixed_states_for_a_relay():
+    """A noise click on Alice's leg must randomise the relay's parity too: the mixed-state model gets
+    A5's error rate; the random-bit model (right for direct measurements) would randomise only the
+    phase bit of qubit 0, and misses it in Z."""
+    from qproto.testing import compare_to_expected
+
+    relay = _BellRelay()
+    assert_matches_expected(relay.run(RELAY_LEGS, rounds=60_000, seed=2), relay.expected(RELAY_LEGS))
+
+    class RandomBitRelay(_BellRelay):
+        NOISE_CLICKS = "random-bit"
+
+    wrong = RandomBitRelay().run(RELAY_LEGS, rounds=60_000, seed=2)
+    failed = {c.name.split()[-1] for c in compare_to_expected(wrong, relay.expected(RELAY_LEGS)) if not c.passed}
+    assert any("qber_z" in name for name in failed), failed
+    with pytest.raises(InvalidParameter, match="form"):
+        relay.run(RELAY_LEGS, rounds=100, seed=0, form="erasure")
