@@ -220,10 +220,10 @@ def _cell(row: Mapping[str, Any], name: str, intervals: bool) -> str:
 
 
 def _latex_escape(s: str) -> str:
-    for a, b in (("\\", r"\textbackslash{}"), ("_", r"\_"), ("%", r"\%"), ("&", r"\&"), ("#", r"\#"),
-                 ("$", r"\$"), ("{", r"\{"), ("}", r"\}")):
-        s = s.replace(a, b) if a != "{" and a != "}" else s
-    return s
+    """Escape LaTeX's special characters in a cell (one pass, so escapes are not escaped again)."""
+    table = {"\\": r"\textbackslash{}", "_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#", "$": r"\$",
+             "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+    return "".join(table.get(c, c) for c in s)
 
 
 def write_table(rows: Sequence[Mapping[str, Any]], *, axes: Sequence[str], estimates: Sequence[str],

@@ -189,3 +189,11 @@ def test_pivot_picks_each_protocols_headline_and_refuses_shared_cells():
         pivot_rows(rows + [{"protocol": "bb84", "link": "a", "key_rate": 0.1}], index="protocol",
                    columns=["link"], values=["key_rate"])
     assert info.value.name == "columns"
+
+
+def test_latex_cells_are_escaped_once():
+    from qproto.bench import write_table
+
+    text = write_table([{"link": "a_b{1}%", "x": 0.5, "x_low": 0.25, "x_high": 0.75}], axes=["link"],
+                       estimates=["x"], fmt="latex")
+    assert r"a\_b\{1\}\% & 0.5000 [0.2500, 0.7500] \\" in text
