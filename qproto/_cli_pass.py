@@ -304,6 +304,12 @@ def _protocol(args: argparse.Namespace, afterpulse: float):
     return DecoyBB84(**kw)
 
 
+#: Library parameter names of the pass builders and the flags that set them.
+_FLAGS = {"time_step_s": "--slot", "max_half_window_s": "--max-half-window", "pass_index": "--pass-index",
+          "duration_s": "--search-hours", "latitude_deg": "--site", "longitude_deg": "--site",
+          "observer_altitude_m": "--site", "tle_line1": "--tle", "tle_line2": "--tle", "start_utc": "--date"}
+
+
 def _pass_api():
     try:
         from qproto import passes
@@ -361,10 +367,19 @@ def _main(args: argparse.Namespace) -> int:
     passes = {}
     for label, jitter in levels:
         lk = link.replace(pointing_jitter_rad=jitter)
-        if tle is None:
-            pc = lk.pass_channels(time_step_s=slot, max_half_window_s=args.max_half_window)
-        else:
-            pc = lk.tle_pass_channels(time_step_s=slot, max_half_window_s=args.max_half_window, **tle)
+        try:
+            if tle is None:
+                pc = lk.pass_channels(time_step_s=slot, max_half_window_s=args.max_half_window)
+            else:
+                pc = lk.tle_pass_channels(time_step_s=slot, max_half_window_s=args.max_half_window, **tle)
+        except InvalidParameter as exc:  # name the flag, not the library's parameter
+            flag = _FLAGS.get(exc.name)
+            if flag is None:
+                raise
+            given = {"--slot": slot, "--max-half-window": args.max_half_window,
+                     "--pass-index": args.pass_index}.get(flag, exc.value)
+            raise FlagError(flag, given, exc.allowed, f"{flag}={given:g}: " + str(exc).split(": ", 1)[-1]
+                            if isinstance(given, (int, float)) else None) from None
         if len(pc) == 0:
             raise FlagError("--slot", f"{slot:g}", "a slot shorter than the pass above the mask",
                             f"--slot={slot:g}: no slot of the pass lies above the elevation mask")

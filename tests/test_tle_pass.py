@@ -95,7 +95,7 @@ def test_cli_tle_pass(tmp_path, capsys):
     assert out["scenario"]["lower_altitude_m"] == HAPS_M
     for bad, fragment in ((["--site", "35,139"], "--site='35,139'"), (["--site", "95,139,0"], "--site=95,139,0"),
                           (["--date", "yesterday"], "--date='yesterday'"),
-                          (["--pass-index", "50"], "pass_index=50"),
+                          (["--pass-index", "50"], "--pass-index=50: 4 complete pass(es)"),
                           (["--site", "35,139,600000"], "--site=35,139,600000")):
         argv = list(args)
         i = argv.index(bad[0])
