@@ -254,7 +254,9 @@ def _flag_message(exc: Exception, flag: str, raw: str | None = None) -> str:
     else:
         msg = f"{flag}: {msg}"
     allowed = getattr(exc, "allowed", None) or getattr(exc, "expected", None)
-    if allowed and str(allowed) not in msg:
+    # Append what is allowed unless the message already states it (or its interval).
+    interval = re.search(r"[\[(][^\])]*[\])]", str(allowed)) if allowed else None
+    if allowed and str(allowed) not in msg and not (interval and interval.group(0) in msg):
         msg += f" (allowed: {allowed})"
     return msg
 
@@ -418,7 +420,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     rounds = 100_000 if args.rounds is None else args.rounds
     workers = _effective_workers(args.workers, rounds, Engine().chunk_size)
     bar, callback = _progress_bar(rounds, protocol.name, args.no_progress or args.json)
-    run_flags = {"rounds": "--rounds", "seed": "--seed", "eavesdropper": "--eavesdropper", "message": "--param message"}
+    run_flags = {"rounds": "--rounds", "seed": "--seed", "message": "--param message",
+                 "eavesdropper": "--eavesdropper" if args.eavesdropper is None else ("--eavesdropper", args.eavesdropper)}
     kwargs = {"rounds": rounds}
     try:
         with _as_flag(run_flags.get):
