@@ -307,3 +307,15 @@ def test_noise_clicks_as_mixed_states_for_a_relay():
     assert any("qber_z" in name for name in failed), failed
     with pytest.raises(InvalidParameter, match="form"):
         relay.run(RELAY_LEGS, rounds=100, seed=0, form="erasure")
+
+
+def test_importing_qproto_does_not_load_qiskit():
+    """qproto's public names load on first use, so `import qproto` (and `qproto --help`) stays light."""
+    import subprocess
+    import sys
+
+    code = ("import sys, qproto; assert 'qiskit' not in sys.modules, 'qiskit imported'; "
+            "from qproto import Channel; Channel(); print(sorted(set(qproto.__all__) - set(dir(qproto))))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
