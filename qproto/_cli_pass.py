@@ -500,9 +500,10 @@ def _plot(curves, passes, link, path: str, caption: list[str]) -> None:
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
 
-    fig = Figure(figsize=(7.5, 6.2), layout="constrained")
+    fig = Figure(figsize=(9.5, 6.2), layout="constrained")
     FigureCanvasAgg(fig)
-    ax = fig.add_subplot(1, 1, 1)
+    axes = fig.subplot_mosaic([["key", "elev"], ["key", "range"]], width_ratios=[3.2, 1])
+    ax = axes["key"]
     handles = []
     for i, (level, c) in enumerate(curves.items()):
         hw = [r.half_window_s for r in c.rows]
@@ -518,19 +519,21 @@ def _plot(curves, passes, link, path: str, caption: list[str]) -> None:
     ax.set_title(f"decoy-state BB84 finite key over a {link.name} pass")
     ax.grid(alpha=0.3)
     pc = next(iter(passes.values()))
-    top = ax.inset_axes([0.64, 0.3, 0.33, 0.17])
-    bottom = ax.inset_axes([0.64, 0.1, 0.33, 0.17], sharex=top)
+    top, bottom = axes["elev"], axes["range"]
+    top.sharex(bottom)
     top.plot(pc.time_s, pc.elevation_deg, color="k", lw=1.2)
-    top.set_ylabel("elev. (deg)", fontsize=7)
-    top.tick_params(labelsize=6, labelbottom=False)
+    top.set_ylabel("elevation (deg)", fontsize=8)
+    top.tick_params(labelsize=7, labelbottom=False)
+    top.set_title("the pass (inset of seed Fig. 2)", fontsize=8)
+    top.grid(alpha=0.3)
     bottom.plot(pc.time_s, pc.range_m / 1e3, color="C3", lw=1.2)
-    bottom.set_ylabel("range (km)", fontsize=7)
-    bottom.set_xlabel("time from culmination (s)", fontsize=7)
-    bottom.tick_params(labelsize=6)
-    top.set_title("the pass", fontsize=7)
+    bottom.set_ylabel("range (km)", fontsize=8)
+    bottom.set_xlabel("time from culmination (s)", fontsize=8)
+    bottom.tick_params(labelsize=7)
+    bottom.grid(alpha=0.3)
     import textwrap
 
-    lines = [w for c in caption for w in textwrap.wrap(c, 120, subsequent_indent="  ")]
+    lines = [w for c in caption for w in textwrap.wrap(c, 150, subsequent_indent="  ")]
     fig.text(0.01, 0.0, "\n".join(lines), fontsize=6.5, va="bottom", ha="left", family="monospace")
     fig.get_layout_engine().set(rect=(0, 0.1, 1, 0.9))
     try:
