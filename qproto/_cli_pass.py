@@ -201,7 +201,7 @@ def add_parser(subparsers) -> None:
     w.add_argument("--no-optimise", action="store_true", help="keep the default DecoyBB84 parameters")
     o = p.add_argument_group("output")
     o.add_argument("--plot", metavar="FILE", type=plot_path("--plot"), default=None,
-                   help="save the figure (Fig. 2 with the pass's elevation and range as an inset)")
+                   help="save the figure (Fig. 2 with the pass's elevation and range beside it, as the seed's inset)")
     o.add_argument("--json", action="store_true", help="print the curves as JSON")
     o.add_argument("--seed", type=count("--seed", 0, MAX_SEED), default=2024, help="root seed (default 2024)")
     o.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -494,7 +494,7 @@ def _json_default(o: Any) -> Any:
 
 
 def _plot(curves, passes, link, path: str, caption: list[str]) -> None:
-    """Seed 001 Fig. 2: key against half-window (simulated markers, expected lines), inset with the
+    """Seed 001 Fig. 2: key against half-window (simulated markers, expected lines), panels with the
     pass's elevation and range, the scenario's assumptions below the axes."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
