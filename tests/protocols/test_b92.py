@@ -40,13 +40,14 @@ def _reference(ch: Channel, p_bob_z: float) -> dict[str, float]:
                                 Channel(misalignment=0.03, rotation_rad=1.1, rotation_axis=(1, 0, 0))])
 @pytest.mark.parametrize("p_bob_z", [0.5, 0.8])
 def test_closed_forms_equal_the_density_matrix_reference(ch, p_bob_z):
-    """catches: a wrong conclusive outcome, R_zx vs R_xz swapped, the basis weights swapped."""
+    """B45. catches: a wrong conclusive outcome, R_zx vs R_xz swapped, the basis weights swapped."""
     got = B92(p_bob_z=p_bob_z).expected(ch)
     for k, v in _reference(ch, p_bob_z).items():
         assert got[k] == pytest.approx(v, abs=1e-12), k
 
 
 def test_ideal_channel_a_quarter_conclusive_and_no_error():
+    """B46: on an ideal channel a quarter of the clicks are conclusive and none is wrong."""
     r = B92().run(Channel(), rounds=40_000, seed=3)
     assert r.tallies["errors_z"] == r.tallies["errors_x"] == 0
     assert r.conclusive_rate.contains(0.25) and r.detection_rate.best == 1.0
@@ -55,7 +56,7 @@ def test_ideal_channel_a_quarter_conclusive_and_no_error():
 @settings(max_examples=4, deadline=None)
 @given(ch=rotated_channels(), seed=seeds())
 def test_runs_match_closed_forms_on_rotated_channels(ch, seed):
-    """catches: circuits that prepare or measure the wrong states (rotations make E_X != E_Z)."""
+    """B46. catches: circuits that prepare or measure the wrong states (rotations make E_X != E_Z)."""
     proto = B92(p_bob_z=0.7)
     assert_matches_expected(proto.run(ch, rounds=30_000, seed=seed), proto.expected(ch))
 

@@ -40,6 +40,7 @@ def _reference_errors(ch: Channel) -> dict[str, float]:
 @pytest.mark.parametrize("ch", [Channel(depolarisation=0.1), ROTATED,
                                 Channel(misalignment=0.02, rotation_rad=0.9, rotation_axis=(0, 0, 1))])
 def test_closed_forms_equal_the_density_matrix_reference(ch):
+    """B45: E_X, E_Y, E_Z and the mismatched agreement equal a density-matrix computation."""
     got = SixState().expected(ch)
     for k, v in _reference_errors(ch).items():
         assert got[k] == pytest.approx(v, abs=1e-12), k
@@ -47,7 +48,7 @@ def test_closed_forms_equal_the_density_matrix_reference(ch):
 
 
 def test_key_fraction_depolarising_closed_form_and_threshold():
-    """Depolarising Q: 1 + (1 - 3Q/2) log2(1 - 3Q/2) + (3Q/2) log2(Q/2) (Scarani et al. 2009),
+    """B47. Depolarising Q: 1 + (1 - 3Q/2) log2(1 - 3Q/2) + (3Q/2) log2(Q/2) (Scarani et al. 2009),
     zero at Q = 12.62 % (Lo 2001)."""
     for q in (0.01, 0.05, 0.1):
         want = 1 + (1 - 1.5 * q) * math.log2(1 - 1.5 * q) + 1.5 * q * math.log2(q / 2)
@@ -60,7 +61,7 @@ def test_key_fraction_depolarising_closed_form_and_threshold():
 
 @pytest.mark.parametrize("ex, ez", [(0.03, 0.05), (0.08, 0.02)])
 def test_worst_case_e_y_gives_the_bb84_rate(ex, ez):
-    """Minimising over the unmeasured E_Y recovers BB84's 1 - h(E_X) - h(E_Z): the Y basis is
+    """B47. Minimising over the unmeasured E_Y recovers BB84's 1 - h(E_X) - h(E_Z): the Y basis is
     what the six-state protocol adds."""
     lo, hi = abs(ex - ez), min(ex + ez, 2 - ex - ez)
     worst = minimize_scalar(lambda ey: six_state_key_fraction(ex, ey, ez, f_ec=1.0), bounds=(lo, hi),
@@ -81,7 +82,7 @@ def test_key_basis_and_f_ec_enter_as_written():
 @settings(max_examples=4, deadline=None)
 @given(ch=rotated_channels(), seed=seeds())
 def test_runs_match_closed_forms_on_rotated_channels(ch, seed):
-    """catches: a wrong Y preparation or measurement (sdg/s swapped gives E_Y of the mirrored rotation)."""
+    """B48. catches: a wrong Y preparation or measurement (sdg/s swapped gives E_Y of the mirrored rotation)."""
     proto = SixState()
     assert_matches_expected(proto.run(ch, rounds=36_000, seed=seed), proto.expected(ch))
 
