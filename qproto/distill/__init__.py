@@ -27,6 +27,7 @@ from qproto.distill._hashing import (
     verification_tag,
     verification_tag_bits,
 )
+from qproto.distill._ldpc import MOTHER_RATES, choose_mother_rate, ldpc_reconcile, qc_ldpc_matrix
 from qproto.distill._material import (
     SUPPORTED_PROTOCOLS,
     KeyChunk,
@@ -39,9 +40,10 @@ from qproto.distill._pass import distill_pass, optimise_for_pass, pass_channels
 from qproto.distill._reconcile import EC_METHODS, Reconciliation, reconcile, shannon_limit
 
 __all__ = [
-    "CascadeResult", "DecoySettings", "DistillResult", "EC_METHODS", "FFTPrecisionError", "KeyChunk",
+    "CascadeResult", "DecoySettings", "DistillResult", "EC_METHODS", "FFTPrecisionError", "KeyChunk", "MOTHER_RATES",
     "Reconciliation", "SUPPORTED_PROTOCOLS", "SiftedKey", "bb84_finite_key_length", "cascade",
-    "cascade_block_sizes", "collect", "distill", "distill_pass", "key_material", "optimise_for_pass", "pack",
+    "cascade_block_sizes", "choose_mother_rate", "collect", "distill", "distill_pass", "key_material", "ldpc_reconcile", "optimise_for_pass", "pack",
+    "qc_ldpc_matrix",
     "pass_channels", "pass_key_material", "phase_error_deviation", "reconcile", "seed_bits", "shannon_limit",
     "toeplitz_hash", "toeplitz_hash_quadratic", "toeplitz_seed_length", "unpack", "verification_tag",
     "verification_tag_bits",

@@ -97,6 +97,7 @@ class DistillResult:
         leaked_bits: bits disclosed by error correction.
         ec_rounds: its rounds of communication.
         frames, frame_errors: frames the block was decoded in, and how many failed.
+        discarded_bits: key bits of frames whose decoding failure was detected (both drop them).
         tag_bits: verification tag length, ceil(log2(1/eps_cor)).
         verified: whether the tags agreed (``None`` if the chain stopped earlier).
         key_length_bound: the finite-key length from the measured leakage (bits, unrounded).
@@ -128,6 +129,7 @@ class DistillResult:
     ec_rounds: int
     frames: int
     frame_errors: int
+    discarded_bits: int
     tag_bits: int
     verified: bool | None
     key_length_bound: float
@@ -193,7 +195,7 @@ class DistillResult:
     _SCALARS: ClassVar[tuple[str, ...]] = (
         "protocol", "method", "seed", "rounds", "sifted_bits", "test_bits", "key_bits", "test_errors",
         "phase_bits", "phase_errors", "errors_before_ec", "leaked_bits", "ec_rounds", "frames", "frame_errors",
-        "tag_bits", "verified", "key_length_bound", "final_length", "pa_seed", "aborted", "keys_identical",
+        "discarded_bits", "tag_bits", "verified", "key_length_bound", "final_length", "pa_seed", "aborted", "keys_identical",
         "eps_sec", "eps_cor")
 
     def to_dict(self, *, keys: bool = False) -> dict[str, Any]:
@@ -301,43 +303,54 @@ def distill(material: SiftedKey | Iterable[KeyChunk], *, protocol: str = "bb84",
                 test_positions=test_pos, key_positions=key_pos, pa_seed=_sub_seed(root, 3))
     q_test = test_err / n_test if n_test else 0.5
     if n_key < 2 or q_test > qa:
-        return DistillResult(**base, leaked_bits=0, ec_rounds=0, frames=0, frame_errors=0, verified=None,
+        return DistillResult(**base, leaked_bits=0, ec_rounds=0, frames=0, frame_errors=0, discarded_bits=0,
+                             verified=None,
                              key_length_bound=-math.inf, final_length=0, aborted="qber", keys_identical=False)
 
     # 3. error correction (the estimate is kept off 0 so that a clean test subset still tunes it)
     t0 = time.perf_counter()
     q_est = min(max(q_test, 1.0 / max(n_test, 1), 1e-4), 0.499)
+    if method == "ldpc":  # a one-shot code must not be tuned below the true QBER: the 95 % upper bound
+        q_est = min(max(q_est, Estimate.binomial(test_err, n_test).high), 0.499)
     rec = reconcile(a_key, b_key, method=method, qber=q_est, seed=_sub_seed(root, 1), **(ec_options or {}))
     times["error_correction"] = time.perf_counter() - t0
+    corrected = rec.corrected
+    discarded = 0
+    if rec.kept is not None and not rec.kept.all():  # frames both parties drop
+        discarded = int(np.count_nonzero(~rec.kept))
+        a_key, corrected, key_pos_kept = a_key[rec.kept], corrected[rec.kept], key_pos[rec.kept]
+    else:
+        key_pos_kept = key_pos
+    n_used = int(a_key.size)
 
     # 4. verification
     t0 = time.perf_counter()
-    n_tag_in = max(n_key, tag_bits)
+    n_tag_in = max(n_used, tag_bits)
     tag_seed = seed_bits(_sub_seed(root, 2), toeplitz_seed_length(n_tag_in, tag_bits))
     verified = bool(np.array_equal(verification_tag(a_key, tag_seed, tag_bits),
-                                   verification_tag(rec.corrected, tag_seed, tag_bits)))
+                                   verification_tag(corrected, tag_seed, tag_bits)))
     times["verification"] = time.perf_counter() - t0
     common = dict(**base, leaked_bits=rec.leaked_bits, ec_rounds=rec.rounds, frames=rec.frames,
-                  frame_errors=rec.frame_errors, verified=verified)
+                  frame_errors=rec.frame_errors, discarded_bits=discarded, verified=verified)
     if not verified:
         return DistillResult(**common, key_length_bound=-math.inf, final_length=0, aborted="verification",
                              keys_identical=False)
 
     # 5. finite key from the measured leakage, then privacy amplification
     if decoy is None:
-        bound = bb84_finite_key_length(n=n_key, k=sk.n_test, e_x=phase_err / sk.n_test if sk.n_test else 0.5,
+        bound = bb84_finite_key_length(n=n_used, k=sk.n_test, e_x=phase_err / sk.n_test if sk.n_test else 0.5,
                                        leak_ec=rec.leaked_bits, eps_sec=es, eps_cor=ec)
     else:
-        bound = _decoy_bound(sk, key_pos, decoy, q_test, rec.leaked_bits, es, ec)
+        bound = _decoy_bound(sk, key_pos_kept, decoy, q_test, rec.leaked_bits, es, ec)
     length = max(0, int(math.floor(bound)))
-    length = min(length, n_key)
+    length = min(length, n_used)
     if length == 0:
         return DistillResult(**common, key_length_bound=float(bound), final_length=0, aborted="no-key",
                              keys_identical=False)
     t0 = time.perf_counter()
-    pa_bits = seed_bits(base["pa_seed"], toeplitz_seed_length(n_key, length))
+    pa_bits = seed_bits(base["pa_seed"], toeplitz_seed_length(n_used, length))
     ka = toeplitz_hash(a_key, pa_bits, length)
-    kb = toeplitz_hash(rec.corrected, pa_bits, length)
+    kb = toeplitz_hash(corrected, pa_bits, length)
     times["privacy_amplification"] = time.perf_counter() - t0
     return DistillResult(**common, key_length_bound=float(bound), final_length=length, aborted=None,
                          keys_identical=bool(np.array_equal(ka, kb)), alice_key=pack(ka), bob_key=pack(kb))

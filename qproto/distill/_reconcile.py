@@ -29,6 +29,9 @@ class Reconciliation:
             whose decoder did not reproduce Alice's syndrome, plus (simulation-side) frames with
             residual errors; for Cascade 1 if errors remain.
         errors_corrected: bits Bob flipped.
+        kept: which bits survive (frames whose failure was detected are discarded by both);
+            ``None`` when all do.
+        mother_rate, punctured, shortened: LDPC code rate and modulated bits per frame (else None).
     """
 
     method: str
@@ -38,6 +41,10 @@ class Reconciliation:
     frames: int
     frame_errors: int
     errors_corrected: int
+    kept: np.ndarray | None = None
+    mother_rate: float | None = None
+    punctured: int | None = None
+    shortened: int | None = None
 
     def efficiency(self, n: int, qber: float) -> float | None:
         """f = leaked_bits / (n h(qber)); ``None`` when n h(qber) = 0."""

@@ -1,0 +1,75 @@
+"""LDPC syndrome reconciliation: reproducible QC codes, rate adaptation, agreement with Cascade."""
+
+import math
+
+import numpy as np
+import pytest
+
+from qproto import InvalidParameter
+from qproto.distill import cascade, ldpc_reconcile, qc_ldpc_matrix, reconcile
+from qproto.distill._ldpc import MOTHER_RATES
+
+
+def h(q):
+    return -q * math.log2(q) - (1 - q) * math.log2(1 - q)
+
+
+@pytest.mark.parametrize("rate", [0.5, 0.8])
+def test_codes_are_reproducible_with_the_stated_shape_and_no_4_cycles(rate):
+    z = 64  # the real lifts are ~450; at 64 every 4-cycle can still be avoided
+    H = qc_ldpc_matrix(rate, z)
+    qc_ldpc_matrix.cache_clear()
+    assert (H != qc_ldpc_matrix(rate, z)).nnz == 0  # rebuilt from the seed: the same code
+    mb = round(40 * (1 - rate))
+    assert H.shape == (mb * z, 40 * z)
+    Hi = H.astype(np.int32)
+    overlap = (Hi.T @ Hi).tolil()  # columns sharing two or more checks close a 4-cycle
+    overlap.setdiag(0)
+    assert overlap.tocsr().max() <= 1
+    col = np.asarray(Hi.sum(axis=0)).ravel()
+    assert set(np.unique(col)) <= {1, 2, 3, min(10, mb)}  # staircase, light and heavy columns
+
+
+def test_corrects_with_leakage_of_syndrome_minus_punctured_bits():
+    rng = np.random.default_rng(4)
+    n, q = 48_000, 0.05
+    a = rng.integers(0, 2, n, dtype=np.uint8)
+    e = (rng.random(n) < q).astype(np.uint8)
+    r = ldpc_reconcile(a, a ^ e, qber=q, seed=1)
+    assert r.frame_errors == 0 and r.kept.all() and np.array_equal(r.corrected, a)
+    m = qc_ldpc_matrix(r.mother_rate, math.ceil(16_000 / 36)).shape[0]
+    assert r.leaked_bits == r.frames * (m - r.punctured)
+    assert r.leaked_bits >= n * h(e.mean())
+    assert r.punctured + r.shortened == 40 * math.ceil(16_000 / 36) - 16_000
+
+
+def test_cascade_and_ldpc_agree_on_what_is_correctable():
+    rng = np.random.default_rng(5)
+    n = 32_000
+    for q in (0.03, 0.08):
+        a = rng.integers(0, 2, n, dtype=np.uint8)
+        b = a ^ (rng.random(n) < q).astype(np.uint8)
+        c = cascade(a, b, qber=q, seed=2)
+        ld = reconcile(a, b, method="ldpc", qber=q, seed=2, f_target=1.35)
+        keep = ld.kept
+        assert keep.mean() > 0.5
+        assert np.array_equal(ld.corrected[keep], c.corrected[keep])  # the same string where LDPC decoded
+        assert np.array_equal(c.corrected, a)
+    # beyond what the mother codes can carry, LDPC drops frames rather than returning wrong bits
+    a = rng.integers(0, 2, 16_000, dtype=np.uint8)
+    b = a ^ (rng.random(a.size) < 0.2).astype(np.uint8)
+    bad = ldpc_reconcile(a, b, qber=0.02, seed=3)  # a badly under-estimated QBER
+    assert bad.frame_errors == bad.frames and not bad.kept.any()
+
+
+def test_validation():
+    a = np.zeros(100, np.uint8)
+    for kw, name in [({"qber": 0.0}, "qber"), ({"f_target": 0.9}, "f_target"), ({"delta": 0.5}, "delta"),
+                     ({"frame_bits": 10}, "frame_bits"), ({"bp_method": "x"}, "bp_method")]:
+        args = {"qber": 0.05, "seed": 0, **kw}
+        with pytest.raises(InvalidParameter) as exc:
+            ldpc_reconcile(a, a, **args)
+        assert exc.value.name == name
+    with pytest.raises(InvalidParameter, match="rate"):
+        qc_ldpc_matrix(0.42, 64)
+    assert 0.5 in MOTHER_RATES
