@@ -88,3 +88,15 @@ def test_qproto_verify_b92_passes_and_catches_a_broken_variant(capsys):
     reports = {r.name: r for r in verify_protocol(_SwappedB92(), examples=2, rounds=6000).reports}
     assert not reports["closed-form"].passed and "qber_z" in reports["closed-form"].detail
     assert reports["reproducible"].passed
+
+
+def test_a_process_pool_gives_the_serial_result():
+    """The declarative base's chunks pickle: processes give exactly the serial run (same seed)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from qproto import Engine
+
+    proto, engine = B92(p_bob_z=0.6), Engine(chunk_size=7000)
+    serial = proto.run(ROTATED, rounds=20_000, seed=8, engine=engine)
+    with ProcessPoolExecutor(2) as pool:
+        assert proto.run(ROTATED, rounds=20_000, seed=8, engine=engine, executor=pool) == serial
