@@ -371,8 +371,11 @@ class ProtocolResult:
             shown = ", ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}"
                               for k, v in self.parameters.items())
             lines.append(f"parameters: {shown}")
-        for i, ch in enumerate(self.channels):
-            label = "channel" if len(self.channels) == 1 else f"channel {i}"
+        same = len(self.channels) > 1 and all(ch == self.channels[0] for ch in self.channels)
+        shown = self.channels[:1] if same else self.channels
+        for i, ch in enumerate(shown):
+            label = "channel" if len(self.channels) == 1 else (f"channels (all {len(self.channels)})" if same
+                                                               else f"channel {i}")
             fields = ", ".join(f"{f.name}={getattr(ch, f.name):.6g}"
                                for f in dataclasses.fields(ch)
                                if isinstance(getattr(ch, f.name), float) and getattr(ch, f.name) != f.default)
