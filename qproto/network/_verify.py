@@ -16,7 +16,14 @@ proportion with PHYSICS.md's rule (|p - p0| <= 5 sqrt(p0 (1 - p0)/N) + 1/N) thro
   circuits, so the memory-free figure is compared);
 * ``"bbm92"`` (a midpoint source and its two arms): ``detection_rate`` = P_a P_b and the
   QBERs (1 - d_a d_b)/2;
-* ``"mdi-qkd"`` (an untrusted relay and its two arms): the same three for the Bell measurement.
+* ``"mdi-qkd"`` (an untrusted relay and its two arms): the same three for the Bell measurement;
+* ``"decoy-bb84"`` (one edge, the figure routing uses): the signal and decoy gains
+  Q = Y0 + 1 - exp(-eta mu) and the signal Z / decoy X error rates
+  E Q = Y0/2 + e_d (1 - exp(-eta mu)) of PHYSICS.md A2 (:func:`qproto.security.wcp_gain`,
+  :func:`~qproto.security.wcp_qber`), with the network's mu, nu (vacuum decoy, probabilities
+  0.7 / 0.2 / 0.1) and p_Z. Its key rates are both in the protocol's convention (key from Z only,
+  per pulse of every class); the routing weight ``key_rate_bps`` is PHYSICS.md A2's, per signal
+  pulse with q = p_Z^2 + p_X^2, times the pulse rate.
 
 The secret-key rates of graph and circuit are reported side by side (the circuit's is a
 function of the compared proportions).
@@ -37,7 +44,7 @@ from ._merit import channel_merits, dual_downlink, mdi_link
 
 __all__ = ["PathVerification", "verify_path", "demand_route", "verify_demand"]
 
-SERVICES = ("trusted-relay", "swapping", "bbm92", "mdi-qkd")
+SERVICES = ("trusted-relay", "swapping", "bbm92", "mdi-qkd", "decoy-bb84")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -102,9 +109,10 @@ def verify_path(net: Any, *, step: int, nodes: Sequence[str], service: str, via:
     Args:
         net: a :class:`~qproto.network.Network`.
         step: the time step.
-        nodes: the path. ``trusted-relay`` and ``swapping``: the chain of nodes;
+        nodes: the path. ``trusted-relay`` and ``swapping``: the chain of nodes; ``decoy-bb84``: one
+            edge ``(a, b)``;
             ``bbm92``: ``(end_a, source, end_b)``; ``mdi-qkd``: ``(alice, relay, bob)``.
-        service: ``"trusted-relay"``, ``"swapping"``, ``"bbm92"`` or ``"mdi-qkd"``.
+        service: ``"trusted-relay"``, ``"swapping"``, ``"bbm92"``, ``"mdi-qkd"`` or ``"decoy-bb84"``.
         via: ``swapping`` only: per link, None (direct link) or the midpoint source node of a
             dual downlink (as in :func:`entanglement_path`'s links).
         target_bits: aim for this many sifted bits / heralds (sets the rounds), >= 100.
@@ -146,6 +154,8 @@ def verify_path(net: Any, *, step: int, nodes: Sequence[str], service: str, via:
                                 float(getattr(kr, "best", kr)), result)
     if len(nodes) < 2:
         raise InvalidParameter("nodes", nodes, "at least two nodes")
+    if service == "decoy-bb84":
+        return _verify_decoy(net, step, nodes, target_bits, max_rounds, seed)
     n_links = len(nodes) - 1
     if service == "trusted-relay":
         chans = tuple(net.channel(step, a, b) for a, b in zip(nodes, nodes[1:]))
@@ -192,6 +202,37 @@ def verify_path(net: Any, *, step: int, nodes: Sequence[str], service: str, via:
     result = get_protocol("swapping", n_links=n_links, chsh_fraction=0.0).run(list(chans), rounds=rounds, seed=seed)
     comps = compare_to_expected(result, graph, keys=list(graph))
     return PathVerification(service, step, nodes, chans, rounds, graph, comps, None, None, result)
+
+
+def _verify_decoy(net: Any, step: int, nodes: tuple[str, ...], target_bits: int, max_rounds: int,
+                  seed: Any) -> PathVerification:
+    from qproto import get_protocol
+    from qproto.security import decoy_key_rate_vacuum_weak, wcp_gain, wcp_qber
+    from qproto.testing import compare_to_expected
+
+    if len(nodes) != 2:
+        raise InvalidParameter("nodes", nodes, "one edge (a, b) for decoy-bb84")
+    svc = net.services
+    ch = net.channel(step, nodes[0], nodes[1])
+    eta, y0, e_d = ch.total_transmittance, ch.noise_click, ch.misalignment
+    probs = (0.7, 0.2, 0.1)
+    graph = {"gain_signal": float(wcp_gain(mu=svc.mu, eta=eta, y0=y0)),
+             "gain_decoy": float(wcp_gain(mu=svc.nu, eta=eta, y0=y0)),
+             "qber_z_signal": float(wcp_qber(mu=svc.mu, eta=eta, y0=y0, e_d=e_d)),
+             "qber_x_decoy": float(wcp_qber(mu=svc.nu, eta=eta, y0=y0, e_d=e_d))}
+    p_x = 1.0 - svc.p_z
+    rounds = _rounds(probs[1] * p_x * p_x * graph["gain_decoy"], target_bits, max_rounds)
+    proto = get_protocol("decoy-bb84", intensities=(svc.mu, svc.nu, 0.0), probabilities=probs, p_z=svc.p_z,
+                         f_ec=svc.f_ec)
+    result = proto.run(ch, rounds=rounds, seed=seed)
+    comps = compare_to_expected(result, graph, keys=list(graph))
+    # The protocol's convention: key from Z only (q = p_Z^2), per pulse of every class (x p_signal);
+    # the routing weight (PHYSICS A2's) is per signal pulse with q = p_Z^2 + p_X^2.
+    graph_rate = float(decoy_key_rate_vacuum_weak(mu=svc.mu, nu=svc.nu, eta=eta, y0=y0, e_d=e_d, q=svc.p_z**2,
+                                                  f_ec=svc.f_ec)) * probs[0]
+    circuit_rate = result.estimates()["key_rate_vacuum_weak"]
+    return PathVerification("decoy-bb84", step, nodes, (ch,), rounds, graph, comps, graph_rate,
+                            float(getattr(circuit_rate, "best", circuit_rate)), result)
 
 
 def demand_route(net: Any, demand: Any, step: int) -> tuple[str, tuple[str, ...], list[str | None] | None] | None:

@@ -114,3 +114,13 @@ def test_verify_demand_routes_then_checks(net):
     assert demand_route(net, d, 0) == ("mdi-qkd", ("l1", "h1", "l2"), None)
     v = verify_demand(net, d, target_bits=800, seed=3)
     assert v.service == "mdi-qkd" and v.passed, v.summary()
+
+
+def test_decoy_edge_figures_agree_with_circuits(net):
+    """The routing weight's inputs (PHYSICS A2 gains and error rates of signal and decoy pulses on the
+    edge's Channel) against the decoy-state BB84 circuits; the key rates in the protocol's convention
+    agree loosely at this fixed seed (a factor p_signal or 2 in the convention would not)."""
+    v = verify_path(net, step=0, nodes=["h1", "l1"], service="decoy-bb84", target_bits=1500, seed=17)
+    assert v.passed, v.summary()
+    assert {c.name for c in v.comparisons} == {"gain_signal", "gain_decoy", "qber_z_signal", "qber_x_decoy"}
+    assert v.graph_key_rate > 0 and v.circuit_key_rate == pytest.approx(v.graph_key_rate, rel=0.3)
