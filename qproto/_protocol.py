@@ -197,7 +197,7 @@ class Protocol(abc.ABC):
 
         Args:
             channel: a :class:`Channel`, or one per channel use (``n_channels``).
-            rounds: number of rounds (channel uses / emitted pairs), >= 1.
+            rounds: number of rounds (channel uses / emitted pairs), in [1, 10^18].
             seed: ``None``, an int >= 0, a ``SeedSequence`` or a ``Generator``.
             eavesdropper: an :class:`Eavesdropper`, a spec such as
                 ``"intercept-resend:0.5"``, or ``None``.
@@ -207,7 +207,11 @@ class Protocol(abc.ABC):
             progress: called as ``progress(rounds_done, rounds_total)`` after each chunk.
             executor: a ``concurrent.futures.Executor`` (for example a
                 ``ProcessPoolExecutor`` to use every core) that simulates the chunks;
-                ``None`` runs them one after the other in this process.
+                ``None`` runs them one after the other in this process. Chunks are
+                generated lazily and at most :data:`CHUNKS_IN_FLIGHT_PER_WORKER` per worker
+                are submitted and not yet collected, so memory does not grow with ``rounds``;
+                when the run stops (an error, Ctrl-C, a progress callback that raises) the
+                chunks not yet started are cancelled.
 
         Returns:
             A frozen result whose ``seed`` replays the run.

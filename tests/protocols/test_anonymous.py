@@ -307,3 +307,23 @@ def test_anonymous_bit_refuses_rotation_on_the_readout_path():
     with pytest.raises(InvalidParameter) as info:
         get_protocol("anonymous-bit", parties=11).run([Channel(rotation_rad=0.2)] * 11, rounds=10, seed=1)
     assert info.value.name == "channel"
+
+
+def test_broadbent_tapp_share_blocks_do_not_change_the_draws(monkeypatch):
+    """Issue 10: the rounds x N x N shares are drawn in row blocks when large (bounded memory);
+    the coins are consumed in the same order, so any block size gives the same broadcasts.
+
+    catches: blocks drawing coins out of order, dropping or repeating rows."""
+    import qproto.protocols._anonymous as anon
+    from qproto import Channel
+
+    protocol = anon.BroadbentTapp(parties=5, sender=2)
+    whole = protocol.sample(Channel(), rounds=50, seed=4)
+    assert whole.shares is not None  # small: one block, shares kept for inspection
+    monkeypatch.setattr(anon, "_SHARE_BLOCK_BITS", 25 * 7)  # 7 rows per block: an uneven last block
+    blocked = protocol.sample(Channel(), rounds=50, seed=4)
+    assert blocked.shares is None
+    assert np.array_equal(blocked.inputs, whole.inputs)
+    assert np.array_equal(blocked.broadcasts, whole.broadcasts)
+    assert len({tuple(row) for row in whole.broadcasts}) > 10  # the broadcasts are random, not constant
+    assert np.array_equal(blocked.output, blocked.inputs[:, 2])  # the parity is the sender's bit
