@@ -12,6 +12,8 @@ import math
 import numpy as np
 import pytest
 from _reference import h2
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qproto import InvalidParameter
 from qproto.protocols import DecoyBB84
@@ -74,11 +76,14 @@ def lim2014_chernoff(mu, p, n_z, n_x, m_x, qber_z, eps_sec, eps_cor, f_ec):
     s_z0, s_z1 = s01(n_z)
     _, s_x1 = s01(n_x)
     v = min(max(tau[1] * (hi(m_x[1], 1) - lo(m_x[2], 2)) / (m2 - m3), 0.0), sum(m_x))
-    b = min(v / s_x1, 0.5)
-    c, d = s_z1, s_x1
-    gamma = math.sqrt((c + d) * (1 - b) * b / (c * d * math.log(2))
-                      * math.log2((c + d) * 21**2 / (c * d * (1 - b) * b * eps_sec**2)))
-    phi = min(b + gamma, 0.5)
+    if s_z1 <= 0 or s_x1 <= 0:  # no single-photon bound: phi = 1/2 (the stated convention)
+        phi = 0.5
+    else:
+        b = min(v / s_x1, 0.5)
+        c, d = s_z1, s_x1
+        gamma = 0.0 if b == 0 else math.sqrt((c + d) * (1 - b) * b / (c * d * math.log(2))
+                                             * math.log2((c + d) * 21**2 / (c * d * (1 - b) * b * eps_sec**2)))
+        phi = min(b + gamma, 0.5)
     ell = s_z0 + s_z1 * (1 - h2(phi)) - f_ec * sum(n_z) * h2(qber_z) - 6 * math.log2(21 / eps_sec) \
         - math.log2(2 / eps_cor)
     return max(ell, 0.0)
@@ -137,3 +142,17 @@ def test_unknown_tails_rejected_by_name(bad):
     with pytest.raises(InvalidParameter) as e:
         DecoyBB84(tails=bad)
     assert e.value.name == "tails"
+
+
+@settings(max_examples=40, deadline=None)
+@given(loss_db=st.floats(20.0, 34.0), log_n=st.floats(9.0, 11.5), p_z=st.floats(0.55, 0.95),
+       e_d=st.floats(0.0, 0.03), extra_x=st.floats(0.0, 0.03), f_ec=st.floats(1.0, 1.5))
+def test_chernoff_key_matches_the_transcription_property(loss_db, log_n, p_z, e_d, extra_x, f_ec):
+    """Over channels, block sizes, bases and f_EC: the library's Chernoff key equals the plain-Python
+    transcription (key or no key)."""
+    c = vector_counts(loss_db, n=10**log_n, p_z=p_z, e_d=e_d, e_d_x=e_d + extra_x)
+    want = lim2014_chernoff(MU, P, *([float(x) for x in c[k]] for k in ("n_z", "n_x", "m_x")), float(c["qber_z"]),
+                            1e-9, 1e-15, f_ec)
+    got = finite_key_length(intensities=MU, probabilities=P, **c, eps_sec=1e-9, eps_cor=1e-15, f_ec=f_ec,
+                            tails="chernoff")
+    assert float(got.ell) == pytest.approx(want, rel=1e-9, abs=1e-6)
