@@ -17,6 +17,7 @@ cancels what has not started, records nothing half-done and raises
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import dataclasses
 import os
 import time
@@ -112,6 +113,22 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+@contextlib.contextmanager
+def _sigint_ignored():
+    """Ignore SIGINT in this process while child processes are started (main thread only)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _start_forkserver_without_sigint() -> None:
     """Start the forkserver with SIGINT ignored (an ignored signal stays ignored across exec).
 
@@ -119,18 +136,10 @@ def _start_forkserver_without_sigint() -> None:
     after importing its preload modules, so without this a Ctrl-C during that import printed
     its traceback. Its forked workers inherit the ignored disposition too.
     """
-    import signal
-    import threading
     from multiprocessing import forkserver
 
-    if threading.current_thread() is not threading.main_thread():
+    with _sigint_ignored():
         forkserver.ensure_running()
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        forkserver.ensure_running()
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 class _Serial:
@@ -173,15 +182,22 @@ def _make_executor(executor: Any, workers: int | None, scheduler: str | None):
             client = Client(scheduler)
             cluster = None
         else:
+            import logging
+
             import dask
 
             # Dask's nanny sets MALLOC_TRIM_THRESHOLD_ in its workers, which turns off glibc's
             # dynamic mmap threshold: every large numpy array of a chunk is then mmapped and
             # page-faulted afresh, and a BB84 task ran ~1.5x slower than in a plain process.
             # Unset it (None unsets a pre-spawn variable); OMP_NUM_THREADS=1 stays.
-            with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+            with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}), \
+                    _sigint_ignored():
+                # Worker processes started with SIGINT ignored keep it ignored: a Ctrl-C then
+                # reaches only this process, which shuts the cluster down in order.
+                # silence_logs=ERROR: the workers' shutdown warnings (tasks cancelled by a Ctrl-C,
+                # a busy worker killed after the grace period) are not the user's concern.
                 cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                                       processes=True, dashboard_address=None)
+                                       processes=True, dashboard_address=None, silence_logs=logging.ERROR)
             client = Client(cluster)
         n = max(1, sum(client.nthreads().values()))
 
