@@ -51,7 +51,7 @@ from qproto._errors import InvalidParameter, InvalidType, QprotoError
 from qproto._protocol import ChannelForm, Protocol, get_protocol
 from qproto._random import bernoulli, random_bits, threshold31, uniform31
 from qproto._results import DEFAULT_CONFIDENCE, Estimate, ProtocolResult
-from qproto._validation import check_in_range
+from qproto._validation import check_in_range, check_int
 
 __all__ = ["DeclarativeProtocol", "DeclaredResult", "Parameter", "Configuration", "RoundView", "Rounds",
            "ChannelMapping", "CHANNEL_MAPPINGS", "register_channel_mapping", "get_channel_mapping",
@@ -305,8 +305,14 @@ class DeclaredResult(ProtocolResult):
     def count(self, name: str | int) -> int:
         """A tally by name (``"rounds"``: the run's rounds); an int is returned as it is."""
         if isinstance(name, str):
-            return self.rounds if name == "rounds" else self.tallies.get(name, 0)
-        return int(name)
+            if name == "rounds":
+                return self.rounds
+            if name not in self.tallies:
+                raise InvalidParameter("tally", name, f"one of {sorted(self.tallies)} or 'rounds'",
+                                       f"no tally {name!r} in this {self.protocol} result; tallies: "
+                                       f"{sorted(self.tallies)} (and 'rounds')")
+            return self.tallies[name]
+        return check_int("count", name, minimum=0)
 
     @property
     def protocol_object(self) -> Protocol:

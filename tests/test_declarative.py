@@ -87,6 +87,13 @@ def test_runs_match_its_closed_forms_and_round_trip():
     assert merged.tallies["clicked"] == r.tallies["clicked"] + proto.run(CH, rounds=10_000, seed=5).tallies["clicked"]
 
 
+def test_a_misspelt_tally_name_is_an_error_not_a_zero():
+    r = ZYKey().run(CH, rounds=1000, seed=1)
+    with pytest.raises(InvalidParameter, match="sifted_q"):
+        r.binomial("errors_z", "sifted_q")
+    assert r.binomial("clicked", "rounds").trials == 1000 and r.count(7) == 7
+
+
 def test_seeds_chunks_and_executors():
     proto, engine = ZYKey(), Engine(chunk_size=3000)
     serial = proto.run(CH, rounds=10_000, seed=8, engine=engine)
