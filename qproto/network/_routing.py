@@ -295,7 +295,10 @@ def accumulated_key_graph(net: Any, *, until_step: int, weight: str = "key_rate_
     e = net.edges
     stop = int(e.step_start[until_step + 1])
     w = net.merits[weight][:stop] * net.step_s
-    key = e.u[:stop].astype(np.int64) * len(net.nodes) + e.v[:stop]
+    # Unordered pairs: which end transmits may change over time (platforms at similar altitude).
+    lo = np.minimum(e.u[:stop], e.v[:stop]).astype(np.int64)
+    hi = np.maximum(e.u[:stop], e.v[:stop]).astype(np.int64)
+    key = lo * len(net.nodes) + hi
     uniq, inv = np.unique(key, return_inverse=True)
     tot = np.bincount(inv, weights=w)
     g = nx.Graph()

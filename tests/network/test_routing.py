@@ -229,3 +229,19 @@ def test_direct_entanglement_links_need_a_source_at_the_transmitter():
     m2 = entanglement_graph(net2.snapshot(0), net2.services)
     kinds = sorted((tuple(sorted(d["ends"])), d["via"]) for _, _, d in m2.edges(data=True))
     assert kinds == [(("a", "b"), "h"), (("a", "h"), None), (("b", "h"), None)]
+
+
+def test_accumulated_key_sums_both_orientations():
+    """Key on a link adds up whichever end transmitted at each step: a climbing drone passes another's
+    altitude, so the transmitting (upper) end changes during the run."""
+    from qproto.network import LAPS, accumulated_key_graph
+    nodes = [LAPS(name="a", latitude_deg=35.7, longitude_deg=139.70, altitude_m=1000.0),
+             LAPS(name="b", latitude_deg=35.7, longitude_deg=139.75,
+                  waypoints=((0.0, 35.7, 139.75, 500.0), (600.0, 35.7, 139.75, 1500.0)))]
+    links = {"laps-laps": {"divergence_half_angle_rad": 50e-6, "rx_aperture_m": 0.2, "max_range_m": 20e3}}
+    net = Network(nodes=nodes, duration_s=600, step_s=60, seed=0, links=links)
+    e, w = net.edges, net.merits["key_rate_bps"]
+    # (at equal heights the curved Earth puts each just below the other's 0 deg mask: no link then)
+    assert len(e) >= net.n_steps - 1 and len(set(e.u.tolist())) == 2  # both ends transmit at some step
+    g = accumulated_key_graph(net, until_step=net.n_steps - 1)
+    assert g.edges["a", "b"]["capacity"] == pytest.approx(float(w.sum()) * 60.0, rel=1e-12)
