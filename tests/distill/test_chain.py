@@ -109,3 +109,18 @@ def test_bad_parameters_are_named(bb84_key):
         with pytest.raises(InvalidParameter) as exc:
             distill(bb84_key, seed=1, **kw)
         assert exc.value.name == name
+
+
+def test_distill_pass_uses_the_pass_material_and_gives_identical_keys():
+    from qproto.distill import distill_pass
+    try:
+        from qproto.passes import simulate_pass
+    except ImportError:
+        from qproto._pass import simulate_pass
+    chans = [Channel(transmittance=t, misalignment=0.01, noise_click=1e-6) for t in (0.01, 0.03, 0.01)]
+    proto = DecoyBB84(p_z=0.7, intensities=(0.6, 0.2, 0.0), probabilities=(0.6, 0.3, 0.1), tails="chernoff")
+    r, used = distill_pass(channels=chans, protocol=proto, optimise=False, source_rate_hz=1.5e7, seed=4)
+    assert used is proto and r.rounds == 3 * 15_000_000 and r.protocol == "decoy-bb84"
+    sim = simulate_pass(proto, chans, source_rate_hz=1.5e7, seed=4)
+    assert r.sifted_bits == sum(sim.window().counts.n_z)
+    assert r.keys_identical and 0 < r.final_length <= r.key_length_bound
