@@ -114,6 +114,10 @@ class DecoyPassResult(ProtocolResult):
         return self.window().estimates()
 
 
+#: Most pulses in one slot (source rate x slot length); also the CLI's limit.
+MAX_PULSES_PER_SLOT = 1e13
+
+
 def _slots(channels: Sequence[Channel], time_s: Sequence[float] | None, slot_s: float, source_rate_hz: float
            ) -> tuple[tuple[Channel, ...], tuple[float, ...], int]:
     if isinstance(channels, Channel) or not isinstance(channels, (list, tuple)):
@@ -132,6 +136,12 @@ def _slots(channels: Sequence[Channel], time_s: Sequence[float] | None, slot_s: 
         times = tuple(float(t) for t in np.asarray(time_s, dtype=float).ravel())
         if len(times) != len(chans) or not all(math.isfinite(t) for t in times):
             raise InvalidParameter("time_s", time_s, f"{len(chans)} finite times, one per channel")
+    if rate * slot_s > MAX_PULSES_PER_SLOT:
+        raise InvalidParameter("source_rate_hz", source_rate_hz,
+                               f"source_rate_hz x slot_s <= {MAX_PULSES_PER_SLOT:g} pulses per slot",
+                               f"source_rate_hz={source_rate_hz!r} with slot_s={slot_s!r} sends {rate * slot_s:.3g} "
+                               f"pulses per slot; at most {MAX_PULSES_PER_SLOT:g} are allowed (the multinomial "
+                               f"draws of a slot count in 64-bit integers)")
     pulses = int(round(rate * slot_s))
     if pulses < 1:
         raise InvalidParameter("source_rate_hz", source_rate_hz, f"at least one pulse per slot of {slot_s} s")
@@ -406,6 +416,10 @@ def pass_key_curve(channels: Sequence[Channel] | LinkPass, *, half_windows_s: Se
     """
     protocol, channels, time_s = _resolve(protocol, channels, time_s)
     chans, times, pulses = _slots(channels, time_s, slot_s, source_rate_hz)
+    if isinstance(half_windows_s, (int, float, np.integer, np.floating)):
+        half_windows_s = (half_windows_s,)  # one half-window given as a number
+    elif isinstance(half_windows_s, (str, bytes)) or not hasattr(half_windows_s, "__iter__"):
+        raise InvalidType("half_windows_s", half_windows_s, "a number or a sequence of half-windows in seconds")
     hws = sorted(check_in_range(f"half_windows_s[{i}]", h, 0.0, math.inf) for i, h in enumerate(half_windows_s))
     if not hws:
         raise InvalidParameter("half_windows_s", half_windows_s, "at least one half-window")

@@ -187,3 +187,22 @@ def test_link_pass_validates():
     with pytest.raises(InvalidParameter) as e:
         pass_key_curve(CHANNELS, time_s=T, half_windows_s=[10], source_rate_hz=RATE, n_starts=0)
     assert e.value.name == "n_starts"
+
+
+def test_one_half_window_may_be_given_as_a_number():
+    """``half_windows_s=5`` is the half-window 5 s, as ``[5]`` is (issue 10): same rows, same key."""
+    chans = [Channel(transmittance=10 ** -2.5, depolarisation=0.02)] * 5
+    kw = dict(source_rate_hz=1e8, slot_s=1.0, optimise=False, seed=3)
+    scalar = pass_key_curve(chans, half_windows_s=2, **kw)
+    listed = pass_key_curve(chans, half_windows_s=[2.0], **kw)
+    assert [r.half_window_s for r in scalar.rows] == [2.0]
+    assert scalar.to_dict() == listed.to_dict()
+
+
+@pytest.mark.parametrize("rate", [1e30, 2e13])
+def test_more_pulses_per_slot_than_64_bit_counts_hold_are_refused_by_name(rate):
+    """``source_rate_hz=1e30`` overflowed inside numpy's multinomial; now refused up front."""
+    with pytest.raises(InvalidParameter) as info:
+        simulate_pass(DecoyBB84(), [Channel(transmittance=0.01)], source_rate_hz=rate, slot_s=1.0, seed=1)
+    assert info.value.name == "source_rate_hz"
+    assert "1e+13" in str(info.value)
