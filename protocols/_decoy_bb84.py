@@ -283,12 +283,17 @@ class DecoyBB84Result(ProtocolResult):
     def key_rate_vacuum_weak(self) -> float | None:
         """Asymptotic GLLP rate (bits per pulse) from the measured data, vacuum + weak decoy bounds.
 
-        ``None`` when mu3 > 0 (no vacuum state) or a class has no detections in the needed basis.
+        ``None`` when the bound does not apply: mu3 > 0 (no vacuum state) or an intensity
+        class was never sent. ``0.0`` when no key can be certified: no signal detection in Z
+        (nothing to distil) or no decoy detection in X (e_1 cannot be bounded below 1/2);
+        this is the limit at zero transmittance, as the PLOB bound is 0 there.
         """
         mu1, mu2, mu3 = self.intensities
         c = self.counts
-        if mu3 != 0.0 or min(c.sent) == 0 or c.n_z[0] == 0 or c.n_x[1] == 0:
+        if mu3 != 0.0 or min(c.sent) == 0:
             return None
+        if c.n_z[0] == 0 or c.n_x[1] == 0:
+            return 0.0
         q_mu, q_nu, y0 = (c.detected[k] / c.sent[k] for k in range(3))
         e_mu, e_nu = c.m_z[0] / c.n_z[0], c.m_x[1] / c.n_x[1]
         b = vacuum_weak_decoy_bounds(mu=mu1, nu=mu2, gain_mu=q_mu, qber_mu=e_mu, gain_nu=q_nu, qber_nu=e_nu, y0=y0)

@@ -26,7 +26,6 @@ LIMITS = set(CHANNELS) - {"typical"}
 # Limits that fail in modules owned by other engineers (reported to them; strict, so a fix shows).
 KNOWN = {
     ("six-state", "no-transmission-noise"): "six-state's key_rate interval is not clipped to PLOB (0 at eta = 0)",
-    **{("decoy-bb84", c): "decoy-bb84's key_rate_vacuum_weak is None instead of 0" for c in LIMITS},
 }
 
 CASES = [pytest.param(name, label, marks=pytest.mark.xfail(reason=KNOWN[(name, label)], strict=True))
