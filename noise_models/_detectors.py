@@ -43,7 +43,8 @@ class Detector:
         efficiency: detection efficiency eta_det at the operating wavelength, in [0, 1].
         dark_count_rate_hz: dark-count rate [1/s], >= 0.
         dead_time_s: dead time [s], >= 0 (informational; not used by the noise formulas).
-        afterpulse_probability: afterpulsing probability, in [0, 1] (informational).
+        afterpulse_probability: afterpulsing probability, in [0, 1]; not a Channel field: decoy-state
+            BB84 over passes uses it (:func:`qproto.passes.link_pass` carries it to ``DecoyBB84``).
 
     Raises:
         InvalidParameter: a field outside its range.
