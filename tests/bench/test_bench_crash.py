@@ -11,6 +11,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from qproto.bench import Store, Sweep, run_sweep
 
 SWEEP = """
@@ -88,3 +90,34 @@ def test_sigkill_at_random_moments_loses_nothing_and_duplicates_nothing(tmp_path
     assert got == ref  # identical results
     with Store(store) as st:
         assert st.counts() == {"done": 24, "failed": 0}
+
+
+def test_ctrl_c_to_the_whole_process_group_is_one_line_and_130(tmp_path):
+    """A terminal's Ctrl-C reaches every process of the foreground group, the process pool's
+    forkserver and workers included: still one line on stderr, status 130, nothing left
+    running, and the tasks stored so far stay."""
+    toml = tmp_path / "crash.toml"
+    toml.write_text(SWEEP)
+    store = tmp_path / "int.db"
+    proc = subprocess.Popen([sys.executable, "-m", "qproto", "bench", "run", str(toml), "--store", str(store),
+                             "--no-progress", "--processes", "--workers", "2"], start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while _count(store) == 0 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None, proc.communicate()
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    lines = [x for x in err.splitlines() if x.strip()]
+    assert len(lines) == 1 and lines[0].startswith("qproto bench: interrupted;"), err
+    assert out == ""
+    stored = _count(store)
+    assert 1 <= stored < 24
+    # no process of the group is left (the forkserver and resource tracker notice the runner's
+    # exit through their pipes within moments)
+    deadline = time.monotonic() + 10
+    with pytest.raises(ProcessLookupError):
+        while time.monotonic() < deadline:
+            os.killpg(proc.pid, 0)
+            time.sleep(0.1)
