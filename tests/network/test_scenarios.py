@@ -96,3 +96,22 @@ def test_cli_verify(capsys):
     assert "--demand" in capsys.readouterr().err
     assert main(["network", "verify", "fig3-haps-laps-swapping", "--duration", "0", "--max-rounds", "10000"]) == 2
     assert "max_rounds" in capsys.readouterr().err
+
+
+def test_scenario_file_with_a_tle_satellite(tmp_path):
+    """A [[satellite]] table (TLE) and an ISO epoch string build a network; the satellite's altitude
+    is the ISS's (~420 km)."""
+    import datetime as dt
+    p = tmp_path / "iss.toml"
+    p.write_text('\n'.join([
+        'name = "iss"', 'duration_s = 600', 'step_s = 60', 'epoch = "2024-01-01T12:00:00Z"',
+        '[[ground]]', 'name = "tokyo"', 'latitude_deg = 35.68', 'longitude_deg = 139.77',
+        '[[satellite]]', 'name = "iss"',
+        'tle_line1 = "1 25544U 98067A   24001.50000000  .00016717  00000-0  10270-3 0  9003"',
+        'tle_line2 = "2 25544  51.6416 247.4627 0006703 130.5360 325.0288 15.49815324 24999"',
+        '[[demand]]', 'source = "tokyo"', 'target = "iss"', 'rate = 1']))
+    s = load_scenario(p)
+    assert s.epoch == dt.datetime(2024, 1, 1, 12, tzinfo=dt.timezone.utc)
+    net = s.build_network()
+    alt = net.altitudes_m[net.index["iss"]]
+    assert 380e3 < alt.min() and alt.max() < 460e3
