@@ -62,7 +62,7 @@ def check_in_range(name: str, value: Any, lo: float, hi: float, *,
         raise InvalidType(name, value, f"a real number in {interval}")
     v = float(value)
     if not math.isfinite(v):
-        raise InvalidParameter(name, value, f"finite real numbers in {interval}",
+        raise InvalidParameter(name, value, "a finite real number",
                                f"{name}={value!r} is not finite; allowed: finite real numbers in {interval}")
     bad_lo = v <= lo if lo_open else v < lo
     bad_hi = v >= hi if hi_open else v > hi
@@ -149,15 +149,16 @@ def check_array_in_range(name: str, value: Any, lo: float = -math.inf, hi: float
     if arr.size == 0:
         raise InvalidParameter(name, value, "a non-empty array", f"{name} is empty; expected at least one value")
     nan = np.isnan(arr) if allow_nan else np.zeros(arr.shape, dtype=bool)
+    interval = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
     if not np.all(np.isfinite(arr) | nan):
-        bad = arr[~(np.isfinite(arr) | nan)].flat[0]
+        bad = float(arr[~(np.isfinite(arr) | nan)].flat[0])
         raise InvalidParameter(name, value, "finite real numbers",
-                               f"{name} contains {bad!r}, which is not finite; expected finite real numbers")
+                               f"{name} contains {bad!r}, which is not finite; allowed: finite real numbers "
+                               f"in {interval}")
     with np.errstate(invalid="ignore"):
         out_of_range = (arr <= lo if lo_open else arr < lo) | (arr >= hi if hi_open else arr > hi)
     out_of_range &= ~nan
     if np.any(out_of_range):
-        interval = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
         first = float(arr[out_of_range].flat[0])
         shown = f"{name}={value!r}" if arr.ndim == 0 else f"{name} contains {first!r}, which"
         raise InvalidParameter(name, value, interval, f"{shown} is outside the allowed range {interval}")

@@ -256,7 +256,8 @@ def _flag_message(exc: Exception, flag: str, raw: str | None = None) -> str:
     allowed = getattr(exc, "allowed", None) or getattr(exc, "expected", None)
     # Append what is allowed unless the message already states it (or its interval).
     interval = re.search(r"[\[(][^\])]*[\])]", str(allowed)) if allowed else None
-    if allowed and str(allowed) not in msg and not (interval and interval.group(0) in msg):
+    stated = "allowed:" in msg and "finite" in str(allowed)  # "not finite; allowed: ... in [lo, hi]"
+    if allowed and not stated and str(allowed) not in msg and not (interval and interval.group(0) in msg):
         msg += f" (allowed: {allowed})"
     return msg
 
