@@ -297,7 +297,7 @@ def _table(args) -> int:
         estimates = estimates or default_estimates(rows)
     axes = _list(args.axes, "--axes")
     if axes is None:
-        axes = table_axes(sweep) if sweep is not None else ["protocol"]
+        axes = table_axes(sweep) if sweep is not None else _store_axes(args)
     text = write_table(rows, axes=axes, estimates=estimates, fmt=args.format, intervals=not args.no_intervals)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as fh:
@@ -306,6 +306,18 @@ def _table(args) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _store_axes(args) -> list[str]:
+    """``protocol`` and the point keys that vary across a store's rows (no sweep file given)."""
+    from qproto.bench import Store, canonical_json
+
+    values: dict[str, set[str]] = {}
+    with Store(_default_store(args.file, args.store, must_exist=True)) as st:
+        for row in st.rows():
+            for k, v in row["point"].items():
+                values.setdefault(k, set()).add(canonical_json(v))
+    return ["protocol"] + [k for k, vals in values.items() if len(vals) > 1 and k != "protocol"]
 
 
 def _plot(args) -> int:

@@ -243,7 +243,8 @@ def run_sweep(sweep: Sweep | Iterable[Task] | Any, store: Store | str | os.PathL
 
     Raises:
         SweepInterrupted: on Ctrl-C, after cancelling pending tasks (stored rows stay).
-        InvalidParameter, InvalidType: a bad argument or sweep value.
+        InvalidParameter, InvalidType: a bad argument or sweep value (every point of a
+            :class:`Sweep` is resolved before the first task runs).
     """
     t0 = time.perf_counter()
     if workers is not None:
@@ -257,6 +258,10 @@ def run_sweep(sweep: Sweep | Iterable[Task] | Any, store: Store | str | os.PathL
         raise InvalidParameter("scheduler", scheduler, "only with executor='dask'")
     if isinstance(sweep, Sweep) or isinstance(sweep, (str, os.PathLike, dict)):
         sweep = sweep_from(sweep)
+        # Resolve every point once before running anything, so a bad value in the last block
+        # fails now rather than after hours of work (streamed: nothing is kept).
+        for _ in sweep.tasks():
+            pass
         tasks: Iterable[Task] = sweep.tasks()
         total = sweep.size()
     else:

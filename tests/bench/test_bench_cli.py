@@ -81,6 +81,8 @@ def test_run_table_formats_plot_and_export(toml, tmp_path, capsys):
     lines = out.strip().splitlines()
     assert lines[0].split("|")[1].strip() == "protocol" and len(lines) == 2 + 3
     assert all("bbm92" not in x for x in lines)
+    code, out, _ = _run(capsys, "bench", "table", tmp_path / "cli.db", "--estimates", "qber")
+    assert out.splitlines()[0].replace(" ", "") == "|protocol|loss_db|qber|"  # axes read from the store
     code, out, _ = _run(capsys, "bench", "table", toml, "--format", "latex", "--estimates", "key_rate")
     assert out.startswith(r"\begin{tabular}{llr}") and r"key\_rate" in out and out.count(r"\\") == 7
 

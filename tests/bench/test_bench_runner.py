@@ -165,3 +165,12 @@ def test_processes_and_dask_give_the_serial_results(tmp_path):
     assert len(serial) == 4
     assert _results(paths["processes"]) == serial
     assert _results(paths["dask"]) == serial
+
+
+def test_a_bad_point_anywhere_fails_before_any_task_runs(store_path):
+    s = Sweep.from_dict({"defaults": {"protocol": "bb84", "rounds": 100, "seed": 1},
+                         "sweep": [{"grid": {"loss_db": [0, 1, 2]}}, {"fixed": {"loss_db": -1}}]})
+    with pytest.raises(InvalidParameter, match=r"sweep\[1\] point 3"):
+        run_sweep(s, store_path)
+    with Store(store_path) as st:
+        assert len(st) == 0
