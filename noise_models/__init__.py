@@ -17,7 +17,7 @@ their names (``_m``, ``_rad``, ``_deg``, ``_hz``), one concept per private modul
   geometric frame rotation over a pass);
 * presets: the registered links, every value with its source (:data:`PRESET_SOURCES`);
 * scenario: every Link field settable from text, scenario files in TOML;
-* fig4: seed 001 Fig. 4, Greenwood frequency and Fried parameter against zenith angle.
+* zenith_sweep: the data of seed 001 Fig. 4, Greenwood frequency and Fried parameter against zenith angle.
 """
 
 from qproto.noise_models import (
@@ -25,7 +25,7 @@ from qproto.noise_models import (
     _atmosphere,
     _background,
     _detectors,
-    _fig4,
+    _zenith_sweep,
     _frame,
     _geometry,
     _link,
@@ -39,7 +39,7 @@ from qproto.noise_models._aer import *  # noqa: F403
 from qproto.noise_models._atmosphere import *  # noqa: F403
 from qproto.noise_models._background import *  # noqa: F403
 from qproto.noise_models._detectors import *  # noqa: F403
-from qproto.noise_models._fig4 import *  # noqa: F403
+from qproto.noise_models._zenith_sweep import *  # noqa: F403
 from qproto.noise_models._frame import *  # noqa: F403
 from qproto.noise_models._geometry import *  # noqa: F403
 from qproto.noise_models._link import *  # noqa: F403
@@ -50,4 +50,4 @@ from qproto.noise_models._scenario import *  # noqa: F403
 from qproto.noise_models._turbulence import *  # noqa: F403
 
 __all__ = [name for module in (_aer, _geometry, _optics, _pointing, _atmosphere, _turbulence, _background,
-                               _detectors, _frame, _link, _presets, _scenario, _fig4) for name in module.__all__]
+                               _detectors, _frame, _link, _presets, _scenario, _zenith_sweep) for name in module.__all__]

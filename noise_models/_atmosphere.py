@@ -28,7 +28,7 @@ from numpy.typing import ArrayLike
 from qproto._errors import InvalidParameter
 from qproto._validation import check_one_of, check_positive
 
-from ._geometry import _check_array_in_range, _check_array_non_negative, _out
+from qproto._validation import check_array_in_range as _check_array_in_range, check_array_non_negative as _check_array_non_negative, scalar_or_array as _out
 
 __all__ = [
     "EXTINCTION_FREE_ALTITUDE_M",

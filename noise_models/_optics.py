@@ -18,12 +18,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._geometry import (
-    _check_array_in_range,
-    _check_array_non_negative,
-    _check_array_positive,
-    _out,
-)
+from qproto._validation import check_array_in_range as _check_array_in_range, check_array_non_negative as _check_array_non_negative, check_array_positive as _check_array_positive, scalar_or_array as _out
 
 __all__ = [
     "rayleigh_range_m",

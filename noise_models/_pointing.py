@@ -33,11 +33,7 @@ from scipy.special import erf
 from qproto._errors import InvalidType
 from qproto._validation import check_bool, check_int, check_one_of
 
-from ._geometry import (
-    _check_array_non_negative,
-    _check_array_positive,
-    _out,
-)
+from qproto._validation import check_array_non_negative as _check_array_non_negative, check_array_positive as _check_array_positive, scalar_or_array as _out
 
 __all__ = [
     "POINTING_JITTER_LEVELS_RAD",

@@ -29,7 +29,7 @@ from qproto._errors import InvalidParameter
 from qproto._random import bernoulli
 from qproto._results import DEFAULT_CONFIDENCE, Estimate, ProtocolResult
 
-__all__ = ["TallyResult", "click_channel", "click_noise_model", "sample_heralds", "bell_pair", "bsm",
+__all__ = ["TallyResult", "pair_fidelity", "click_channel", "click_noise_model", "sample_heralds", "bell_pair", "bsm",
            "measure_setting", "check_fast_form", "Tallies", "hist_tally", "pauli_correlator", "Z", "X", "Y"]
 
 Z, X, Y = 0, 1, 2  # measurement-setting codes
@@ -61,11 +61,12 @@ def click_noise_model(channels: Mapping[int, Channel]):
     """Aer noise model putting each channel's click-conditioned error on its qubit's marker.
 
     The Aer mapping lives in :mod:`qproto.noise_models` (a layer above the core); it is reached
-    through its public name when called, so importing this module does not import the noise models.
+    through the channel-mapping registry (:func:`qproto.get_channel_mapping`) when called, so
+    importing this module does not import the noise models.
     """
-    from qproto import noise_models
+    from qproto._declarative import get_channel_mapping
 
-    return noise_models.channel_noise_model({q: click_channel(ch) for q, ch in channels.items()})
+    return get_channel_mapping("aer").noise_model({q: click_channel(ch) for q, ch in channels.items()})
 
 
 def sample_heralds(channels: Sequence[Channel], n: int, rng: np.random.Generator) -> np.ndarray | None:
@@ -162,3 +163,37 @@ def hist_tally(keys: np.ndarray, size: int) -> np.ndarray:
 def pauli_correlator(n_same: int, n: int) -> float:
     """E = (#agree - #disagree) / n (NaN without data)."""
     return math.nan if n == 0 else (2 * n_same - n) / n
+
+
+def pair_fidelity(channel_a: Channel, channel_b: Channel) -> dict[str, float]:
+    """Fidelity with Phi+ of a pair whose halves cross ``channel_a`` and ``channel_b``, given a coincidence.
+
+    Returns ``{"fidelity": from the circuits, "closed_form": ..., "coincidence": P_A P_B}`` (the
+    coincidence a probability per pair). The closed form is computed on the Bloch sphere without
+    circuits: the pair's correlation matrix is ``T = M_A T0 M_B^T`` (T0 = Phi+'s; M = (1 - p_eff) R,
+    each channel's coherent rotation R and click-conditioned depolarisation) and
+    ``F = (1 + T_xx - T_yy + T_zz)/4``, which is ``(1 + 3V)/4`` with ``V = (1 - p_eff,A)(1 - p_eff,B)``
+    for channels without rotation.
+    """
+    from qiskit import QuantumCircuit
+
+    from qproto._declarative import get_channel_mapping  # the Aer marker, a layer above: reached when called
+    from qproto._engine import Engine
+    from qproto.security._purification import PHI_PLUS_CORRELATIONS, click_bloch_map, correlation_fidelity
+
+    marker = get_channel_mapping("aer").marker
+    circuits = []
+    for s in (0, 1, 2):  # ZZ, XX, YY
+        qc = QuantumCircuit(2, 2, name=f"pair_{'ZXY'[s]}")
+        bell_pair(qc, 0, 1)
+        qc.append(marker(), [0])
+        qc.append(marker(), [1])
+        measure_setting(qc, 0, s)
+        measure_setting(qc, 1, s)
+        qc.measure([0, 1], [0, 1])
+        circuits.append(qc)
+    probs = Engine(mode="distribution").compile(circuits, click_noise_model({0: channel_a, 1: channel_b})).probabilities
+    e = probs[:, 0] + probs[:, 3] - probs[:, 1] - probs[:, 2]
+    t = click_bloch_map(channel_a) @ PHI_PLUS_CORRELATIONS @ click_bloch_map(channel_b).T
+    return {"fidelity": float((1 + e[1] - e[2] + e[0]) / 4), "closed_form": correlation_fidelity(t),
+            "coincidence": channel_a.detection_probability * channel_b.detection_probability}

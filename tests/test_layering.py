@@ -5,7 +5,7 @@ Layers, bottom up:
 * core: every module under ``qproto/`` except the top layer below;
 * ``qproto.noise_models`` (``noise_models/``) and ``qproto.protocols`` (``protocols/``);
 * top: the CLI (``qproto/cli.py``, ``qproto/_cli_*.py``, ``qproto/__main__.py``),
-  ``qproto.bench`` and ``qproto.network``.
+  ``qproto.passes`` (and ``qproto._pass``), ``qproto.distill``, ``qproto.bench`` and ``qproto.network``.
 
 Rules (each a test, each listing every offending import with its file and line):
 
@@ -31,7 +31,8 @@ import pytest
 REPO = pathlib.Path(__file__).resolve().parent.parent
 ROOTS = {"qproto": REPO / "qproto", "qproto.protocols": REPO / "protocols",
          "qproto.noise_models": REPO / "noise_models"}
-TOP_PREFIXES = ("qproto.cli", "qproto._cli_", "qproto.__main__", "qproto.bench", "qproto.network")
+TOP_PREFIXES = ("qproto.cli", "qproto._cli_", "qproto.__main__", "qproto.passes", "qproto._pass", "qproto.distill",
+                "qproto.bench", "qproto.network")
 
 
 def _modules() -> dict[str, pathlib.Path]:

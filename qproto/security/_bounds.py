@@ -37,7 +37,7 @@ _real_array = check_array_in_range
 _out = scalar_or_array
 
 
-def _eta_from(eta: ArrayLike | None, loss_db: ArrayLike | None) -> np.ndarray:
+def eta_from(eta: ArrayLike | None, loss_db: ArrayLike | None) -> np.ndarray:
     """Validate that exactly one of ``eta`` / ``loss_db`` is given; return eta."""
     if (eta is None) == (loss_db is None):
         raise InvalidParameter(
@@ -109,7 +109,7 @@ def plob_bound(eta: ArrayLike | None = None, *, loss_db: ArrayLike | None = None
         >>> round(plob_bound(loss_db=30.0), 7)
         0.0014434
     """
-    e = _eta_from(eta, loss_db)
+    e = eta_from(eta, loss_db)
     with np.errstate(divide="ignore"):
         # log1p keeps full relative precision at the small eta of long links.
         return _out(-np.log1p(-e) / _LN2)
@@ -138,6 +138,6 @@ def tgw_bound(eta: ArrayLike | None = None, *, loss_db: ArrayLike | None = None
         >>> round(tgw_bound(0.1), 4)
         0.2895
     """
-    e = _eta_from(eta, loss_db)
+    e = eta_from(eta, loss_db)
     with np.errstate(divide="ignore"):
         return _out((np.log1p(e) - np.log1p(-e)) / _LN2)

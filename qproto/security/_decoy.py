@@ -36,7 +36,9 @@ from numpy.typing import ArrayLike
 
 from qproto._errors import InvalidParameter
 from qproto._validation import check_bool
-from qproto.security._bounds import _eta_from, _out, _real_array
+from qproto._validation import check_array_in_range as _real_array
+from qproto._validation import scalar_or_array as _out
+from qproto.security._bounds import eta_from as _eta_from
 from qproto.security._entropy import binary_entropy
 
 __all__ = [

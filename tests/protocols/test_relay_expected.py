@@ -14,7 +14,7 @@ import pytest
 from _reference import PAULI, apply, intercept_resend_map, basis_kets, bell, click_kraus, dm, fidelity_phi_plus, flip_probability, kron
 from hypothesis import given, settings, strategies as st
 
-from qproto._entanglement_fig3 import pair_fidelity
+from qproto._entanglement import pair_fidelity
 from qproto.protocols import DL04, MDIQKD, QSDCTwoStep, Swapping, Teleportation, TrustedRelay
 from qproto.security._purification import purify_density_matrix
 from qproto.testing import asymmetric_channels, intercept_resend

@@ -26,7 +26,8 @@ from numpy.typing import ArrayLike
 
 from qproto._validation import check_non_negative, check_positive
 
-from ._geometry import _check_array_in_range, _check_array_positive, circular_pass, orbital_period_s
+from ._geometry import circular_pass, orbital_period_s
+from qproto._validation import check_array_in_range as _check_array_in_range, check_array_positive as _check_array_positive
 from ._turbulence import fried_parameter_m, greenwood_frequency_hz, hufnagel_valley_profile
 
 __all__ = [
