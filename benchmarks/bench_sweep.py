@@ -45,6 +45,8 @@ def _rss_mib() -> float:
 
 
 def overhead(args) -> None:
+    with tempfile.TemporaryDirectory() as tmp:  # warm-up: imports of the protocols and of Aer
+        run_sweep(_sweep(5, 1, "warm-up"), os.path.join(tmp, "w.db"))
     per_task = []
     for rep in range(args.repeats):
         sweep = _sweep(args.tasks, 1, "overhead")
