@@ -30,6 +30,7 @@ from qproto.noise_models import (
     _geometry,
     _link,
     _optics,
+    _platform_link,
     _pointing,
     _presets,
     _scenario,
@@ -44,10 +45,12 @@ from qproto.noise_models._frame import *  # noqa: F403
 from qproto.noise_models._geometry import *  # noqa: F403
 from qproto.noise_models._link import *  # noqa: F403
 from qproto.noise_models._optics import *  # noqa: F403
+from qproto.noise_models._platform_link import *  # noqa: F403
 from qproto.noise_models._pointing import *  # noqa: F403
 from qproto.noise_models._presets import *  # noqa: F403
 from qproto.noise_models._scenario import *  # noqa: F403
 from qproto.noise_models._turbulence import *  # noqa: F403
 
 __all__ = [name for module in (_aer, _geometry, _optics, _pointing, _atmosphere, _turbulence, _background,
-                               _detectors, _frame, _link, _presets, _scenario, _zenith_sweep) for name in module.__all__]
+                               _detectors, _frame, _link, _presets, _scenario, _zenith_sweep,
+                               _platform_link) for name in module.__all__]

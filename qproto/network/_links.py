@@ -22,7 +22,7 @@ from typing import Any
 
 from qproto._errors import InvalidParameter, InvalidType
 from qproto._validation import check_in_range, check_positive
-from qproto.noise_models._platform_link import PlatformLink
+from qproto.noise_models import PlatformLink
 
 from ._nodes import LAYERS
 

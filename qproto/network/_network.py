@@ -25,7 +25,7 @@ from qproto._channel import Channel
 from qproto._errors import InvalidParameter, InvalidType
 from qproto._seeding import SeedLike, chunk_generator, root_seed
 from qproto._validation import check_int, check_positive
-from qproto.noise_models._platform_link import platform_geometry
+from qproto.noise_models import platform_geometry
 
 from ._links import EdgeModel, default_link_table, merge_link_table
 from ._merit import ServiceModel, edge_merits
