@@ -132,7 +132,7 @@ class SixState(DeclarativeProtocol):
 
     def _key_rate(self, result, qbers: dict[str, Estimate]) -> Estimate:
         """Bits per round: each basis's sifted share times its key fraction; the interval spans
-        the rates at the corners of the three QBER intervals."""
+        the rates at the corners of the three QBER intervals, clipped to PLOB(min eta)."""
         rounds = result.rounds
         if rounds == 0 or any(math.isnan(q.best) for q in qbers.values()):
             return Estimate(0.0, 0.0, 0.0, result.confidence)
@@ -145,7 +145,11 @@ class SixState(DeclarativeProtocol):
         best = rate({b: qbers[b].best for b in BASES})
         corners = [rate(dict(zip(BASES, ends)))
                    for ends in itertools.product(*((q.low, q.high) for q in qbers.values()))]
-        return Estimate(min(corners + [best]), best, max(corners + [best]), result.confidence)
+        # No key rate exceeds the PLOB bound of the worst channel (0 at zero transmittance, where
+        # noise clicks alone can make a QBER interval reach down to 0): the interval is clipped to it.
+        cap = plob_bound(min(ch.total_transmittance for ch in result.channels))
+        lo, hi = min(corners + [best]), max(corners + [best])
+        return Estimate(min(lo, cap), min(best, cap), min(hi, cap), result.confidence)
 
     def expected(self, channel: Channel | tuple[Channel, ...], *,
                  eavesdropper: Eavesdropper | str | None = None) -> dict[str, float]:

@@ -23,14 +23,7 @@ CHANNELS = {
                        rotation_rad=0.2),
 }
 LIMITS = set(CHANNELS) - {"typical"}
-# Limits that fail in modules owned by other engineers (reported to them; strict, so a fix shows).
-KNOWN = {
-    ("six-state", "no-transmission-noise"): "six-state's key_rate interval is not clipped to PLOB (0 at eta = 0)",
-}
-
-CASES = [pytest.param(name, label, marks=pytest.mark.xfail(reason=KNOWN[(name, label)], strict=True))
-         if (name, label) in KNOWN else (name, label)
-         for name in available_protocols() for label in CHANNELS]
+CASES = [(name, label) for name in available_protocols() for label in CHANNELS]
 
 
 def _is_key(name: str) -> bool:
