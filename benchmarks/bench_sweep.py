@@ -71,8 +71,6 @@ def overhead(args) -> None:
 
 
 def _calibrate_rounds(target_s: float) -> int:
-    from qproto.bench import Task  # noqa: F401  (import cost outside the timing)
-
     rounds = 200_000
     for _ in range(3):
         (task,) = _sweep(1, rounds, "cal").tasks()
