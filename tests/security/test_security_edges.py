@@ -184,6 +184,20 @@ def test_binary_entropy_is_exactly_zero_at_the_ends_without_warnings(p):
     np.testing.assert_array_equal(arr, [0.0, 0.0])
 
 
+def test_binary_entropy_takes_any_real_number_and_is_zero_outside_zero_one():
+    """Fractions and ints are real numbers (converted to float), and values outside [0, 1]
+    give the value at the nearer end, 0, silently (docstring).
+
+    Kills _entropy.py ``np.asarray(p, dtype=float) -> dtype=None`` / dtype dropped (an object
+    array of Fractions has no log2).
+    """
+    from fractions import Fraction
+
+    assert binary_entropy(Fraction(1, 4)) == pytest.approx(h2(0.25), rel=1e-14)
+    out = silently(binary_entropy, [Fraction(1, 4), 1, 0, Fraction(3, 2), -0.5])
+    np.testing.assert_allclose(out, [h2(0.25), 0.0, 0.0, 0.0, 0.0], rtol=1e-14, atol=0.0)
+
+
 def test_binary_entropy_scalar_is_float_and_arrays_keep_shape():
     """A scalar gives a Python float (as documented), an array keeps its shape.
 
