@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from qproto import InvalidParameter
-from qproto.distill import cascade, ldpc_reconcile, qc_ldpc_matrix, reconcile
-from qproto.distill._ldpc import MOTHER_RATES
+from qproto.distill import MOTHER_RATES, cascade, ldpc_reconcile, qc_ldpc_matrix, reconcile
 
 
 def h(q):
