@@ -451,7 +451,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
             out["link"] = link_note
         if expected is not None:
             out["expected"] = json_ready(expected)
-        print(json.dumps(out, indent=2, allow_nan=False))
+        try:
+            text = json.dumps(out, indent=2, allow_nan=False)
+        except ValueError:  # a NaN or infinity in a field: null, as everywhere else in the JSON
+            text = json.dumps(json_ready(out), indent=2, allow_nan=False)
+        print(text)
         return 0
     print(f"{protocol!r} over {channel!r}")
     if link_note is not None:
