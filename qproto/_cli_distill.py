@@ -23,7 +23,7 @@ def add_parser(subparsers) -> None:
     from qproto.cli import CHANNEL_FLAGS, MAX_ROUNDS, MAX_SEED, integer, real
 
     p = subparsers.add_parser(COMMAND, help="simulate a QKD protocol and distill identical secret keys")
-    p.add_argument("protocol", help="bb84, bbm92, decoy-bb84, mdi-qkd or ghz-cka")
+    p.add_argument("protocol", help="bb84, bbm92, decoy-bb84, mdi-qkd, ghz-cka or trusted-relay")
     p.add_argument("--rounds", type=integer("--rounds", 1, MAX_ROUNDS), default=1_000_000,
                    help="rounds (pulses for decoy-bb84), default 1000000")
     for name, (lo, hi, what) in CHANNEL_FLAGS.items():
@@ -38,6 +38,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--source-rate", type=real("--source-rate", 0.0, 1e12, lo_open=True), default=2e8,
                    metavar="HZ", help="with --pass: pulse rate in Hz (default 2e8)")
     p.add_argument("--no-optimise", action="store_true", help="with --pass: keep the default intensities")
+    p.add_argument("--party", type=int, default=1, help="ghz-cka: which Bob's key is paired with Alice's (default 1)")
+    p.add_argument("--relay-link", type=int, default=0, metavar="I",
+                   help="trusted-relay: distill link I (node I -> I+1); each link is distilled on its own")
     p.add_argument("--eavesdropper", default=None, help="e.g. intercept-resend (not for decoy-bb84)")
     p.add_argument("--method", default="cascade", choices=("cascade", "ldpc"), help="error correction")
     p.add_argument("--test-fraction", type=real("--test-fraction", 0.0, 1.0, lo_open=True, hi_open=True),
@@ -81,7 +84,8 @@ def main(args: argparse.Namespace) -> int:
         proto = get_protocol(args.protocol)
         channel = _channel(args)
         decoy = DecoySettings.of(proto) if proto.name == "decoy-bb84" else None
-        material = key_material(proto, channel, rounds=args.rounds, seed=seed, eavesdropper=args.eavesdropper)
+        material = key_material(proto, channel, rounds=args.rounds, seed=seed, eavesdropper=args.eavesdropper,
+                                party=args.party, link=args.relay_link)
         result = distill(material, protocol=proto.name, method=args.method, seed=seed,
                          test_fraction=args.test_fraction, decoy=decoy,
                          eps_sec=getattr(proto, "eps_sec", 1e-10), eps_cor=getattr(proto, "eps_cor", 1e-15))

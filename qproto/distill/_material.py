@@ -4,7 +4,7 @@ Tallies stay the fast default of :meth:`qproto.Protocol.run`; this module is the
 other path, for distillation. It replays exactly the chunks a run draws:
 
 * protocols whose per-round record has ``sifted_keys(basis)`` (``bb84``, ``bbm92``,
-  ``mdi-qkd``) and ``ghz-cka`` (per-party bits): chunk ``i`` of ``rounds`` is
+  ``mdi-qkd``), ``ghz-cka`` (per-party bits) and ``trusted-relay`` (one link's BB84 record): chunk ``i`` of ``rounds`` is
   ``protocol.sample_chunk(...)`` with the generator and Aer seed that
   :meth:`~qproto.Protocol.run` gives chunk ``i`` (``SeedSequence(seed, spawn_key=(i,))``,
   chunks of ``engine.chunk_size`` rounds). So the sifted bits of ``seed=S`` are the
@@ -46,7 +46,7 @@ __all__ = ["KeyChunk", "SiftedKey", "key_material", "pass_key_material", "collec
 #: Second spawn-key entry of the generator that orders a chunk's decoy key bits (ASCII "key").
 KEY_ORDER_TAG = 0x6B6579
 #: Protocols whose key material this module can stream.
-SUPPORTED_PROTOCOLS = ("bb84", "bbm92", "decoy-bb84", "mdi-qkd", "ghz-cka")
+SUPPORTED_PROTOCOLS = ("bb84", "bbm92", "decoy-bb84", "mdi-qkd", "ghz-cka", "trusted-relay")
 _Z, _X = 0, 1
 
 
@@ -173,8 +173,13 @@ def collect(chunks: Iterable[KeyChunk]) -> SiftedKey:
 
 
 # ---- records -> bits ------------------------------------------------------------------------
-def _record_bits(record: Any, party: int) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+def _record_bits(record: Any, party: int, link: int = 0
+                 ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """(key pair, test pair) of one per-round record."""
+    if hasattr(record, "link_rounds"):  # trusted relay: one link's BB84 record
+        if not 0 <= link < len(record.link_rounds):
+            raise InvalidParameter("link", link, f"integers in [0, {len(record.link_rounds) - 1}]")
+        return _record_bits(record.link_rounds[link], party)
     if hasattr(record, "sifted_keys"):
         return record.sifted_keys(_Z), record.sifted_keys(_X)
     if hasattr(record, "bits") and hasattr(record, "basis"):  # GHZ conference key
@@ -203,7 +208,7 @@ def _protocol(protocol: str | Protocol) -> Protocol:
 
 def key_material(protocol: str | Protocol, channel: Channel | Sequence[Channel], *, rounds: int,
                  seed: SeedLike = None, eavesdropper: Any = None, engine: Engine | None = None,
-                 party: int = 1) -> Iterator[KeyChunk]:
+                 party: int = 1, link: int = 0) -> Iterator[KeyChunk]:
     """Stream the sifted key material of a run, chunk by chunk (module docs).
 
     Args:
@@ -215,6 +220,9 @@ def key_material(protocol: str | Protocol, channel: Channel | Sequence[Channel],
         engine: execution settings; its ``chunk_size`` is the chunk length in rounds
             (decoy-bb84: the click block, chunks of 2**40 pulses as in its ``run``).
         party: for ``ghz-cka``, which Bob (1 .. N-1) holds the key paired with Alice's.
+        link: for ``trusted-relay``, which link (0 .. n_links-1, node i -> node i+1). A trusted-node
+            chain distills every link's key on its own (each is BB84) and relays the final keys by
+            one-time pad; the relayed raw key of the record mixes both bases and cannot be distilled.
 
     Yields:
         :class:`KeyChunk`, in chunk order; memory is bounded by one chunk.
@@ -225,6 +233,7 @@ def key_material(protocol: str | Protocol, channel: Channel | Sequence[Channel],
     p = _protocol(protocol)
     rounds = check_int("rounds", rounds, minimum=1)
     party = check_int("party", party, minimum=1)
+    link = check_int("link", link, minimum=0)
     root = root_seed(seed)
     engine = Engine() if engine is None else engine
     if not isinstance(engine, Engine):
@@ -240,7 +249,7 @@ def key_material(protocol: str | Protocol, channel: Channel | Sequence[Channel],
         n = min(chunk, rounds - start)
         record = p.sample_chunk(compiled, channels, n, chunk_generator(root, i), eavesdropper=eve, form="fast",
                                 aer_seed=chunk_aer_seed(root, i))
-        key, test = _record_bits(record, party)
+        key, test = _record_bits(record, party, link)
         yield KeyChunk.from_bits(i, n, key, test)
 
 

@@ -31,6 +31,7 @@ def test_eavesdropper_aborts_and_bad_arguments(capsys):
     assert main(FAST + ["--eavesdropper", "intercept-resend"]) == 0
     assert "aborted: qber" in capsys.readouterr().out
     assert main(["distill", "teleportation", "--rounds", "100"]) == 2
+    assert main(["distill", "trusted-relay", "--rounds", "100", "--relay-link", "5"]) == 2
     assert main(["distill", "bb84", "--pass"]) == 2
     assert main(["distill", "bb84", "--test-fraction", "1.5"]) == 2
     err = capsys.readouterr().err

@@ -106,3 +106,17 @@ def test_unsupported_protocol_and_bad_rounds():
     with pytest.raises(InvalidParameter, match="rounds"):
         list(key_material("bb84", CH, rounds=0))
     assert KeyChunk.from_bits(0, 1, (np.zeros(0, np.uint8),) * 2, (np.zeros(0, np.uint8),) * 2).n_key == 0
+
+
+def test_trusted_relay_material_is_each_links_bb84_record():
+    proto = get_protocol("trusted-relay", n_links=2)
+    chans = (CH, Channel(transmittance=0.6, depolarisation=0.12))
+    r = proto.run(chans, rounds=20_000, seed=6, engine=SMALL)
+    for i in (0, 1):
+        s = collect(key_material(proto, chans, rounds=20_000, seed=6, engine=SMALL, link=i))
+        e = r.link_result(i).estimates()
+        assert (s.n_key, int(np.count_nonzero(s.alice != s.bob))) == (e["qber_z"].trials, e["qber_z"].successes)
+        assert (s.n_test, int(np.count_nonzero(s.alice_test != s.bob_test))) == (e["qber_x"].trials,
+                                                                                 e["qber_x"].successes)
+    with pytest.raises(InvalidParameter, match="link"):
+        list(key_material(proto, chans, rounds=100, seed=6, link=2))
