@@ -33,7 +33,7 @@ from qproto.protocols._multiparty import (
     MultipartyProtocol, MultipartyResult, ghz_prefix, party_noise_model, randomise_noise_clicks,
     sample_arrivals_all, sample_bits, tally,
 )
-from qproto.protocols._secret_sharing import PAULI_STATES, _prepare, _unprepare
+from qproto.protocols._secret_sharing import PAULI_STATES, prepare_pauli_state, unprepare_pauli_state
 
 __all__ = ["AnonymousTransmission", "AnonymousTransmissionResult", "AnonymousRounds", "QuantumAnonymousBit",
            "AnonymousBitResult", "BroadbentTapp", "BroadbentTappRounds", "coalition_view_distribution",
@@ -231,12 +231,12 @@ class AnonymousTransmission(_SenderProtocol):
             else:
                 basis, bit = PAULI_STATES[test]
                 psi = n
-                _prepare(qc, psi, basis, bit)
+                prepare_pauli_state(qc, psi, basis, bit)
                 qc.cx(psi, s)
                 qc.h(psi)
                 qc.cx(s, r)  # X^{m1}
                 qc.cz(psi, r)  # Z^{m0}
-                _unprepare(qc, r, basis)
+                unprepare_pauli_state(qc, r, basis)
             qc.measure(range(qc.num_qubits), range(qc.num_qubits))
             circuits.append(qc)
         return tuple(circuits)

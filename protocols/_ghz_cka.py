@@ -115,7 +115,7 @@ def ghz_expectation(observables: Sequence[np.ndarray], *, sign: float = 1.0) -> 
     return diag + sign * off.real
 
 
-def _attack_branches(eve: Eavesdropper | None, kinds: dict[type, tuple[str, str, str]]
+def attack_branches(eve: Eavesdropper | None, kinds: dict[type, tuple[str, str, str]]
                      ) -> list[tuple[float, str | None]]:
     """(weight, basis Eve measures or None) for each branch of an intercept-resend attack.
 
@@ -426,7 +426,7 @@ class GHZConferenceKey(MultipartyProtocol):
         channels = self.normalise_channels(channel)
         n, k = self.parties, self.attacked_party
         eve = normalise_eavesdropper(eavesdropper)
-        branches = _attack_branches(eve, {InterceptResend: ("p_z", "Z", "X")})
+        branches = attack_branches(eve, {InterceptResend: ("p_z", "Z", "X")})
         obs_z = [party_observable(ch, "Z") for ch in channels]
         obs_x = [party_observable(ch, "X") for ch in channels]
         q_ab = np.zeros(n - 1)

@@ -22,7 +22,7 @@ from qproto._protocol import ChannelForm, normalise_eavesdropper, register_proto
 from qproto._results import Estimate
 from qproto._validation import check_int, check_probability
 from qproto.noise_models._aer import channel_marker
-from qproto.protocols._ghz_cka import IDENTITY, _attack_branches, dephase, ghz_expectation, party_observable
+from qproto.protocols._ghz_cka import IDENTITY, attack_branches, dephase, ghz_expectation, party_observable
 from qproto.protocols._multiparty import (
     MultipartyProtocol, MultipartyResult, ghz_prefix, party_noise_model, randomise_noise_clicks,
     sample_arrivals_all, sample_bits, tally,
@@ -299,7 +299,7 @@ class HBBSecretSharing(MultipartyProtocol):
         channels = self.normalise_channels(channel)
         n, k = self.parties, self.attacked_party
         eve = normalise_eavesdropper(eavesdropper)
-        branches = _attack_branches(eve, {XYInterceptResend: ("p_x", "X", "Y"), InterceptResend: ("p_z", "Z", "X")})
+        branches = attack_branches(eve, {XYInterceptResend: ("p_x", "X", "Y"), InterceptResend: ("p_z", "Z", "X")})
         obs = {b: [party_observable(ch, b) for ch in channels] for b in "XY"}
         error = invalid_agree = 0.0
         single = np.zeros(n - 1)
@@ -382,7 +382,9 @@ def _decoder(shares: tuple[int, int, int]) -> np.ndarray:
     return w.conj().T
 
 
-def _prepare(qc: QuantumCircuit, qubit: int, basis: int, bit: int) -> None:
+def prepare_pauli_state(qc: QuantumCircuit, qubit: int, basis: int, bit: int) -> None:
+    """Append to ``qc`` the gates preparing ``qubit`` (from |0>) in the eigenstate of Z, X or Y
+    (``basis`` 0, 1, 2) with eigenvalue (-1)^``bit``: X^bit, then H for X and Y, then S for Y."""
     if bit:
         qc.x(qubit)
     if basis >= 1:
@@ -391,7 +393,9 @@ def _prepare(qc: QuantumCircuit, qubit: int, basis: int, bit: int) -> None:
         qc.s(qubit)
 
 
-def _unprepare(qc: QuantumCircuit, qubit: int, basis: int) -> None:
+def unprepare_pauli_state(qc: QuantumCircuit, qubit: int, basis: int) -> None:
+    """Append the inverse basis change of :func:`prepare_pauli_state` (S^dagger for Y, then H for
+    X and Y), so a Z measurement of ``qubit`` reads the ``basis`` (0 Z, 1 X, 2 Y) eigenvalue's bit."""
     if basis == 2:
         qc.sdg(qubit)
     if basis >= 1:
@@ -561,7 +565,7 @@ class ThresholdSharing(MultipartyProtocol):
     def encoding_circuit(self, basis: int = 0, bit: int = 0) -> QuantumCircuit:
         """Preparation of a Pauli-eigenstate secret on qubit 0 and its encoding into 5 shares."""
         qc = QuantumCircuit(self.n)
-        _prepare(qc, 0, basis, bit)
+        prepare_pauli_state(qc, 0, basis, bit)
         qc.append(UnitaryGate(_encoder(), label="encode_5_1_3"), range(5))
         return qc
 
@@ -607,7 +611,7 @@ class ThresholdSharing(MultipartyProtocol):
             for j in range(self.n):
                 qc.append(channel_marker(), [j])
             qc.append(UnitaryGate(_decoder(shares), label="decode"), list(shares))
-            _unprepare(qc, shares[0], basis)
+            unprepare_pauli_state(qc, shares[0], basis)
             if bit:
                 qc.x(shares[0])
             qc.measure(shares[0], 0)

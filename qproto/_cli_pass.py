@@ -328,7 +328,7 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _main(args: argparse.Namespace) -> int:
-    from qproto.cli import _progress_bar
+    from qproto.cli import progress_bar
 
     # ---- everything is checked before anything is computed --------------------------------
     rate, slot = args.source_rate, args.slot
@@ -391,7 +391,7 @@ def _main(args: argparse.Namespace) -> int:
         raise FlagError("--slot", f"{slot:g}", f"at most {MAX_SLOTS} slots over all pointing levels")
     api = _pass_api()
     total = sum(sum(int((abs(p.time_s) <= h + 1e-9).sum()) for h in hws) for p in passes.values())
-    bar, callback = _progress_bar(total, "pass", args.no_progress or args.json)
+    bar, callback = progress_bar(total, "pass", args.no_progress or args.json)
     bar.unit = "slot"
     curves = {}
     done = 0

@@ -289,7 +289,10 @@ class _as_flag:
         return False
 
 
-def _progress_bar(total: int, desc: str, disabled: bool):
+def progress_bar(total: int, desc: str, disabled: bool):
+    """A tqdm bar on stderr counting ``total`` rounds, and a ``callback(done, total)`` that moves
+    it to ``done``; for the ``_cli_*`` commands. ``disabled`` hides it (``--no-progress``,
+    ``--json``); tqdm also hides it when stderr is not a terminal."""
     from tqdm import tqdm
 
     bar = tqdm(total=total, desc=desc, unit="round", unit_scale=True, file=sys.stderr,
@@ -420,7 +423,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             eve = parse_eavesdropper(args.eavesdropper)
     rounds = 100_000 if args.rounds is None else args.rounds
     workers = _effective_workers(args.workers, rounds, Engine().chunk_size)
-    bar, callback = _progress_bar(rounds, protocol.name, args.no_progress or args.json)
+    bar, callback = progress_bar(rounds, protocol.name, args.no_progress or args.json)
     run_flags = {"rounds": "--rounds", "seed": "--seed", "message": "--param message",
                  "eavesdropper": "--eavesdropper" if args.eavesdropper is None else ("--eavesdropper", args.eavesdropper)}
     kwargs = {"rounds": rounds}
@@ -503,7 +506,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     for name in ("bb84", "bbm92"):
         protocol = get_protocol(name)
         for eve_spec in (None, "intercept-resend"):
-            bar, callback = _progress_bar(args.rounds, f"{name} {eve_spec or ''}".strip(), args.no_progress)
+            bar, callback = progress_bar(args.rounds, f"{name} {eve_spec or ''}".strip(), args.no_progress)
             try:
                 r = protocol.run(ch, rounds=args.rounds, seed=args.seed, eavesdropper=eve_spec, progress=callback)
             finally:
