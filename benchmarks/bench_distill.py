@@ -115,15 +115,17 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="1e5-bit blocks only, fewer repeats")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--only", choices=("ec", "pa", "pass"), default=None)
+    ap.add_argument("--method", choices=("cascade", "ldpc"), default=None, help="one EC method only")
     args = ap.parse_args()
     sizes = [10**5] if args.quick else [10**5, 10**6]
     qbers = [0.01, 0.02, 0.05, 0.08]
     if args.only in (None, "pa"):
         pa_table([10_000, 40_000, 10**5, 10**6, 4 * 10**6], args.repeats)
+    methods = ("cascade", "ldpc") if args.method is None else (args.method,)
     if args.only in (None, "ec"):
-        ec_table(sizes, qbers, args.repeats, ("cascade", "ldpc"))
+        ec_table(sizes, qbers, args.repeats, methods)
     if args.only in (None, "pass"):
-        pass_table(("cascade", "ldpc"), 1 if args.quick else args.repeats)
+        pass_table(methods, 1 if args.quick else args.repeats)
 
 
 if __name__ == "__main__":
