@@ -85,7 +85,7 @@ from qproto._attacks import Eavesdropper
 from qproto._channel import Channel
 from qproto._engine import CompiledConfigurations, Engine
 from qproto._errors import InvalidParameter, InvalidType
-from qproto._protocol import ChannelForm, ProgressCallback, Protocol, register_protocol
+from qproto._protocol import ChannelForm, ProgressCallback, Protocol, bounded_map, register_protocol
 from qproto._random import random_bits, threshold31, uniform31
 from qproto._results import DEFAULT_CONFIDENCE, Estimate, ProtocolResult
 from qproto._seeding import SeedLike, chunk_aer_seed, chunk_generator, root_seed
@@ -691,16 +691,21 @@ class DecoyBB84(Protocol):
         channels, eve, compiled = self.prepare(channel, eavesdropper=eavesdropper, engine=engine, form=form)
         tallies = DecoyTallies()
         chunk = 1 << 40  # far above any real run; only keeps multinomial arguments in int64
-        jobs = [(self, compiled, channels[0], min(chunk, rounds - start), root, i, engine.chunk_size)
-                for i, start in enumerate(range(0, rounds, chunk))]
-        parts = map(_counts_chunk, jobs) if executor is None else \
-            (f.result() for f in [executor.submit(_counts_chunk, job) for job in jobs])
+        # Lazy jobs and a bounded window in flight (as Protocol.run): 1e18 pulses are ~9e5 jobs.
+        jobs = ((self, compiled, channels[0], min(chunk, rounds - i * chunk), root, i, engine.chunk_size)
+                for i in range(-(-rounds // chunk)))
+        parts = map(_counts_chunk, jobs) if executor is None else bounded_map(executor, _counts_chunk, jobs)
         done = 0
-        for job, part in zip(jobs, parts, strict=True):
-            tallies = tallies + part
-            done += job[3]
-            if progress is not None:
-                progress(done, rounds)
+        try:
+            for i, part in enumerate(parts):
+                tallies = tallies + part
+                done += min(chunk, rounds - i * chunk)
+                if progress is not None:
+                    progress(done, rounds)
+        finally:
+            close = getattr(parts, "close", None)
+            if close is not None:  # an interrupted run cancels the chunks not yet started
+                close()
         return self.make_result(tallies, channels=channels, rounds=rounds, seed=root, eavesdropper=eve)
 
     def make_result(self, tallies: DecoyTallies, *, channels: tuple[Channel, ...], rounds: int, seed: int,

@@ -15,7 +15,7 @@ import importlib.metadata
 import inspect
 import logging
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -266,12 +266,24 @@ def _window(executor: concurrent.futures.Executor) -> int:
 
 
 def _in_order(executor: concurrent.futures.Executor, jobs: Iterator[tuple], window: int) -> Iterator[Any]:
-    """Results of ``_tally_chunk`` over ``jobs``, in job order, with at most ``window`` jobs submitted
-    and not yet yielded. Closing the generator (or an exception) cancels the jobs not yet started."""
+    """Results of ``_tally_chunk`` over ``jobs``: :func:`bounded_map` with the base class's chunk job."""
+    return bounded_map(executor, _tally_chunk, jobs, window)
+
+
+def bounded_map(executor: concurrent.futures.Executor, fn: Callable[[Any], Any], jobs: Iterable[Any],
+                window: int | None = None) -> Iterator[Any]:
+    """``fn(job)`` for each job in ``jobs``, computed by ``executor``, yielded in job order.
+
+    At most ``window`` jobs (default: :data:`CHUNKS_IN_FLIGHT_PER_WORKER` per worker) are
+    submitted and not yet yielded, and ``jobs`` is consumed lazily, so memory does not grow with
+    the number of jobs. Closing the generator (or an exception while iterating) cancels the
+    jobs not yet started. ``fn`` must pickle for a process pool (a module-level function).
+    """
+    window = _window(executor) if window is None else window
     pending: collections.deque[concurrent.futures.Future] = collections.deque()
     try:
         for job in jobs:
-            pending.append(executor.submit(_tally_chunk, job))
+            pending.append(executor.submit(fn, job))
             if len(pending) >= window:
                 yield pending.popleft().result()  # in chunk order: the sum does not depend on timing
         while pending:

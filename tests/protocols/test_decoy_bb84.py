@@ -289,3 +289,34 @@ def test_slot_cells_follow_each_slots_closed_form(per_click):
             for basis, e in (("z", e_z), ("x", e_x)):
                 n, m = getattr(t, f"n_{basis}")[k], getattr(t, f"m_{basis}")[k]
                 assert_proportion(m, n, (sig * e + (1 - sig) * y_eff / 2) / gain, what=f"slot {s} E_{basis}[{k}]")
+
+
+def test_run_submits_a_bounded_window_of_jobs_to_an_executor():
+    """Issue 10: 1e18 pulses are ~9e5 chunk jobs; an executor gets them lazily, a window at a time.
+
+    A recording executor stops the run after a few results and checks how many jobs were ever
+    submitted: at most the window (2 per worker) plus the ones already collected.
+    """
+    import concurrent.futures
+
+    class Stop(Exception):
+        pass
+
+    class Recorder(concurrent.futures.ThreadPoolExecutor):
+        submitted = 0
+
+        def submit(self, fn, *args, **kwargs):
+            type(self).submitted += 1
+            return super().submit(fn, *args, **kwargs)
+
+    calls = []
+
+    def progress(done, total):
+        calls.append(done)
+        if len(calls) == 3:
+            raise Stop
+
+    with Recorder(max_workers=1) as ex, pytest.raises(Stop):
+        DecoyBB84().run(Channel(transmittance=1e-3), rounds=10**18, seed=1, executor=ex, progress=progress)
+    assert Recorder.submitted <= 3 + 2
+    assert calls == [1 << 40, 2 << 40, 3 << 40]
