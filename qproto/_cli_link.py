@@ -20,7 +20,6 @@ import os
 import sys
 from typing import Any
 
-import numpy as np
 
 from qproto._errors import InvalidParameter
 
@@ -156,6 +155,8 @@ def _plot(p: Any, path: str) -> None:
     except ImportError as exc:
         raise InvalidParameter("plot", path, "matplotlib installed",
                                "--plot needs matplotlib: pip install 'qproto[notebooks]'") from exc
+    import numpy as np
+
     fig = Figure(figsize=(7, 5), layout="constrained")
     FigureCanvasAgg(fig)
     ax1, ax2 = fig.subplots(2, 1, sharex=True)
