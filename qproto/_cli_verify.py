@@ -2,8 +2,9 @@
 
 Prints one row per invariant (examples tried, largest deviation in sigmas, verdict) and
 exits with status 1 when an invariant is violated (2 for bad arguments). ``--import
-MODULE`` imports a module first (by name, from ``sys.path``), so a protocol it registers
-with ``@register_protocol`` can be verified without packaging it as a plugin.
+MODULE`` imports a module first (by name, from ``sys.path`` and the current folder, as
+``python -m`` would), so a protocol it registers with ``@register_protocol`` can be verified
+without packaging it as a plugin.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 
 from qproto._errors import InvalidParameter
@@ -44,6 +46,10 @@ def main(args: argparse.Namespace) -> int:
     """Run ``qproto verify``; 0 when every invariant holds, 1 otherwise."""
     from qproto._protocol import available_protocols
 
+    if args.imports and "" not in sys.path and os.getcwd() not in sys.path:
+        # The console script does not put the current folder on sys.path (python -m does): a
+        # user's module beside them should import either way.
+        sys.path.insert(0, os.getcwd())
     for module in args.imports:
         try:
             importlib.import_module(module)

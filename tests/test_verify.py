@@ -105,3 +105,16 @@ def test_every_built_in_protocol_passes_its_invariants(name):
     assert report.passed, report.table()
     assert not math.isnan(_by_name(report)["closed-form"].max_deviation_sigmas) or \
         "closed-form" not in get_protocol(name).INVARIANTS
+
+
+def test_console_script_imports_a_user_module_from_the_current_folder():
+    """``qproto verify X --import mymod`` run from mymod's folder: the console script does not put
+    the current folder on sys.path (``python -m`` does), so verify adds it for ``--import``."""
+    script = pathlib.Path(sys.executable).parent / "qproto"
+    if not script.exists():
+        pytest.fail(f"the console script is not installed beside {sys.executable}")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([str(script), "verify", "test-zbit", "--import", "userproto_zbit", "--examples", "2",
+                           "--no-progress"], capture_output=True, text=True, env=env, cwd=TESTS, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "all invariants hold" in done.stdout
