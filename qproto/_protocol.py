@@ -320,14 +320,18 @@ def register_protocol(cls: type[Protocol]) -> type[Protocol]:
 
     Raises:
         InvalidType: ``cls`` is not a Protocol subclass.
-        InvalidParameter: the name is missing or already taken by another class.
+        InvalidParameter: the name is missing or already taken by another class. A class
+            with the same module and qualified name (the same definition run again, as a
+            re-run notebook cell does) replaces the registered one.
     """
     if not (isinstance(cls, type) and issubclass(cls, Protocol)):
         raise InvalidType("cls", cls, "a subclass of qproto.Protocol")
     name = getattr(cls, "name", None)
     if not isinstance(name, str) or not name:
         raise InvalidParameter("name", name, "a non-empty str class attribute")
-    if name in PROTOCOLS and PROTOCOLS[name] is not cls:
+    old = PROTOCOLS.get(name)
+    redefined = old is not None and (old.__module__, old.__qualname__) == (cls.__module__, cls.__qualname__)
+    if old is not None and old is not cls and not redefined:  # a re-run notebook cell redefines its class
         raise InvalidParameter("name", name, "a name not yet registered",
                                f"protocol name {name!r} is already registered by {PROTOCOLS[name].__qualname__}")
     PROTOCOLS[name] = cls

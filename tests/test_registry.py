@@ -38,6 +38,27 @@ def test_user_protocols_register_by_decorator_and_names_are_unique():
         PROTOCOLS.pop("test-biased-bb84", None)
 
 
+def test_the_same_definition_run_again_replaces_the_registered_class():
+    """A notebook cell defining a protocol, run twice: same module and qualified name, a new class
+    object. It replaces the old one; a different class under the same name is still refused."""
+
+    def define():
+        @register_protocol
+        class Rerun(BB84):
+            name: ClassVar[str] = "test-rerun-bb84"
+        return Rerun
+
+    try:
+        first, second = define(), define()
+        assert first is not second
+        assert PROTOCOLS["test-rerun-bb84"] is second
+        with pytest.raises(InvalidParameter, match="already registered"):
+            register_protocol(type("Rerun", (BB84,), {"name": "test-rerun-bb84", "__module__": "elsewhere"}))
+        assert PROTOCOLS["test-rerun-bb84"] is second
+    finally:
+        PROTOCOLS.pop("test-rerun-bb84", None)
+
+
 def test_third_party_protocols_load_from_the_entry_point_group(monkeypatch):
     class Plugin(BB84):
         name: ClassVar[str] = "test-plugin-bb84"
