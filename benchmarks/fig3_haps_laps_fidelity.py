@@ -7,7 +7,7 @@ its link's click-conditioned error (depolarisation ``p_eff``: signal fraction, m
 background; plus any coherent rotation) on its channel marker; ``F = (1 + E_XX - E_YY + E_ZZ)/4``.
 The closed form, from the Bloch maps without circuits, is ``F = (1 + T_xx - T_yy + T_zz)/4`` with
 ``T = M_A T0 M_B^T`` (T0 = Phi+'s correlations diag(1, -1, 1), ``M = (1 - p_eff) R``), i.e.
-``(1 + 3V)/4``, ``V = (1 - p_eff,A)(1 - p_eff,B)`` without rotation (PHYSICS.md A3, C.8).
+``(1 + 3V)/4``, ``V = (1 - p_eff,A)(1 - p_eff,B)`` without rotation (docs/conventions.md A3, C.8).
 
 Usage::
 
@@ -34,13 +34,13 @@ from qproto.noise_models import channel_marker, channel_noise_model, get_link
 #: The seed's two beams, as 1/e^2 full-angle divergences.
 DIVERGENCES_FULL_ANGLE_RAD = (33e-6, 1e-3)
 POINTING_LEVELS = ("weak", "moderate", "strong")
-#: Indicative sky radiances at 810 nm [W m^-2 sr^-1 nm^-1] (PHYSICS.md C.6, [U]).
+#: Indicative sky radiances at 810 nm [W m^-2 sr^-1 nm^-1] (docs/conventions.md C.6, [U]).
 MARKERS = {"moonless night": 1e-8, "full-moon night": 1e-6, "clear day": 1e-2}
 T0 = np.diag([1.0, -1.0, 1.0])  # Phi+ correlations <XX>, <YY>, <ZZ>
 
 
 def _click_channel(ch: Channel) -> Channel:
-    """The lossless channel a qubit sees given its receiver clicked (PHYSICS.md C.8(b))."""
+    """The lossless channel a qubit sees given its receiver clicked (docs/conventions.md C.8(b))."""
     return Channel(depolarisation=min(ch.effective_depolarisation, 4.0 / 3.0), rotation_rad=ch.rotation_rad,
                    rotation_axis=ch.rotation_axis)
 

@@ -62,7 +62,7 @@ def conclusions(curves, bandwidths_hz) -> list[str]:
         f"810 nm {_zenith_text(reach_analogue[i810])}: the same conclusion (1550 nm more benign; such a loop is "
         "useful at 810 nm only at small zenith angles). The absolute Greenwood frequencies of this HV 5/7 + "
         "Bufton model are lower than the seed's (its profiles, Trinh et al. 2022 and Gruneisen et al. 2021 (B1), "
-        f"are not reproduced; PHYSICS.md F.2), so here {AO_BENCHMARK_BANDWIDTH_HZ:g} Hz serves both wavelengths "
+        f"are not reproduced; docs/conventions.md F.2), so here {AO_BENCHMARK_BANDWIDTH_HZ:g} Hz serves both wavelengths "
         f"({_zenith_text(reach[i1550])} at 1550 nm, {_zenith_text(reach[i810])} at 810 nm).")
     return lines
 
@@ -75,7 +75,7 @@ def difference_note(curves) -> str:
     return (f"Differs from the seed: here f_G <= {f_g[i810].max():.0f} Hz (810 nm) and {f_g[i1550].max():.0f} Hz "
             f"(1550 nm) over 0-{curves.zenith_deg[-1]:g} deg, so a {AO_BENCHMARK_BANDWIDTH_HZ:g} Hz AO loop serves "
             f"810 nm {_zenith_text(reach[i810])} (seed: only below 60 deg).\nWhy: the seed uses the Cn2 and wind "
-            "profiles of Trinh et al. 2022 and Gruneisen et al. 2021 eqs. (A2)/(B1), not retrieved (PHYSICS.md F.2);\n"
+            "profiles of Trinh et al. 2022 and Gruneisen et al. 2021 eqs. (A2)/(B1), not retrieved (docs/conventions.md F.2);\n"
             "this is HV 5/7 + Bufton wind (5 m/s ground) + slew pseudo-wind of a 535 km overhead pass. "
             "Same conclusions: 1550 nm has the lower f_G and the longer r0 at every zenith angle "
             "(the lambda^(6/5) scaling).")

@@ -1,4 +1,4 @@
-"""Atmospheric extinction, Beer-Lambert (PHYSICS.md §C.4).
+"""Atmospheric extinction, Beer-Lambert (docs/conventions.md §C.4).
 
 Conventions:
 
@@ -10,7 +10,7 @@ Conventions:
 
 Table (sea level to space, clear sky): 785 nm 0.876, 800 nm 0.860, 810 nm 0.814,
 850 nm 0.895 (MODTRAN, from the public SatQuMA code [V]); 1550 nm 0.93 is a *typical*
-value (PHYSICS.md gives 0.9-0.97 [U]) and is flagged ``U`` in the table.
+value (docs/conventions.md gives 0.9-0.97 [U]) and is flagged ``U`` in the table.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ __all__ = [
     "transmittance_between_altitudes",
 ]
 
-#: Above this altitude the path is taken as extinction-free, T = 1 [m] (PHYSICS.md §C.4).
+#: Above this altitude the path is taken as extinction-free, T = 1 [m] (docs/conventions.md §C.4).
 EXTINCTION_FREE_ALTITUDE_M = 20_000.0
 #: Default extinction scale height [m]; aerosol-dominated H_s ~ 1-2 km [U].
 DEFAULT_AEROSOL_SCALE_HEIGHT_M = 1_500.0
@@ -164,7 +164,7 @@ def transmittance_between_altitudes(*, wavelength_m: float, zenith_deg: ArrayLik
 
     ``beta(h) = beta0 exp(-h / H_s)`` gives
     ``T = T_zen ** (AM(z) * (exp(-h1/H_s) - exp(-h2/H_s)))`` with T_zen the ground-to-space
-    value (PHYSICS.md §C.4). Paths whose lower end is at or above
+    value (docs/conventions.md §C.4). Paths whose lower end is at or above
     :data:`EXTINCTION_FREE_ALTITUDE_M` (20 km) get T = 1 exactly (LEO-HAPS links).
 
     Args:

@@ -1,4 +1,4 @@
-"""Background (sky) light collected per detection window (PHYSICS.md §C.6).
+"""Background (sky) light collected per detection window (docs/conventions.md §C.6).
 
 ``N_b = H_b * Omega_FOV * A_rx * d_lambda * d_t * eta_rx / (h c / lambda)``
 (Miao et al. 2005 NJP 7 215; Khatri et al. 2021 npj Quantum Inf. 7 4), with
@@ -40,7 +40,7 @@ SPEED_OF_LIGHT_M_S = 299_792_458.0
 
 SkyPreset = Literal["day_810nm", "day_1550nm", "full_moon_night", "moonless_night"]
 
-#: Indicative sky spectral radiance H_b [W m^-2 sr^-1 nm^-1] (PHYSICS.md §C.6, all [U]):
+#: Indicative sky spectral radiance H_b [W m^-2 sr^-1 nm^-1] (docs/conventions.md §C.6, all [U]):
 #:
 #: * ``day_810nm``: clear daytime sky at 810 nm, ~1e-2.
 #: * ``day_1550nm``: clear daytime sky at 1550 nm, 1e-3 to 3e-3; 2e-3 is used.
@@ -93,7 +93,7 @@ def background_photons_per_window(*, sky_radiance_w_m2_sr_nm: ArrayLike,
                                   rx_efficiency: ArrayLike = 1.0) -> np.ndarray | float:
     """Mean background photons reaching the detectors per detection window.
 
-    Example (PHYSICS.md §C.6): D = 0.3 m, FOV 100 urad, 1 nm, 1 ns, 810 nm,
+    Example (docs/conventions.md §C.6): D = 0.3 m, FOV 100 urad, 1 nm, 1 ns, 810 nm,
     H_b = 1e-2 gives 2.3e-2.
 
     Args:

@@ -1,4 +1,4 @@
-"""Single-photon detectors and per-window noise-click probabilities (PHYSICS.md §C.7).
+"""Single-photon detectors and per-window noise-click probabilities (docs/conventions.md §C.7).
 
 ``p_dark = R_dark * gate``; per detector ``p_n = p_dark + eta_det N_b / n_det`` (the
 background ``N_b`` is split evenly over ``n_det`` detectors); vacuum yield of the
@@ -69,12 +69,12 @@ class Detector:
                            check_probability("afterpulse_probability", self.afterpulse_probability))
 
 
-#: Typical detectors (PHYSICS.md §C.7, all values typical [U]):
+#: Typical detectors (docs/conventions.md §C.7, all values typical [U]):
 #:
 #: * ``si_spad``: Si SPAD at 810 nm, eta 0.5 (range 0.4-0.65), 100 dark counts/s
 #:   (range 10-500), 22 ns dead time.
 #: * ``ingaas_spad``: gated InGaAs/InP SPAD at 1550 nm, eta 0.2 (range 0.1-0.3),
-#:   1000 dark counts/s (assumed; PHYSICS.md gives no figure), 10 us dead time.
+#:   1000 dark counts/s (assumed; docs/conventions.md gives no figure), 10 us dead time.
 #: * ``snspd``: SNSPD at 1550 nm, eta 0.9 (range 0.8-0.95), 100 dark counts/s (<~ 100),
 #:   50 ns dead time.
 DETECTOR_PRESETS = MappingProxyType({
@@ -136,7 +136,7 @@ def noise_click_probability(*, detector: Detector, background_photons: ArrayLike
             before detector efficiency (from :func:`background_photons_per_window`), >= 0.
         gate_s: detection window [s], > 0.
         n_detectors: number of detectors sharing the background, >= 1 (2 for a
-            two-detector receiver, PHYSICS.md §0).
+            two-detector receiver, docs/conventions.md §0).
 
     Returns:
         p_n in [0, 1] (clipped at 1), shape of ``background_photons``.

@@ -4,7 +4,7 @@ Seed 001 (Table I, first challenge; III-A1) names the reference-frame misalignme
 transmitter and its receiver: "the satellite and LAPS motions make the polarization reference frame
 change with time, inducing basis misalignments", and the receiving optics add phase delays between
 orthogonal polarisations. Both are *unitary* (coherent) transformations of the polarisation qubit, not
-depolarisation, and they hit the two BB84 bases differently. Conventions (PHYSICS.md section 0:
+depolarisation, and they hit the two BB84 bases differently. Conventions (docs/conventions.md section 0:
 ``|0> = H``, ``|+> = D``, so the Bloch z axis is H/V and x is D/A):
 
 * a rotation of the linear-polarisation frame by ``alpha`` about the beam (real space) is a Bloch

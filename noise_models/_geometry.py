@@ -1,6 +1,6 @@
 """Link geometry: slant ranges, circular-orbit passes and real passes from a TLE.
 
-Conventions (PHYSICS.md §C.1):
+Conventions (docs/conventions.md §C.1):
 
 * Angles at the public API are in **degrees** (``elevation_deg``, ``zenith_deg``,
   ``latitude_deg``); angular *rates* are in rad/s (``slew_rate_rad_s``).
@@ -50,7 +50,7 @@ __all__ = [
     "find_tle_passes",
 ]
 
-#: Mean Earth radius used by every spherical-Earth formula [m] (PHYSICS.md §C.1).
+#: Mean Earth radius used by every spherical-Earth formula [m] (docs/conventions.md §C.1).
 EARTH_RADIUS_M = 6_371_000.0
 #: Earth's gravitational parameter GM [m^3 s^-2].
 GM_EARTH_M3_S2 = 3.986004418e14
@@ -80,7 +80,7 @@ def slant_range_m(*, elevation_deg: ArrayLike, platform_altitude_m: float,
     """Slant range between an observer and a higher platform, spherical Earth.
 
     ``d = sqrt(R_p^2 - R_o^2 cos^2 e) - R_o sin e`` with ``R = EARTH_RADIUS_M + altitude``
-    (PHYSICS.md §C.1). Works for ground, LAPS, HAPS and satellite observers alike.
+    (docs/conventions.md §C.1). Works for ground, LAPS, HAPS and satellite observers alike.
 
     Args:
         elevation_deg: elevation of the platform seen from the observer [deg], in [0, 90];
@@ -142,7 +142,7 @@ def haps_laps_slant_range_m(*, zenith_deg: ArrayLike, haps_altitude_m: float,
                             laps_altitude_m: float) -> np.ndarray | float:
     """HAPS-to-LAPS slant range from the zenith angle seen at the (lower) LAPS.
 
-    ``L = sqrt((R+h_H)^2 - (R+h_L)^2 sin^2 z) - (R+h_L) cos z`` (PHYSICS.md §C.1), which is
+    ``L = sqrt((R+h_H)^2 - (R+h_L)^2 sin^2 z) - (R+h_L) cos z`` (docs/conventions.md §C.1), which is
     :func:`slant_range_m` with elevation ``90 - z``. HAPS 20 km, LAPS 1 km, z = 40 deg
     gives 24.78 km.
 
@@ -236,7 +236,7 @@ def circular_pass(*, time_s: ArrayLike, platform_altitude_m: float,
     """Elevation, zenith angle, range and slew rate of a circular-orbit pass.
 
     Earth rotation is ignored. The pass has peak elevation ``max_elevation_deg`` at
-    ``time_s = 0`` (PHYSICS.md §C.1): ``gamma0 = arccos(R_o cos e_max / R_p) - e_max``,
+    ``time_s = 0`` (docs/conventions.md §C.1): ``gamma0 = arccos(R_o cos e_max / R_p) - e_max``,
     ``phi = omega t``, ``cos gamma = cos gamma0 cos phi``. The geometry is evaluated with
     3-D vectors, which reproduces the closed forms for elevation and range and gives the
     line-of-sight slew rate ``|d x v| / |d|^2`` (15.2 mrad/s overhead at 500 km).
@@ -282,7 +282,7 @@ def pass_duration_s(*, platform_altitude_m: float, min_elevation_deg: ArrayLike,
                     observer_altitude_m: float = 0.0) -> np.ndarray | float:
     """Time a circular-orbit pass spends above ``min_elevation_deg`` [s].
 
-    ``duration = 2 arccos(cos gamma_max / cos gamma0) / omega`` (PHYSICS.md §C.1); 0 when
+    ``duration = 2 arccos(cos gamma_max / cos gamma0) / omega`` (docs/conventions.md §C.1); 0 when
     the pass never rises above ``min_elevation_deg``. 500 km overhead: 443/296/207 s above
     10/20/30 deg.
 

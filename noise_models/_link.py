@@ -2,7 +2,7 @@
 
 A :class:`Link` is a frozen, validated description of a transmitter, a receiver and the
 path between them. It composes the physics functions of the other ``noise_models``
-modules into the PHYSICS.md §C product
+modules into the docs/conventions.md §C product
 
     eta = eta_tx_optics * eta_geo * eta_turb * eta_point * eta_atm * eta_rx_optics   (channel)
           * eta_det                                                                    (detector)
@@ -12,7 +12,7 @@ and turns it into a :class:`qproto.Channel` (``link.channel(...)``), a factor-by
 pass (``link.pass_channels(...)``). Every protocol takes the Channel as it is; the Channel
 turns into an Aer noise model through :func:`qproto.noise_models.channel_noise_model`.
 
-Geometry (PHYSICS.md §C.1). The link joins a lower end (altitude ``lower_altitude_m``,
+Geometry (docs/conventions.md §C.1). The link joins a lower end (altitude ``lower_altitude_m``,
 where elevation and zenith angle are measured) and an upper end (``upper_altitude_m``).
 ``direction="down"`` means the upper end transmits; ``"up"`` means the lower end does.
 

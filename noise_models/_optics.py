@@ -1,4 +1,4 @@
-"""Gaussian-beam optics and geometric (collection) loss (PHYSICS.md §C.2).
+"""Gaussian-beam optics and geometric (collection) loss (docs/conventions.md §C.2).
 
 Conventions:
 
@@ -118,7 +118,7 @@ def far_field_beam_radius_m(*, range_m: ArrayLike,
                             divergence_half_angle_rad: ArrayLike) -> np.ndarray | float:
     """Far-field beam radius ``w = theta L`` [m].
 
-    Example (PHYSICS.md §C.2): 33 urad half-angle over 24.8 km gives w = 0.82 m.
+    Example (docs/conventions.md §C.2): 33 urad half-angle over 24.8 km gives w = 0.82 m.
 
     Args:
         range_m: link range [m], >= 0.
@@ -177,7 +177,7 @@ def collection_efficiency(*, aperture_diameter_m: ArrayLike,
     """Fraction of a Gaussian beam collected by a centred circular aperture.
 
     ``eta_geo = 1 - exp(-D^2 / (2 w^2))`` (~ ``D^2/(2 w^2)`` for ``D << w``). Decreases with
-    beam radius (range, divergence), increases with aperture (PHYSICS.md invariant 2).
+    beam radius (range, divergence), increases with aperture (docs/conventions.md invariant 2).
 
     Args:
         aperture_diameter_m: receiver aperture diameter ``D`` [m], >= 0.

@@ -5,7 +5,7 @@ from an elevation, a :class:`PlatformLink` holds only the terminals (transmitter
 receiver aperture, optics, detector, background) and is evaluated on any geometry: the
 network layer hands it, for many edges and time steps at once, the range, the altitudes
 of the two ends and the elevation seen from the lower end. The physics is the same
-PHYSICS.md §C product the presets use (reusing the same functions):
+docs/conventions.md §C product the presets use (reusing the same functions):
 
     eta = eta_tx_optics * eta_geo(range) * eta_point(range) * eta_atm * eta_rx_optics    (channel)
           * eta_det                                                                       (detector)
@@ -28,7 +28,7 @@ downlink, or the higher of two aerial platforms); the receiver's sky radiance is
 :func:`platform_geometry` computes, vectorised over any leading shape, the range, each
 end's elevation towards the other, the lowest altitude of the straight ray between them
 (Earth blockage when negative) and the fraction of the path below the 20 km
-extinction-free altitude, on the spherical Earth of PHYSICS.md §C.1.
+extinction-free altitude, on the spherical Earth of docs/conventions.md §C.1.
 """
 
 from __future__ import annotations

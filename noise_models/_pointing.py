@@ -1,4 +1,4 @@
-"""Pointing jitter and the resulting fading (PHYSICS.md §C.3).
+"""Pointing jitter and the resulting fading (docs/conventions.md §C.3).
 
 Model (Farid & Hranilovic 2007, J. Lightwave Technol. 25 1702): angular jitter with
 standard deviation ``jitter_rad`` per axis (zero-mean Gaussian, independent axes) moves
@@ -13,7 +13,7 @@ and with ``xi = w_eq / (2 sigma_s)`` the mean is ``E[h_p] = A0 xi^2 / (xi^2 + 1)
 
 ``h_p`` *includes* the zero-offset collection ``A0`` (an approximation of the exact
 :func:`~qproto.noise_models._optics.collection_efficiency`). To compose with eta_geo in the
-PHYSICS.md §C product, use the pointing-only factor ``xi^2 / (xi^2 + 1)``
+docs/conventions.md §C product, use the pointing-only factor ``xi^2 / (xi^2 + 1)``
 (:func:`mean_pointing_factor`) or ``include_collection=False`` in the sampler.
 
 Uplink beam wander (turbulence module) is an extra per-axis displacement added in
@@ -55,8 +55,8 @@ PointingLevel = Literal["weak", "moderate", "strong"]
 #:   IEEE Commun. Mag. 2024, Sec. III-B) quotes for its weak-PE case (~0.6 Mbit per pass).
 #: * ``moderate`` = 6.6 urad and ``strong`` = 10 urad: **assumed** [U]. Seed 001 takes its
 #:   PE levels from Trinh et al. 2022 Commun. Phys. 5 225, Table 2, which is not
-#:   reproduced in the seed or in PHYSICS.md. We chose 2x and ~3x the weak value; 10 urad
-#:   is also PHYSICS.md §C.3's second worked example. With seed 001's 16.5 urad half-angle
+#:   reproduced in the seed or in docs/conventions.md. We chose 2x and ~3x the weak value; 10 urad
+#:   is also docs/conventions.md §C.3's second worked example. With seed 001's 16.5 urad half-angle
 #:   beam (small-aperture limit, ``theta^2/(theta^2 + 4 sigma^2)``) the mean pointing
 #:   factor is 0.86 / 0.61 / 0.41 (-0.6 / -2.1 / -3.9 dB) for weak / moderate / strong,
 #:   consistent with seed 001's statement that moderate and strong PE cut the key length
@@ -202,7 +202,7 @@ def mean_pointing_factor_small_aperture(*, beam_radius_m: ArrayLike, jitter_rad:
                                         beam_wander_std_m: ArrayLike = 0.0) -> np.ndarray | float:
     """Small-aperture (``a << w``) limit of the pointing factor, ``w^2 / (w^2 + 4 sigma_s^2)``.
 
-    Examples (PHYSICS.md §C.3): 3.3 urad at 900 km with w = 9 m gives 0.70.
+    Examples (docs/conventions.md §C.3): 3.3 urad at 900 km with w = 9 m gives 0.70.
 
     Args:
         beam_radius_m: 1/e^2 beam radius at the receiver [m], > 0.

@@ -1,7 +1,7 @@
 """The registered link presets, every value with its source.
 
 Tags: **[seed]** seed 001 (Trinh & Sugiura, "Quantum Internet in the Sky", IEEE Commun. Mag. 62(10)
-2024), section given; **[PHYSICS x]** PHYSICS.md section x; **[SatQuMA]** the public SatQuMA code of
+2024), section given; **[PHYSICS x]** docs/conventions.md section x; **[SatQuMA]** the public SatQuMA code of
 Sidhu et al. 2022 (npj Quantum Inf. 8 18; seed 001's reference [8]), default input file
 ``inputfiles/input-opt-calcloss.txt`` (read here); **[T22]** Trinh et al. 2022 (Commun. Phys. 5 225;
 seed 001's reference [9], whose Table 2 seed 001 says its LEO-HAPS case follows): the values quoted

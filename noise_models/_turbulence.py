@@ -1,4 +1,4 @@
-"""Atmospheric turbulence along slant paths (PHYSICS.md §C.5).
+"""Atmospheric turbulence along slant paths (docs/conventions.md §C.5).
 
 Conventions:
 
@@ -15,7 +15,7 @@ Conventions:
 Path integrals use a fixed grid log-spaced in ``h - h0`` (4097 nodes from 1 mm) with
 numpy's trapezoid rule, evaluated up to ``min(H, TURBULENCE_TOP_M)``; spherical weights
 still use the true H. Against ``scipy.integrate.quad`` the grid agrees to better than 1e-4
-relative for HV5/7 (tested), far inside the 2-3 % precision PHYSICS.md §C.5 / invariant 4
+relative for HV5/7 (tested), far inside the 2-3 % precision docs/conventions.md §C.5 / invariant 4
 asks for. Everything is vectorised over ``wavelength_m``, ``zenith_deg`` and (for the
 Greenwood frequency) ``slew_rate_rad_s``.
 """
@@ -131,8 +131,8 @@ def bufton_wind_m_s(altitude_m: ArrayLike, *, ground_wind_m_s: float = 5.0,
     """Bufton wind profile plus the slew pseudo-wind of a tracked satellite [m/s].
 
     ``v(h) = v_g + 30 exp(-((h - 9400)/4800)^2) + omega_s (h - h0)`` (Bufton 1973, Appl. Opt.
-    12 1785; PHYSICS.md §C.5 writes the pseudo-wind ``omega_s h`` for a ground observer,
-    h0 = 0; no sec(zenith) path factor is applied, following PHYSICS.md).
+    12 1785; docs/conventions.md §C.5 writes the pseudo-wind ``omega_s h`` for a ground observer,
+    h0 = 0; no sec(zenith) path factor is applied, following docs/conventions.md).
 
     Args:
         altitude_m: altitude [m], >= 0.
@@ -517,7 +517,7 @@ def long_term_beam_radius_m(*, beam_radius_m: ArrayLike, waist_radius_m: ArrayLi
     """Turbulence-broadened (long-term) beam radius ``W sqrt(1 + (2 w0/r0)^{5/3})`` [m].
 
     Far-field approximation for links whose transmitter is inside the turbulence (uplinks);
-    negligible for downlinks (PHYSICS.md §C.2; Andrews & Phillips 2005 ch. 12 [R]).
+    negligible for downlinks (docs/conventions.md §C.2; Andrews & Phillips 2005 ch. 12 [R]).
 
     Args:
         beam_radius_m: diffraction-only beam radius W at the receiver [m], > 0.

@@ -3,14 +3,14 @@
 For a LEO downlink the Greenwood frequency (the rate the turbulence changes, which an
 adaptive-optics (AO) loop must follow) and the Fried parameter (transverse coherence
 length) are computed along an overhead circular-orbit pass with the existing turbulence
-functions (PHYSICS.md §C.5): Hufnagel-Valley 5/7, Bufton wind plus the tracking slew
+functions (docs/conventions.md §C.5): Hufnagel-Valley 5/7, Bufton wind plus the tracking slew
 pseudo-wind ``omega_s (h - h0)`` with the slew rate of the pass at each zenith angle.
 
 The seed (Sec. III-D2) concludes that 1550 nm is more resilient than 810 nm (lower
 Greenwood frequency, longer Fried parameter) and that a 1.5 kHz AO loop suffices at
 1550 nm up to 80 deg zenith but at 810 nm only below 60 deg. Its curves use the profiles
 of Trinh et al. 2022 (Commun. Phys. 5 225) and Gruneisen et al. 2021 eqs. (A2)/(B1),
-which PHYSICS.md F.2 could not retrieve; with the standard HV 5/7 + Bufton model used here
+which docs/conventions.md F.2 could not retrieve; with the standard HV 5/7 + Bufton model used here
 the Greenwood frequencies are several times lower, so the bandwidth that suffices is
 lower too, while the qualitative conclusions hold (see
 ``benchmarks/fig4_greenwood_fried.py``).
@@ -145,7 +145,7 @@ def greenwood_fried_vs_zenith(*, wavelength_m: ArrayLike = (810e-9, 1550e-9),
     wl = lam[:, None]
     # The tracked beam sweeps the air at omega_s times the distance along the line of
     # sight, (h - h0) sec(zenith): greenwood_frequency_hz takes the pseudo-wind as
-    # rate x (h - h0) (PHYSICS.md C.5's zenith form), so pass omega_s sec(zenith).
+    # rate x (h - h0) (docs/conventions.md C.5's zenith form), so pass omega_s sec(zenith).
     slant_slew = slew / np.cos(np.radians(z))
     f_g = greenwood_frequency_hz(wavelength_m=wl, slew_rate_rad_s=slant_slew[None, :],
                                  ground_wind_m_s=ground_wind_m_s, **common)

@@ -1,4 +1,4 @@
-"""Anonymous transmission (PHYSICS.md A9): Christandl-Wehner over GHZ, the quantum anonymous bit,
+"""Anonymous transmission (docs/conventions.md A9): Christandl-Wehner over GHZ, the quantum anonymous bit,
 and the classical Broadbent-Tapp parity / anonymous-bit protocol.
 
 Every result keeps the public broadcasts of its rounds available through
@@ -45,7 +45,7 @@ _PAIR_SIGN = (1, -1, 1)
 
 
 def anonymous_pair_fidelity(p: Sequence[float], sender: int, receiver: int) -> float:
-    """F = [1 + 2 prod_j (1-p_j) + (1-p_S)(1-p_R)]/4 under local depolarising p_j (PHYSICS.md A9)."""
+    """F = [1 + 2 prod_j (1-p_j) + (1-p_S)(1-p_R)]/4 under local depolarising p_j (docs/conventions.md A9)."""
     v = 1.0 - np.asarray(p, dtype=float)
     return float((1.0 + 2.0 * np.prod(v) + v[sender] * v[receiver]) / 4.0)
 
@@ -158,7 +158,7 @@ class AnonymousTransmissionResult(MultipartyResult):
 
 @register_protocol
 class AnonymousTransmission(_SenderProtocol):
-    """Christandl-Wehner anonymous entanglement and anonymous qubit transmission (PHYSICS.md A9).
+    """Christandl-Wehner anonymous entanglement and anonymous qubit transmission (docs/conventions.md A9).
 
     A central source sends GHZ_N qubit j to party j over its own channel. Every party
     other than the sender S and receiver R measures X and broadcasts x_j; S and R
@@ -243,7 +243,7 @@ class AnonymousTransmission(_SenderProtocol):
 
     def noise_model(self, channels: tuple[Channel, ...], *, eavesdropper: Eavesdropper | None = None,
                     form: ChannelForm = "fast"):
-        """Each party's click-conditioned channel on its marker (PHYSICS.md C.8(b)).
+        """Each party's click-conditioned channel on its marker (docs/conventions.md C.8(b)).
 
         A round counts only when every party clicks, and given a click a qubit is the
         signal (rotation, then depolarising) or, on a noise-only click, maximally mixed:
@@ -299,7 +299,7 @@ class AnonymousTransmission(_SenderProtocol):
         E_YY = <Y_S Y_R X_others>, while E_ZZ = <Z_S Z_R>; each party's measurement is
         pulled back through its own click-conditioned channel
         (:func:`~qproto.protocols._ghz_cka.party_observable`), so rotations add coherently.
-        Without rotation this is PHYSICS.md A9: F = [1 + 2 prod_j (1-p_j) + (1-p_S)(1-p_R)]/4.
+        Without rotation this is docs/conventions.md A9: F = [1 + 2 prod_j (1-p_j) + (1-p_S)(1-p_R)]/4.
 
         Raises:
             InvalidParameter: an eavesdropper (none is modelled).
@@ -364,7 +364,7 @@ class AnonymousBitResult(MultipartyResult):
 
 @register_protocol
 class QuantumAnonymousBit(_SenderProtocol):
-    """Quantum anonymous bit over GHZ_N (PHYSICS.md A9).
+    """Quantum anonymous bit over GHZ_N (docs/conventions.md A9).
 
     The sender applies Z^d to its GHZ qubit (d a random message bit per round); all N
     parties measure X and broadcast; the parity of the broadcasts is d, and their
@@ -489,7 +489,7 @@ class BroadbentTappRounds:
 
 @register_protocol
 class BroadbentTapp(_SenderProtocol):
-    """Broadbent-Tapp classical Parity and anonymous bit (PHYSICS.md A9).
+    """Broadbent-Tapp classical Parity and anonymous bit (docs/conventions.md A9).
 
     Each player i splits its input x_i into N random shares r_{i,j} (XOR = x_i), sends
     r_{i,j} privately to j; each j broadcasts z_j = XOR_i r_{i,j}; the output XOR_j z_j =

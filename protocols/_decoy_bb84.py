@@ -1,6 +1,6 @@
 """Decoy-state BB84 with weak coherent pulses, biased bases and finite-key security.
 
-PHYSICS.md A2. Alice sends phase-randomised weak coherent pulses with three
+docs/conventions.md A2. Alice sends phase-randomised weak coherent pulses with three
 intensities mu1 (signal) > mu2 + mu3, mu2 (decoy) > mu3 >= 0 (mu3 = 0: vacuum),
 drawn with probabilities (p1, p2, p3); she encodes a bit in Z (probability
 ``p_z``) or X; Bob measures in Z with probability ``p_z``. The key comes from
@@ -12,7 +12,7 @@ bit, Bob's basis (numpy, vectorised), the photon number n ~ Poisson(mu_k), then
 whether the receiver clicks in closed form from the channel: the signal is
 detected with probability 1 - (1 - eta)^n (eta the end-to-end transmittance);
 otherwise a noise click (dark count, background, optional afterpulse) occurs
-with probability Y0 and carries a uniformly random bit (squashing, PHYSICS.md
+with probability Y0 and carries a uniformly random bit (squashing, docs/conventions.md
 section 0). So Y_n = 1 - (1 - Y0)(1 - eta)^n. The bits of signal clicks come from
 the Aer circuits of the pulse's configuration (Alice's basis and bit, Bob's
 basis) under the channel's noise model.
@@ -413,7 +413,7 @@ def _noise_yield(channel: Channel, params: dict[str, Any]) -> float:
 # ---- the protocol -----------------------------------------------------------------------
 @register_protocol
 class DecoyBB84(Protocol):
-    """Decoy-state efficient BB84 with weak coherent pulses and finite-key security (PHYSICS.md A2).
+    """Decoy-state efficient BB84 with weak coherent pulses and finite-key security (docs/conventions.md A2).
 
     See the module documentation for the sampling model, the treatment of
     multi-photon pulses and the two (equivalent) samplers.
@@ -715,7 +715,7 @@ class DecoyBB84(Protocol):
 
     def expected(self, channel: Channel | tuple[Channel, ...], *,
                  eavesdropper: Eavesdropper | str | None = None) -> dict[str, Any]:
-        """Closed-form expectations per intensity class (PHYSICS.md A2, exact click model; module docs).
+        """Closed-form expectations per intensity class (docs/conventions.md A2, exact click model; module docs).
 
         Written from the model, not from the sampler. With eta the end-to-end
         transmittance, Y0 the noise-click probability and, with afterpulsing

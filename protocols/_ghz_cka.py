@@ -1,4 +1,4 @@
-"""GHZ conference key agreement (N-BB84; PHYSICS.md A7), with a satellite or HAPS as the source."""
+"""GHZ conference key agreement (N-BB84; docs/conventions.md A7), with a satellite or HAPS as the source."""
 
 from __future__ import annotations
 
@@ -35,14 +35,14 @@ READOUT_ABOVE_QUBITS = 10
 
 
 def conference_key_fraction(q_x: float, q_ab: Sequence[float] | float) -> float:
-    """Asymptotic conference key fraction r = 1 - h(Q_X) - max_i h(Q_AB_i), clipped at 0 (PHYSICS.md A7)."""
+    """Asymptotic conference key fraction r = 1 - h(Q_X) - max_i h(Q_AB_i), clipped at 0 (docs/conventions.md A7)."""
     q_ab = np.atleast_1d(np.asarray(q_ab, dtype=float))
     r = 1.0 - float(binary_entropy(min(q_x, 0.5))) - float(np.max(binary_entropy(np.minimum(q_ab, 0.5))))
     return max(r, 0.0)
 
 
 def ghz_local_depolarising_errors(p: Sequence[float]) -> tuple[np.ndarray, float]:
-    """(Q_AB_i for i = 1..N-1, Q_X) of GHZ_N under local depolarising p_j (PHYSICS.md A7)."""
+    """(Q_AB_i for i = 1..N-1, Q_X) of GHZ_N under local depolarising p_j (docs/conventions.md A7)."""
     p = np.asarray(p, dtype=float)
     q_ab = (1.0 - (1.0 - p[0]) * (1.0 - p[1:])) / 2.0
     q_x = (1.0 - float(np.prod(1.0 - p))) / 2.0
@@ -50,7 +50,7 @@ def ghz_local_depolarising_errors(p: Sequence[float]) -> tuple[np.ndarray, float
 
 
 # ---- closed forms: local observables on GHZ_N ----------------------------------------------
-#: Unit Bloch vectors of the measurement bases (PHYSICS.md section 0).
+#: Unit Bloch vectors of the measurement bases (docs/conventions.md section 0).
 _BASIS_AXIS = {"X": np.array([1.0, 0.0, 0.0]), "Y": np.array([0.0, 1.0, 0.0]), "Z": np.array([0.0, 0.0, 1.0])}
 
 #: The identity as a Pauli vector (c, m_x, m_y, m_z) = c I + m . sigma.
@@ -106,7 +106,7 @@ def ghz_expectation(observables: Sequence[np.ndarray], *, sign: float = 1.0) -> 
         <A> = [prod_j (c_j + m_jz) + prod_j (c_j - m_jz)]/2 + sign Re prod_j (m_jx + i m_jy).
 
     Local depolarising shrinks each m_j and a coherent rotation turns it, so phases
-    of rotations on several qubits add in the last term (PHYSICS.md A7 note).
+    of rotations on several qubits add in the last term (docs/conventions.md A7 note).
     """
     ops = np.asarray(observables, dtype=float).reshape(-1, 4)
     c, mx, my, mz = ops.T
@@ -141,7 +141,7 @@ def bipartite_conference_rate(channels: Sequence[Channel], *, p_key: float = 1.0
 
     The source sends one Bell pair per use to Alice (party 0) and one Bob in turn, so
     each link gets 1/(N-1) of the uses; link i yields p_key P_A P_i [1 - h(E_X,i) - h(E_Z,i)]
-    (PHYSICS.md A3) with E_b,i = (1 - <b_A b_i>)/2 the error of Phi+ = GHZ_2 measured in
+    (docs/conventions.md A3) with E_b,i = (1 - <b_A b_i>)/2 the error of Phi+ = GHZ_2 measured in
     basis b after both channels (Q_i = [1 - (1 - p_A)(1 - p_i)]/2 in both bases without
     rotation, see :func:`ghz_expectation`), and Alice one-time-pads the conference key to
     every Bob, so the rate is min_i of the link rates divided by N-1.
@@ -278,7 +278,7 @@ class GHZConferenceResult(MultipartyResult):
 
 @register_protocol
 class GHZConferenceKey(MultipartyProtocol):
-    """GHZ conference key agreement among N parties (N-BB84; PHYSICS.md A7).
+    """GHZ conference key agreement among N parties (N-BB84; docs/conventions.md A7).
 
     A central source (a satellite or HAPS) prepares GHZ_N and sends qubit j to party j
     over its own channel (party 0 is Alice, 1..N-1 the Bobs). Rounds are coordinated by a
@@ -405,7 +405,7 @@ class GHZConferenceKey(MultipartyProtocol):
 
     def expected(self, channel: Channel | Sequence[Channel], *,
                  eavesdropper: Eavesdropper | str | None = None) -> dict[str, Any]:
-        """Closed forms (PHYSICS.md A7): ``detection_rate`` (P_all), ``qber_ab`` (per Bob, a list, and
+        """Closed forms (docs/conventions.md A7): ``detection_rate`` (P_all), ``qber_ab`` (per Bob, a list, and
         ``qber_ab_<i>`` for Bob i = 1..N-1), ``qber_ab_max``, ``qber_x``, ``key_fraction``, ``key_rate``, ``bipartite_rate``, and with an
         intercept-resend ``eve_agreement``.
 

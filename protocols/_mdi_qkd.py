@@ -34,7 +34,7 @@ RELAY_MODES = ("honest", "random", "z-parity")
 
 
 def mdi_decoy_key_rate(*, q11_z: float, e11_x: float, q_z: float, e_z: float, f_ec: float = 1.16) -> float:
-    """The MDI-QKD decoy-state key rate of Lo, Curty, Qi 2012 (PHYSICS.md A5), in bits per pulse pair:
+    """The MDI-QKD decoy-state key rate of Lo, Curty, Qi 2012 (docs/conventions.md A5), in bits per pulse pair:
 
     ``R = Q11_Z [1 - h(e11_X)] - Q_Z f_EC h(E_Z)``, clipped at 0.
 
@@ -60,7 +60,7 @@ class MDIRounds:
 
     Attributes:
         alice_basis, alice_bit, bob_basis, bob_bit: the users' BB84 inputs (0 = Z, 1 = X).
-        relay_m1, relay_m0: what the relay announces (parity and phase bits, PHYSICS.md 0).
+        relay_m1, relay_m0: what the relay announces (parity and phase bits, docs/conventions.md 0).
         success: bool, the relay announced a counted Bell state and both photons arrived.
         detected: bool, both photons arrived (the relay saw a coincidence).
         eve_branch, eve_bit: intercept-resend branch on Alice's input (0 = none) and Eve's record.
@@ -196,7 +196,7 @@ class MDIQKDResult(TallyResult):
 
 @register_protocol
 class MDIQKD(Protocol):
-    """MDI-QKD: Alice and Bob send BB84 qubits to an untrusted relay's Bell measurement (PHYSICS.md A5).
+    """MDI-QKD: Alice and Bob send BB84 qubits to an untrusted relay's Bell measurement (docs/conventions.md A5).
 
     Qubit 0 is Alice's photon (``channel[0]``), qubit 1 Bob's (``channel[1]``); the relay
     applies ``cx(0, 1); h(0)`` and measures m0 (qubit 0) and m1 (qubit 1). With

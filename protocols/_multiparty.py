@@ -2,12 +2,12 @@
 
 * :class:`MultipartyProtocol`: a :class:`~qproto.Protocol` whose number of parties
   (and so of channels, one per party) is a constructor argument.
-* :func:`ghz_prefix`: the GHZ_N preparation of PHYSICS.md section 0 with one
+* :func:`ghz_prefix`: the GHZ_N preparation of docs/conventions.md section 0 with one
   channel marker per party qubit.
 * :func:`party_noise_model`: the channels as Aer noise, either as
   ``depolarizing_error`` on the markers (the default) or, for circuits whose party
   qubits are each measured once in a Pauli basis right after the channel, as
-  Aer's symmetric ``ReadoutError`` with flip probability p/2 (PHYSICS.md C.8(c));
+  Aer's symmetric ``ReadoutError`` with flip probability p/2 (docs/conventions.md C.8(c));
   the two are exactly equivalent there and the readout form keeps Aer's
   measurement sampling for large Clifford circuits.
 * :func:`sample_arrivals_all`: closed-form loss for rounds that need every

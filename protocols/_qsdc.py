@@ -1,4 +1,4 @@
-"""Quantum secure direct communication: the two-step protocol and DL04 (PHYSICS.md A6).
+"""Quantum secure direct communication: the two-step protocol and DL04 (docs/conventions.md A6).
 
 A run sends one message (``bytes``) in one block of ``rounds`` channel uses: the
 message carriers (one per 2-bit symbol for two-step, one per bit for DL04) and
@@ -511,7 +511,7 @@ class DL04(_QSDC):
         Bloch sphere), then the second leg ``M_2`` (rotation, then the round trip's
         depolarisation including Bob's noise clicks). Bob errs in basis beta with probability
         ``(1 - S_m[beta, beta] (M_2 S_m A_1 W)[beta, beta])/2``; without rotation and attack
-        this is p_eff/2 with 1 - p_eff = (1 - p_q1)(1 - p2) (PHYSICS.md A6).
+        this is p_eff/2 with 1 - p_eff = (1 - p_q1)(1 - p2) (docs/conventions.md A6).
         """
         ch1, ch2 = self.normalise_channels(channel)
         _, p2 = self._round_trip(ch1, ch2)

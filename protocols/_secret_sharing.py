@@ -1,4 +1,4 @@
-"""Quantum secret sharing (PHYSICS.md A8): HBB99 over GHZ_N and ((3,5)) threshold state sharing."""
+"""Quantum secret sharing (docs/conventions.md A8): HBB99 over GHZ_N and ((3,5)) threshold state sharing."""
 
 from __future__ import annotations
 
@@ -174,7 +174,7 @@ class HBBResult(MultipartyResult):
 
 @register_protocol
 class HBBSecretSharing(MultipartyProtocol):
-    """HBB99 quantum secret sharing over GHZ_N (PHYSICS.md A8).
+    """HBB99 quantum secret sharing over GHZ_N (docs/conventions.md A8).
 
     A central source sends GHZ_N qubit j to party j over its own channel; party 0 is the
     dealer, parties 1..N-1 the players. Each measures X or Y at random. The players
@@ -270,7 +270,7 @@ class HBBSecretSharing(MultipartyProtocol):
 
     def expected(self, channel: Channel | Sequence[Channel], *,
                  eavesdropper: Eavesdropper | str | None = None) -> dict[str, float]:
-        """Closed forms (PHYSICS.md A8), computed on GHZ_N independently of the circuits.
+        """Closed forms (docs/conventions.md A8), computed on GHZ_N independently of the circuits.
 
         Every basis combination (bit j of the mask: party j measures Y, else X) is
         equally likely; each party's measurement is pulled back through its own channel
@@ -372,7 +372,7 @@ def _axes_matrix(state: np.ndarray, keep: Sequence[int], n: int = 5) -> np.ndarr
 
 @functools.lru_cache(maxsize=None)
 def _decoder(shares: tuple[int, int, int]) -> np.ndarray:
-    """Unitary on 3 shares moving the secret onto the first of them (PHYSICS.md A8, Cleve-Gottesman-Lo)."""
+    """Unitary on 3 shares moving the secret onto the first of them (docs/conventions.md A8, Cleve-Gottesman-Lo)."""
     zero, one = five_qubit_code_states()
     m0, m1 = _axes_matrix(zero, shares), _axes_matrix(one, shares)
     w = np.zeros((8, 8), dtype=complex)
@@ -405,7 +405,7 @@ def unprepare_pauli_state(qc: QuantumCircuit, qubit: int, basis: int) -> None:
 # Closed form of the ((3,5)) recovery, by Pauli algebra on the stabiliser group (independent of the
 # encoder, decoder and code-state vectors used by the circuits). A Pauli string is a tuple of codes
 # 0 = I, 1 = X, 2 = Y, 3 = Z, position j = share (qubit) j.
-#: [[5,1,3]] stabiliser generators (PHYSICS.md A8; the code is cyclic and reversal-symmetric).
+#: [[5,1,3]] stabiliser generators (docs/conventions.md A8; the code is cyclic and reversal-symmetric).
 _STABILISER_GENERATORS = ("XZZXI", "IXZZX", "XIXZZ", "ZXIXZ")
 _LOGICAL = {1: "XXXXX", 2: "YYYYY", 3: "ZZZZZ"}  # X_L, Y_L = i X_L Z_L, Z_L
 
@@ -515,7 +515,7 @@ class ThresholdResult(MultipartyResult):
 
 @register_protocol
 class ThresholdSharing(MultipartyProtocol):
-    """((k, n)) threshold quantum state sharing (Cleve, Gottesman, Lo 1999; PHYSICS.md A8).
+    """((k, n)) threshold quantum state sharing (Cleve, Gottesman, Lo 1999; docs/conventions.md A8).
 
     The dealer encodes a secret qubit into n shares with the [[5,1,3]] code (the ((3,5))
     scheme) and sends share j to party j over its own channel. Each round a random set
@@ -620,7 +620,7 @@ class ThresholdSharing(MultipartyProtocol):
 
     def noise_model(self, channels: tuple[Channel, ...], *, eavesdropper: Eavesdropper | None = None,
                     form: ChannelForm = "fast"):
-        """Each share's click-conditioned channel on its marker (PHYSICS.md C.8(b)).
+        """Each share's click-conditioned channel on its marker (docs/conventions.md C.8(b)).
 
         A round counts when the pooled shares click; given a click a share is the signal
         (rotation, then depolarising) or, on a noise-only click, maximally mixed, and

@@ -1,4 +1,4 @@
-"""Entanglement swapping along a chain of elementary links, with optional purification (PHYSICS.md A11).
+"""Entanglement swapping along a chain of elementary links, with optional purification (docs/conventions.md A11).
 
 **Circuit layouts.** ``layout="full"`` is the literal chain: 2n qubits, link i is the
 pair (2i, 2i+1), node i+1 Bell-measures (2i+1, 2i+2), and the end node's Pauli
@@ -23,7 +23,7 @@ are simultaneous attempts, there is no memory model.
 
 The end pair is measured by Alice (node 0) and Bob (node n) in Z, X or Y (probabilities
 ``p_z``, ``1 - p_z - p_y``, ``p_y``), or, on a ``chsh_fraction`` of rounds, at the CHSH
-angles of PHYSICS.md A4. Fidelity with Phi+ is (1 + E_XX - E_YY + E_ZZ)/4; the BBM92 key
+angles of docs/conventions.md A4. Fidelity with Phi+ is (1 + E_XX - E_YY + E_ZZ)/4; the BBM92 key
 is sifted from equal Z/X settings.
 """
 
@@ -143,7 +143,7 @@ class SwappingResult(TallyResult):
         return float(stats.norm.ppf(0.5 + self.confidence / 2))
 
     def _var(self, a: int, b: int) -> float:
-        """Variance of the correlator estimate E_ab: PHYSICS.md B's (1 - E^2)/N with E taken from the
+        """Variance of the correlator estimate E_ab: docs/conventions.md B's (1 - E^2)/N with E taken from the
         Laplace-smoothed agreement (k + 1)/(N + 2), so that it is never 0: a handful of rounds that
         all agree would otherwise claim E = 1 with no uncertainty at all."""
         n = self._n(a, b)
@@ -207,7 +207,7 @@ class SwappingResult(TallyResult):
 
 @register_protocol
 class Swapping(Protocol):
-    """Entanglement swapping over a chain of ``n_links`` elementary links (PHYSICS.md A11).
+    """Entanglement swapping over a chain of ``n_links`` elementary links (docs/conventions.md A11).
 
     ``run(channel=[ch_0, ..., ch_{n-1}])``: one :class:`Channel` per link (a single Channel
     is used for every link). See the module documentation for the circuit layouts.
@@ -374,7 +374,7 @@ class Swapping(Protocol):
         and Pauli corrections, so that link acts as its Pauli twirl, whose Bloch map is
         ``diag(M_i)``. The end pair's correlation matrix is therefore
         ``T = T0 M_0^T diag(M_1) ... diag(M_{n-1})`` (T0 = Phi+'s), which for links without
-        rotation is the Werner state of visibility ``prod_i (1 - p_eff,i)`` (PHYSICS.md A11).
+        rotation is the Werner state of visibility ``prod_i (1 - p_eff,i)`` (docs/conventions.md A11).
         Purification acts on two independent copies by a 16x16 density-matrix computation
         (:func:`qproto.security._purification.purify_density_matrix`).
         """

@@ -98,7 +98,7 @@ class TeleportationResult(TallyResult):
 
 @register_protocol
 class Teleportation(Protocol):
-    """Teleportation of arbitrary input states over a noisy Phi+ resource (PHYSICS.md A10).
+    """Teleportation of arbitrary input states over a noisy Phi+ resource (docs/conventions.md A10).
 
     Each round one input state |psi> = rz(phi) ry(theta)|0> is drawn uniformly from
     ``states``; qubit 0 holds it, the resource pair is (1, 2) with qubit 1 crossing
@@ -189,7 +189,7 @@ class Teleportation(Protocol):
         over Alice's four equally likely Bell outcomes, teleportation applies the Pauli
         channel of the resource's Bell weights, whose Bloch map is ``L = diag(T0 T)``; an
         input with Bloch vector r is received with fidelity ``(1 + r^T L r)/2``. For a Werner
-        resource (no rotation) ``L = V I`` and every state has (1 + V)/2 (PHYSICS.md A10).
+        resource (no rotation) ``L = V I`` and every state has (1 + V)/2 (docs/conventions.md A10).
         """
         ch_a, ch_b = self.normalise_channels(channel)
         lam = teleportation_bloch_map(click_bloch_map(ch_a) @ PHI_PLUS_CORRELATIONS @ click_bloch_map(ch_b).T)

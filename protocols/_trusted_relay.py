@@ -66,7 +66,7 @@ class TrustedRelayResult(TallyResult):
 
     The end-to-end *secret* key is ``key_rate`` (bits per round): each link is error-corrected
     and privacy-amplified on its own, so it is the minimum over links of each link's
-    asymptotic Shor-Preskill rate from its own QBERs (PHYSICS.md A12), and 0 as soon as
+    asymptotic Shor-Preskill rate from its own QBERs (docs/conventions.md A12), and 0 as soon as
     one link's QBER is too high. ``secret_key_bits`` = rounds x ``key_rate``.
     """
 
@@ -125,7 +125,7 @@ class TrustedRelayResult(TallyResult):
 
 @register_protocol
 class TrustedRelay(Protocol):
-    """Key distribution over ``n_links`` BB84 links through n-1 trusted relays (PHYSICS.md A12).
+    """Key distribution over ``n_links`` BB84 links through n-1 trusted relays (docs/conventions.md A12).
 
     Node i and node i+1 run BB84 over ``channel[i]``; node i keeps its raw sifted bits S_i
     and node i+1 its raw sifted bits R_i (they differ where link i erred). Relay j publishes
@@ -134,7 +134,7 @@ class TrustedRelay(Protocol):
     node n disagrees with node 0 with probability [1 - prod_i (1 - 2 q_i)]/2, q_i link i's
     sifted error rate. In a real deployment each link is error-corrected and privacy-amplified
     first; the end-to-end *secret* key rate is then the minimum over links of each link's
-    secret key rate (PHYSICS.md A12), reported as ``key_rate`` and 0 as soon as one link's
+    secret key rate (docs/conventions.md A12), reported as ``key_rate`` and 0 as soon as one link's
     QBER is too high. The broadcasts are one-time-pad ciphertexts (uniform, independent of
     S_0), but every relay can compute S_0: the relays must be trusted.
 
@@ -227,7 +227,7 @@ class TrustedRelay(Protocol):
 
     def expected(self, channel: Channel | Sequence[Channel], *,
                  eavesdropper: Eavesdropper | str | None = None) -> dict[str, float]:
-        """Closed forms from each link's channel (PHYSICS.md A1, A12), rotated channels included.
+        """Closed forms from each link's channel (docs/conventions.md A1, A12), rotated channels included.
 
         Link i given a click has Bloch map M_i (rotation, then depolarising p_eff), so its
         QBERs are ``E_Z = (1 - M_i[z,z])/2`` and ``E_X = (1 - M_i[x,x])/2`` and its secret key

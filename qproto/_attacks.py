@@ -61,7 +61,7 @@ class InterceptResend(Eavesdropper):
         fraction: probability in [0, 1] that a round is attacked.
         p_z: probability in [0, 1] that Eve measures an attacked round in Z (else X).
 
-    Expected effect on BB84 (PHYSICS.md A1, invariant 11): QBER fraction/4; her bit
+    Expected effect on BB84 (docs/conventions.md A1, invariant 11): QBER fraction/4; her bit
     equals Alice's on 3/4 of the sifted bits she attacked.
     """
 

@@ -21,13 +21,13 @@ class Channel:
     """One use of a lossy, noisy channel carrying a polarisation (or time-bin) qubit.
 
     The channel is summarised by what happens to one photon sent through it and
-    detected by a two-detector receiver (PHYSICS.md section 0 and C.8):
+    detected by a two-detector receiver (docs/conventions.md section 0 and C.8):
 
     * it arrives and is detected with probability ``total_transmittance``
       (``transmittance * detector_efficiency``);
     * given arrival, the qubit suffers Aer's ``depolarizing_error(p, 1)`` with
       ``p = depolarisation``, then a misalignment error that flips the bit with
-      probability ``misalignment`` in either basis (modelled, as PHYSICS.md C.8(c)
+      probability ``misalignment`` in either basis (modelled, as docs/conventions.md C.8(c)
       says, as a further ``depolarizing_error(2 * misalignment, 1)``);
     * given arrival, the qubit's Bloch vector is also rotated coherently by the angle
       ``rotation_rad`` about the Bloch axis ``rotation_axis`` (a unitary
@@ -50,7 +50,7 @@ class Channel:
     ``c_m = 1 - 2 sin^2(theta/2) (1 - n_m^2)``. Given a click (signal fraction s,
     qubit depolarisation p_q) the error rate in basis m is therefore
     ``E_m = (1 - s (1 - p_q) c_m) / 2`` (:attr:`qber_z`, :attr:`qber_x`,
-    :attr:`qber_y`). Physically (PHYSICS.md section 0: |0> = H, |+> = D):
+    :attr:`qber_y`). Physically (docs/conventions.md section 0: |0> = H, |+> = D):
 
     * axis ``(0, 0, 1)`` (default): a birefringent phase retardance theta between
       H and V. It leaves the Z-basis states H, V alone and rotates the X and Y
@@ -180,7 +180,7 @@ class Channel:
 
     @property
     def effective_depolarisation(self) -> float:
-        """Depolarising parameter given a click, noise clicks included (PHYSICS.md C.8(b)).
+        """Depolarising parameter given a click, noise clicks included (docs/conventions.md C.8(b)).
 
         p_eff = 1 - s (1 - p_q) with s the signal fraction and p_q the
         :attr:`qubit_depolarisation`; equals 1 when only noise ever clicks.

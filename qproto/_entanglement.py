@@ -7,7 +7,7 @@ basis changes).
 single qubit) through each channel and keeps a round only when every receiver clicked.
 A noise-only click replaces the travelling qubit by the maximally mixed state, so the
 state given a click is exactly the channel's qubit error mixed with full depolarisation:
-``depolarizing_error(channel.effective_depolarisation, 1)`` (PHYSICS.md C.8(b)). The
+``depolarizing_error(channel.effective_depolarisation, 1)`` (docs/conventions.md C.8(b)). The
 circuits carry that error on their labelled channel markers and loss is sampled in
 closed form with ``channel.detection_probability``; no bit has to be randomised after
 the fact, and the exact distributions the engine computes are those of the post-selected
@@ -36,7 +36,7 @@ Z, X, Y = 0, 1, 2  # measurement-setting codes
 
 
 def click_channel(channel: Channel) -> Channel:
-    """The channel seen by a qubit given that its receiver clicked (PHYSICS.md C.8(b)).
+    """The channel seen by a qubit given that its receiver clicked (docs/conventions.md C.8(b)).
 
     A click is the signal (probability s = ``channel.signal_fraction``: the
     coherent rotation, then depolarising ``p_q = channel.qubit_depolarisation``)
@@ -95,7 +95,7 @@ def bell_pair(qc: QuantumCircuit, a: int, b: int) -> None:
 
 
 def bsm(qc: QuantumCircuit, q0: int, q1: int) -> None:
-    """The Bell-measurement basis change of PHYSICS.md section 0: measuring q0 then gives
+    """The Bell-measurement basis change of docs/conventions.md section 0: measuring q0 then gives
     m0 (phase bit) and q1 gives m1 (parity bit)."""
     qc.cx(q0, q1)
     qc.h(q0)

@@ -107,7 +107,7 @@ class Protocol(abc.ABC):
                  eavesdropper: Eavesdropper | str | None = None) -> dict[str, Any]:
         """Closed-form values of the run's estimates (keys of the result's ``estimates()``).
 
-        They must come from a path independent of the simulation (PHYSICS.md closed
+        They must come from a path independent of the simulation (docs/conventions.md closed
         forms, or a density-matrix computation built separately from the Aer noise
         model), never from the run's own compiled circuits. Raise ``InvalidParameter``
         for a channel the closed forms do not cover.

@@ -317,7 +317,7 @@ class ProtocolResult:
     def proportions(self) -> dict[str, tuple[int, int]]:
         """``name -> (successes, trials)`` for every sampled proportion of :meth:`estimates`.
 
-        These are what the invariant checkers compare with closed forms (PHYSICS.md B,
+        These are what the invariant checkers compare with closed forms (docs/conventions.md B,
         5 sigma + 1/N). Subclasses may add proportions that are not displayed.
         """
         return {k: (int(v.successes), int(v.trials)) for k, v in self.estimates().items()
@@ -421,7 +421,7 @@ class QKDResult(ProtocolResult):
     All rates are in bits per round (channel use). ``key_rate`` is the asymptotic
     one-way rate summed over the bases used for key, each basis's key bits
     paying f_EC h(E_basis) for error correction and h(E_other basis) for privacy
-    amplification (Shor-Preskill; PHYSICS.md A1/A3).
+    amplification (Shor-Preskill; docs/conventions.md A1/A3).
     """
 
     TYPE: ClassVar[str] = "QKDResult"
@@ -506,12 +506,12 @@ class QKDResult(ProtocolResult):
     def plob_min_eta(self) -> float:
         """PLOB bound -log2(1 - eta_min) in bits per round, eta_min the weakest channel's
         end-to-end transmittance (inf at eta = 1): the bound of a point-to-point link,
-        and of a central-source protocol (PHYSICS.md A13)."""
+        and of a central-source protocol (docs/conventions.md A13)."""
         return plob_bound(min(ch.total_transmittance for ch in self.channels))
 
     @property
     def chsh(self) -> Estimate | None:
-        """CHSH value S = E00 - E01 + E10 + E11 (PHYSICS.md A4 settings), a normal estimate.
+        """CHSH value S = E00 - E01 + E10 + E11 (docs/conventions.md A4 settings), a normal estimate.
 
         ``None`` when the run had no CHSH rounds; ``sigma^2 = sum (1 - E_xy^2) / N_xy``
         and the interval is ``best +- z sigma``.
@@ -567,7 +567,7 @@ def sifted_key_rate(*, sifted_z: int, sifted_x: int, rounds: int, qber_z: Estima
     """Asymptotic key rate (bits per round) from per-basis sifted counts and QBER intervals.
 
     Each basis's sifted bits pay f_EC h(E_basis) for error correction and h(E_other) for
-    privacy amplification (Shor-Preskill; PHYSICS.md A1). Error rates are capped at 1/2;
+    privacy amplification (Shor-Preskill; docs/conventions.md A1). Error rates are capped at 1/2;
     the interval takes the QBER interval's ends (high QBER -> low rate).
     """
     if rounds == 0:

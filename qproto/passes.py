@@ -248,7 +248,7 @@ def simulate_pass(protocol: DecoyBB84, channels: Sequence[Channel] | LinkPass, *
 
 
 def slot_arrays(channels: Sequence[Channel]) -> dict[str, np.ndarray]:
-    """Per-slot inputs of the expected-count model (PHYSICS.md A2), one value per channel.
+    """Per-slot inputs of the expected-count model (docs/conventions.md A2), one value per channel.
 
     Returns:
         ``eta`` (end-to-end transmittance), ``y0`` (noise-click probability without

@@ -1,17 +1,17 @@
-"""An independent density-matrix reference for the tests: numpy only, written from PHYSICS.md.
+"""An independent density-matrix reference for the tests: numpy only, written from docs/conventions.md.
 
 Nothing here imports qproto or qiskit, so an expected value computed with it cannot
 share a bug with the code under test (the engine, the Aer noise model, a protocol's
 circuits or its ``expected()``). Conventions:
 
 * qubit 0 is the LEFTMOST Kronecker factor (big-endian, unlike Qiskit's count strings);
-* Bloch convention of PHYSICS.md section 0: |0> = H = Z-bit 0, |+> = D = X-bit 0,
+* Bloch convention of docs/conventions.md section 0: |0> = H = Z-bit 0, |+> = D = X-bit 0,
   Y eigenstates |+i>, |-i>; bit b <-> eigenvalue (-1)^b;
 * ``depolarise(p)`` is Aer's ``depolarizing_error(p, 1)``: (1 - p) rho + p I/2;
 * ``rotation(theta, axis)`` is exp(-i theta/2 n.sigma) (a Bloch rotation by theta about n).
 
 Channel fields are read off a ``Channel`` by attribute name only (plain numbers), and the
-click-conditioned map is rebuilt here from the formulas of PHYSICS.md C.8:
+click-conditioned map is rebuilt here from the formulas of docs/conventions.md C.8:
 eta = transmittance x detector_efficiency, click = eta + (1 - eta) Y0, signal fraction
 s = eta / click, p_q = 1 - (1 - p)(1 - 2 e_d), and given a click the qubit suffers the
 rotation, then depolarising with p_eff = 1 - s (1 - p_q).
@@ -97,7 +97,7 @@ def compose(*kraus_lists: list[np.ndarray]) -> list[np.ndarray]:
 
 def click_kraus(channel) -> list[np.ndarray]:
     """The map a qubit suffers given that its receiver clicked, from the Channel's fields
-    (PHYSICS.md C.8; rotation fields optional, 0 when absent)."""
+    (docs/conventions.md C.8; rotation fields optional, 0 when absent)."""
     eta = channel.transmittance * channel.detector_efficiency
     click = eta + (1 - eta) * channel.noise_click
     s = eta / click if click > 0 else 0.0

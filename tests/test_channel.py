@@ -1,4 +1,4 @@
-"""Channel value object: validation, derived quantities, invariant 5 (PHYSICS.md C.8(b)),
+"""Channel value object: validation, derived quantities, invariant 5 (docs/conventions.md C.8(b)),
 and the coherent rotation that makes the error rate depend on the basis."""
 
 import json
@@ -200,7 +200,7 @@ def _independent_unitary(theta, axis):
 
 
 def _basis_states(basis):
-    """The two eigenstates (bit 0, bit 1) of a basis, written out (PHYSICS.md section 0)."""
+    """The two eigenstates (bit 0, bit 1) of a basis, written out (docs/conventions.md section 0)."""
     r = 1 / math.sqrt(2)
     return {"Z": (np.array([1, 0]), np.array([0, 1])),
             "X": (np.array([r, r]), np.array([r, -r])),

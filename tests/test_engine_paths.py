@@ -5,7 +5,7 @@ Regression for the distribution path dropping the noise Aer attaches to measurem
 checked against references computed here without the engine (``Statevector`` /
 ``DensityMatrix`` of the measurement-free circuit, Kraus maps and confusion matrices
 written out in the test), and the sampled outcomes of every path against those
-references (PHYSICS.md section B: 5 sigma + 1/N per proportion, G-test p >= 1e-6).
+references (docs/conventions.md section B: 5 sigma + 1/N per proportion, G-test p >= 1e-6).
 """
 
 import numpy as np
@@ -23,7 +23,7 @@ from qproto import Channel, Engine, InvalidParameter, get_protocol
 from qproto.testing import assert_proportion
 
 MODES = ("distribution", "stabilizer", "shots")
-G_TEST_ALPHA = 1e-6  # PHYSICS.md section B
+G_TEST_ALPHA = 1e-6  # docs/conventions.md section B
 
 
 def _confusion(p10, p01):

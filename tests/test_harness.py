@@ -25,8 +25,8 @@ from qproto.testing import (
 
 def test_tolerance_is_the_physics_md_rule():
     assert proportion_tolerance(0.25, 1200) == pytest.approx(5 * math.sqrt(0.25 * 0.75 / 1200) + 1 / 1200)
-    # PHYSICS.md B: N >= 25 p0 (1 - p0) / delta^2. For QBER 0.25 +- 0.02 that is 11 719; the
-    # "~1200" printed beside it in PHYSICS.md is off by a factor of ten.
+    # docs/conventions.md B: N >= 25 p0 (1 - p0) / delta^2. For QBER 0.25 +- 0.02 that is 11 719; the
+    # "~1200" printed beside it in docs/conventions.md is off by a factor of ten.
     assert required_trials(0.25, 0.02) == 11_719
 
 

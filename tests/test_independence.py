@@ -1,5 +1,5 @@
 """The independence checkers of qproto.testing, on the anonymous and secret-sharing protocols
-and on deliberately leaky designs (PHYSICS.md section B: fail at p < 1e-6)."""
+and on deliberately leaky designs (docs/conventions.md section B: fail at p < 1e-6)."""
 
 import numpy as np
 import pytest

@@ -1,7 +1,7 @@
 """The public pass API (qproto.passes): optimisation quality, no-key rows, afterpulsing, nesting, seeds.
 
 The pass here is synthetic (loss 29 dB at culmination rising as t^2, a coherent rotation about
-Z so that E_X != E_Z, f_EC = 1.3), so expected values are written from PHYSICS.md A2 in the
+Z so that E_X != E_Z, f_EC = 1.3), so expected values are written from docs/conventions.md A2 in the
 test, independently of the link module.
 """
 
@@ -32,7 +32,7 @@ PROTO = DecoyBB84(tails="chernoff", f_ec=1.3, afterpulse_probability=0.02, eps_s
 
 
 def closed_form_key(params, sel, p_ap, *, protocol=PROTO):
-    """Expected finite key of the slots ``sel`` (PHYSICS.md A2 counts written here), with the
+    """Expected finite key of the slots ``sel`` (docs/conventions.md A2 counts written here), with the
     mean-field afterpulse noise computed from *these* parameters."""
     mu, p, p_z = np.array(params.intensities), np.array(params.probabilities), params.p_z
     n_z, n_x, m_z, m_x = np.zeros(3), np.zeros(3), np.zeros(3), np.zeros(3)

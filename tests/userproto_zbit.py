@@ -1,7 +1,7 @@
 """A small user protocol, written against qproto's public API only, for the verify tests.
 
 "zbit": Alice sends a random bit in the Z basis over one channel; Bob measures Z. Its
-closed forms come from the Channel's documented per-basis error (PHYSICS.md C.8 with the
+closed forms come from the Channel's documented per-basis error (docs/conventions.md C.8 with the
 coherent rotation) and click probability. ``variant`` plants bugs for the tests:
 ``"flip-expected"`` reports the X-basis error as the expected Z error (wrong closed form),
 ``"global-rng"`` draws Alice's bits from numpy's global RNG (not reproducible).

@@ -7,7 +7,7 @@ inter-satellite links default to 100 km so that they stay out of the atmosphere)
 
 The default terminals repeat the values of the ``noise_models`` link presets
 (``leo-ground-down``, ``leo-haps``, ``leo-laps``, ``haps-laps``, ``haps-ground``,
-``inter-satellite``; seed 001 and PHYSICS.md §C, sources listed in those presets), written
+``inter-satellite``; seed 001 and docs/conventions.md §C, sources listed in those presets), written
 out here because the presets are being refactored: 810 nm, 0.8 optics both ends, 3.3 urad
 jitter ("weak"), e_d = 0.01, Si SPAD (eta 0.5, 100 /s dark), 1 ns gate, 1 nm filter,
 100 urad field of view, full-moon-night sky 1e-6 W m^-2 sr^-1 nm^-1.
@@ -46,7 +46,7 @@ class EdgeModel:
         min_ray_altitude_m: lowest altitude the straight path may reach [m], >= 0 (below it:
             no line of sight).
         day_sky_radiance_w_m2_sr_nm: radiance seen by the receiver while the Sun is above its
-            horizon [W m^-2 sr^-1 nm^-1], >= 0 (PHYSICS.md C.6: clear day ~1e-2 at 810 nm); None:
+            horizon [W m^-2 sr^-1 nm^-1], >= 0 (docs/conventions.md C.6: clear day ~1e-2 at 810 nm); None:
             the link's own radiance day and night. Needs the network's ``epoch``.
     """
 

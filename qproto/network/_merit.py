@@ -5,9 +5,9 @@ misalignment e_d; eta = eta_c eta_d):
 
 * ``detection_probability`` P = eta + (1 - eta) Y0, ``signal_fraction`` s = eta / P;
 * ``visibility`` d = s (1 - 2 e_d): the Werner visibility of a pair whose one half crosses
-  the edge (the other half kept at the source), PHYSICS.md §0 / C.8(b); ``fidelity`` =
+  the edge (the other half kept at the source), docs/conventions.md §0 / C.8(b); ``fidelity`` =
   (1 + 3 d)/4; ``qber`` = (1 - d)/2, the BB84 error rate given a click in either basis;
-* ``key_rate_bps``: decoy-state BB84 (PHYSICS.md A2, GLLP with vacuum + weak decoy bounds, or
+* ``key_rate_bps``: decoy-state BB84 (docs/conventions.md A2, GLLP with vacuum + weak decoy bounds, or
   infinitely many decoys) at ``pulse_rate_hz`` (:func:`qproto.security.decoy_key_rate_vacuum_weak`);
 * ``bb84_rate_per_pulse``: single-photon BB84 (A1) ``P [p_Z^2 + p_X^2] (1 - h(E) - f_EC h(E))``,
   the figure the trusted-relay circuits measure (``qproto.get_protocol("trusted-relay")``);
@@ -140,7 +140,7 @@ def channel_merits(channel: Channel, services: ServiceModel) -> dict[str, float]
 
 
 def werner_chain_fidelity(visibilities: Sequence[float]) -> float:
-    """Fidelity (1 + 3 prod V_i)/4 of a swapped chain of Werner pairs (PHYSICS.md A11)."""
+    """Fidelity (1 + 3 prod V_i)/4 of a swapped chain of Werner pairs (docs/conventions.md A11)."""
     v = [check_in_range("visibility", x, -1.0 / 3.0, 1.0) for x in visibilities]
     return (1.0 + 3.0 * math.prod(v)) / 4.0
 
@@ -180,7 +180,7 @@ def swapped_chain(rates_hz: Sequence[float], visibilities: Sequence[float], serv
 
 
 def dual_downlink(ch_a: Channel, ch_b: Channel, services: ServiceModel) -> dict[str, float]:
-    """A midpoint source sending one half to each end (PHYSICS.md A3): pairs/s, V, F, and the
+    """A midpoint source sending one half to each end (docs/conventions.md A3): pairs/s, V, F, and the
     BBM92 figures (``qber``, ``key_rate_bps``) of the coincidences."""
     _, pa, da = _core(ch_a.transmittance, ch_a.detector_efficiency, ch_a.noise_click, ch_a.misalignment)
     _, pb, db = _core(ch_b.transmittance, ch_b.detector_efficiency, ch_b.noise_click, ch_b.misalignment)

@@ -1,7 +1,7 @@
 """Network nodes (ground stations, LAPS, HAPS, satellites) and their positions over time.
 
 Every position is Earth-centred, Earth-fixed (ECEF) Cartesian [m] on the spherical Earth of
-PHYSICS.md §C.1 (radius :data:`~qproto.noise_models.EARTH_RADIUS_M`), for all time steps at
+docs/conventions.md §C.1 (radius :data:`~qproto.noise_models.EARTH_RADIUS_M`), for all time steps at
 once: :func:`node_positions` returns an array of shape ``(n_nodes, n_steps, 3)``.
 
 * Ground stations and HAPS are fixed (HAPS quasi-stationary at ~20 km).

@@ -2,7 +2,7 @@
 relay key stores, and a fast bottleneck router for long horizons.
 
 * :func:`widest_path`: the path of maximum bottleneck rate between two nodes through trusted
-  relays (PHYSICS.md A12: a relayed key rate is the minimum of its links'). Every path in a
+  relays (docs/conventions.md A12: a relayed key rate is the minimum of its links'). Every path in a
   maximum spanning tree is a widest path (the classic cut argument), so networkx's
   ``maximum_spanning_tree`` and one tree path give it.
 * :func:`widest_bottlenecks`: the same bottleneck for many demands and every time step of a
@@ -200,7 +200,7 @@ def entanglement_graph(g: nx.Graph, services: ServiceModel) -> nx.MultiGraph:
             ea = g.edges[k, a]
             for b in nbrs[i + 1:]:
                 eb = g.edges[k, b]
-                # Dual downlink (PHYSICS.md A3): herald P_a P_b, Werner visibility d_a d_b.
+                # Dual downlink (docs/conventions.md A3): herald P_a P_b, Werner visibility d_a d_b.
                 det = ea["detection_probability"] * eb["detection_probability"]
                 if det > 0:
                     m.add_edge(a, b, key=k, rate_hz=services.pair_rate_hz * det,

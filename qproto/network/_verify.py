@@ -4,7 +4,7 @@
 closed forms of :mod:`qproto.network._merit`, computed from each edge's loss, noise clicks and
 misalignment, never from the protocols' own ``expected()``), runs the matching circuit
 protocol with the same Channels (``qproto.get_protocol(...)``) and compares every sampled
-proportion with PHYSICS.md's rule (|p - p0| <= 5 sqrt(p0 (1 - p0)/N) + 1/N) through
+proportion with docs/conventions.md's rule (|p - p0| <= 5 sqrt(p0 (1 - p0)/N) + 1/N) through
 :func:`qproto.testing.compare_to_expected`:
 
 * ``"trusted-relay"`` (a chain of BB84 links through trusted nodes): each link's
@@ -12,17 +12,17 @@ proportion with PHYSICS.md's rule (|p - p0| <= 5 sqrt(p0 (1 - p0)/N) + 1/N) thro
 * ``"swapping"`` (elementary pairs swapped at the intermediate nodes; a dual-downlink link
   enters as the single Channel with the same herald probability P_a P_b and visibility
   d_a d_b): ``herald_rate`` = prod P_i, ``qber_z`` = ``qber_x`` = (1 - prod V_i)/2 and the
-  ``fidelity`` (1 + 3 prod V_i)/4 (PHYSICS.md A11; memories are not simulated by the
+  ``fidelity`` (1 + 3 prod V_i)/4 (docs/conventions.md A11; memories are not simulated by the
   circuits, so the memory-free figure is compared);
 * ``"bbm92"`` (a midpoint source and its two arms): ``detection_rate`` = P_a P_b and the
   QBERs (1 - d_a d_b)/2;
 * ``"mdi-qkd"`` (an untrusted relay and its two arms): the same three for the Bell measurement;
 * ``"decoy-bb84"`` (one edge, the figure routing uses): the signal and decoy gains
   Q = Y0 + 1 - exp(-eta mu) and the signal Z / decoy X error rates
-  E Q = Y0/2 + e_d (1 - exp(-eta mu)) of PHYSICS.md A2 (:func:`qproto.security.wcp_gain`,
+  E Q = Y0/2 + e_d (1 - exp(-eta mu)) of docs/conventions.md A2 (:func:`qproto.security.wcp_gain`,
   :func:`~qproto.security.wcp_qber`), with the network's mu, nu (vacuum decoy, probabilities
   0.7 / 0.2 / 0.1) and p_Z. Its key rates are both in the protocol's convention (key from Z only,
-  per pulse of every class); the routing weight ``key_rate_bps`` is PHYSICS.md A2's, per signal
+  per pulse of every class); the routing weight ``key_rate_bps`` is docs/conventions.md A2's, per signal
   pulse with q = p_Z^2 + p_X^2, times the pulse rate.
 
 The secret-key rates of graph and circuit are reported side by side (the circuit's is a

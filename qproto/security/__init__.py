@@ -1,6 +1,6 @@
 """Security maths: entropies, asymptotic and finite-key rates, decoy bounds, capacity bounds, CHSH.
 
-Pure, vectorised functions (PHYSICS.md A1, A2, A4, A13); protocols call them on
+Pure, vectorised functions (docs/conventions.md A1, A2, A4, A13); protocols call them on
 their tallies and users can call them directly for analytic curves.
 """
 

@@ -2,7 +2,7 @@
 
 Both bounds are in bits per channel use (per pulse or per emitted pair) and take
 the end-to-end transmittance ``eta`` (channel x receiver optics x detector, see
-PHYSICS.md §0 and §A13), or the same loss in dB through ``loss_db``.
+docs/conventions.md §0 and §A13), or the same loss in dB through ``loss_db``.
 
 * PLOB (Pirandola, Laurenza, Ottaviani, Banchi 2017, Nat. Commun. 8 15043):
   K(eta) = -log2(1 - eta), about 1.44 eta for small eta.

@@ -1,4 +1,4 @@
-"""The CHSH value with PHYSICS.md A4's settings."""
+"""The CHSH value with docs/conventions.md A4's settings."""
 
 from __future__ import annotations
 

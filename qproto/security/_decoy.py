@@ -1,4 +1,4 @@
-"""Asymptotic decoy-state BB84 with weak coherent pulses (PHYSICS.md §A1, §A2).
+"""Asymptotic decoy-state BB84 with weak coherent pulses (docs/conventions.md §A1, §A2).
 
 Channel/detector model (Lo, Ma, Chen 2005 PRL 94 230504; Ma, Qi, Zhao, Lo 2005
 PRA 72 012326), with end-to-end transmittance eta, vacuum (noise) yield Y0,
@@ -9,7 +9,7 @@ intrinsic misalignment error e_d and noise-click error e0 = 1/2:
 * gain and QBER of a phase-randomised coherent pulse of mean photon number mu
   Q_mu = Y0 + 1 - exp(-eta mu),  E_mu Q_mu = e0 Y0 + e_d (1 - exp(-eta mu)).
 
-These are the forms PHYSICS.md §A2 writes. They average exactly: Q_mu is the
+These are the forms docs/conventions.md §A2 writes. They average exactly: Q_mu is the
 Poisson mixture of the Y_n above, so the decoy bounds below are true bounds
 within the model. (The "exact" click probability 1 - (1 - Y0) exp(-eta mu) differs
 by Y0 (1 - exp(-eta mu)) <= Y0 eta mu; both reproduce the §A2 test vector to 4
@@ -56,9 +56,9 @@ __all__ = [
     "wcp_qber",
 ]
 
-#: Error probability of a noise-only click (random bit; PHYSICS.md §0 squashing).
+#: Error probability of a noise-only click (random bit; docs/conventions.md §0 squashing).
 E0_NOISE = 0.5
-#: Default error-correction inefficiency f_EC (PHYSICS.md §A1).
+#: Default error-correction inefficiency f_EC (docs/conventions.md §A1).
 F_EC_DEFAULT = 1.16
 
 
@@ -112,7 +112,7 @@ def _one_minus_h(e: np.ndarray) -> np.ndarray:
 
 def n_photon_yield(n: ArrayLike, *, eta: ArrayLike | None = None,
                    loss_db: ArrayLike | None = None, y0: ArrayLike) -> np.ndarray | float:
-    """Yield Y_n = Y0 + 1 - (1 - eta)^n of an n-photon state (PHYSICS.md §A2).
+    """Yield Y_n = Y0 + 1 - (1 - eta)^n of an n-photon state (docs/conventions.md §A2).
 
     Args:
         n: photon number(s), integers >= 0.
@@ -419,7 +419,7 @@ def decoy_key_rate_infinite(*, mu: ArrayLike, eta: ArrayLike | None = None,
                             clip: bool = True, e_d_x: ArrayLike | None = None) -> np.ndarray | float:
     """GLLP rate with infinitely many decoys (Y_1, e_1 known exactly).
 
-    Uses Y_1 = Y0 + eta and e_1 = (e0 Y0 + e_d eta) / Y_1 (PHYSICS.md §A2), the
+    Uses Y_1 = Y0 + eta and e_1 = (e0 Y0 + e_d eta) / Y_1 (docs/conventions.md §A2), the
     reference that every finite-decoy rate stays below (invariant 14).
 
     The key comes from the Z basis: error correction pays f_EC h(E_mu) with the
@@ -472,7 +472,7 @@ def bb84_asymptotic_fraction(e_x: ArrayLike, e_z: ArrayLike, *,
 
     Key from the Z basis: e_x (phase error, estimated in X) sets privacy
     amplification, e_z sets error correction. Multiply by q P_click for bits per
-    pulse (PHYSICS.md §A1). Positive iff E < 11.00 % for f_EC = 1 and
+    pulse (docs/conventions.md §A1). Positive iff E < 11.00 % for f_EC = 1 and
     E < 9.81 % for f_EC = 1.16 when e_x = e_z = E (invariant 13). Both errors
     are clipped to [0, 1/2] inside their entropies, so an error rate of 1/2 or
     more in either basis leaves no key (the convention of

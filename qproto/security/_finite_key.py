@@ -2,7 +2,7 @@
 
 Efficient BB84 with three intensities mu1 > mu2 + mu3, mu2 > mu3 >= 0 (one signal,
 two decoys; mu3 = 0 is a true vacuum), key from the Z basis and the phase error
-estimated in X. Formulas exactly as PHYSICS.md §A2 writes them:
+estimated in X. Formulas exactly as docs/conventions.md §A2 writes them:
 
 * tau_n = sum_k p_k exp(-mu_k) mu_k^n / n!
 * Hoeffding: n^±_{Z,k} = (e^{mu_k}/p_k) (n_{Z,k} ± sqrt((n_Z/2) ln(21/eps_sec))),
@@ -33,7 +33,7 @@ Error-correction leakage (``ec_leakage``), with its sources:
 * ``"finite_size"``: the larger of that and the finite-block-length estimate of
   Tomamichel, Martinez-Mateo, Pacher, Elkouss 2017 (Quantum Inf. Process. 16 280),
   as in the SatQuMA code;
-* ``lambda_ec=`` bits actually disclosed by an error-correction run (PHYSICS.md
+* ``lambda_ec=`` bits actually disclosed by an error-correction run (docs/conventions.md
   A2: measured leakage replaces the model).
 
 Conventions where the formulas leave a case open (the same choices as the public
@@ -228,7 +228,7 @@ def expected_decoy_counts(*, n_pulses: ArrayLike, eta: ArrayLike | None = None,
                           e_d_x: ArrayLike | None = None) -> DecoyCounts:
     """Expected sifted counts n_{Z,k}, n_{X,k} and errors m_{Z,k}, m_{X,k} for N pulses.
 
-    Uses the PHYSICS.md §A2 channel model per intensity k:
+    Uses the docs/conventions.md §A2 channel model per intensity k:
     Q_k = Y0 + 1 - exp(-eta mu_k), E_k Q_k = Y0/2 + e_d (1 - exp(-eta mu_k)), and
     n_{Z,k} = N p_k p_Z^A p_Z^B Q_k, n_{X,k} = N p_k (1-p_Z^A)(1-p_Z^B) Q_k,
     m_{Z,k} = n_{Z,k} E_k and m_{X,k} = n_{X,k} E^X_k, where E^X_k uses ``e_d_x``
@@ -318,7 +318,7 @@ def finite_key_length(*, intensities: ArrayLike, probabilities: ArrayLike, n_z: 
         fluctuations: if False, drop the tail deviations, gamma and the
             eps-dependent terms: the N -> infinity limit of the same estimator
             (the "asymptotic" key length for these counts).
-        tails: the tail bound on each observed count (module docs, PHYSICS.md A2):
+        tails: the tail bound on each observed count (module docs, docs/conventions.md A2):
             ``"hoeffding"`` (default; Lim et al. 2014, deviation of the total) or
             ``"chernoff"`` (multiplicative Chernoff per intensity class, Sidhu et al.
             2022 / SatQuMA; the default of the satellite-pass functions).

@@ -7,7 +7,7 @@ parameter batches). Both call :func:`key_length_core`, which does no validation 
 broadcasts over a batch: intensities and probabilities may carry the batch on their
 trailing axes (shape ``(3, *batch)``), so one call evaluates many parameter points.
 
-The formulas are PHYSICS.md A2 (see :mod:`qproto.security._finite_key` for the
+The formulas are docs/conventions.md A2 (see :mod:`qproto.security._finite_key` for the
 conventions where they leave a case open). Tail bounds, with L = ln(21/eps_sec) and
 an observed count c of intensity class k:
 
@@ -81,12 +81,12 @@ def eta_from(eta: ArrayLike | None, loss_db: ArrayLike | None) -> np.ndarray:
 
 
 def model_gain(mu: np.ndarray, eta: np.ndarray, y0: np.ndarray) -> np.ndarray:
-    """Q = Y0 + 1 - exp(-eta mu) (PHYSICS.md A2), accurate at tiny eta mu (expm1)."""
+    """Q = Y0 + 1 - exp(-eta mu) (docs/conventions.md A2), accurate at tiny eta mu (expm1)."""
     return y0 - np.expm1(-eta * mu)
 
 
 def model_qber(mu: np.ndarray, eta: np.ndarray, y0: np.ndarray, e_d: np.ndarray, e0: float) -> np.ndarray:
-    """E = (e0 Y0 + e_d (1 - exp(-eta mu))) / Q (PHYSICS.md A2); e0 where Q = 0."""
+    """E = (e0 Y0 + e_d (1 - exp(-eta mu))) / Q (docs/conventions.md A2); e0 where Q = 0."""
     num, den = np.broadcast_arrays(np.asarray(e0 * y0 - e_d * np.expm1(-eta * mu), float),
                                    np.asarray(model_gain(mu, eta, y0), float))
     out = np.full(num.shape, float(e0))
@@ -148,7 +148,7 @@ def _bounds(counts: np.ndarray, scale: np.ndarray, ln: float, tails: str, fluctu
 
 def s0_s1(mu: np.ndarray, tau0: np.ndarray, tau1: np.ndarray, n_minus: np.ndarray, n_plus: np.ndarray
           ) -> tuple[np.ndarray, np.ndarray]:
-    """(s_0 clipped at 0, s_1 unclipped) of PHYSICS.md A2; mu of shape (3, ...)."""
+    """(s_0 clipped at 0, s_1 unclipped) of docs/conventions.md A2; mu of shape (3, ...)."""
     mu1, mu2, mu3 = mu[0], mu[1], mu[2]
     s0 = np.maximum(tau0 * (mu2 * n_minus[2] - mu3 * n_plus[1]) / (mu2 - mu3), 0.0)
     s1 = (tau1 * mu1 * (n_minus[1] - n_plus[2] - ((mu2**2 - mu3**2) / mu1**2) * (n_plus[0] - s0 / tau0))

@@ -178,7 +178,7 @@ class _PassKernel:
         """Expected clicks, Z errors, X errors per pulse class, summed over slots: shape (3, B) each.
 
         Per slot, Q_k = Y0 + 1 - exp(-eta mu_k) and E_k Q_k = Y0/2 + e_d (1 - exp(-eta mu_k))
-        (PHYSICS.md A2, as :func:`~qproto.security.expected_decoy_counts`), Y0 with afterpulsing.
+        (docs/conventions.md A2, as :func:`~qproto.security.expected_decoy_counts`), Y0 with afterpulsing.
         """
         m = mu[:, :, None]                                   # (3, B, 1)
         sig = -np.expm1(-self.eta[None, None, :] * m)        # (3, B, S)

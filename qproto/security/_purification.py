@@ -1,4 +1,4 @@
-"""Werner states, entanglement swapping and purification maps (PHYSICS.md section 0 and A11).
+"""Werner states, entanglement swapping and purification maps (docs/conventions.md section 0 and A11).
 
 Bell-diagonal states are given by their coefficients ``(A, B, C, D)`` on
 ``(Phi+, Psi-, Psi+, Phi-)`` (the DEJMPS ordering); a Werner state of fidelity F has
@@ -169,7 +169,7 @@ def bloch_map(depolarisation: float, rotation_rad: float = 0.0,
 
 
 def click_bloch_map(channel) -> np.ndarray:
-    """Bloch map of the qubit a receiver sees given a click on ``channel`` (PHYSICS.md C.8(b)).
+    """Bloch map of the qubit a receiver sees given a click on ``channel`` (docs/conventions.md C.8(b)).
 
     The channel's coherent rotation, then depolarising with its click-conditioned
     parameter ``channel.effective_depolarisation`` (a noise-only click is the maximally

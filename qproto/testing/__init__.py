@@ -4,7 +4,7 @@ Property-test your own protocol designs the way qproto tests its own:
 
 * hypothesis strategies for channels, protocol parameters, eavesdroppers and seeds
   (need the ``testing`` extra: ``pip install qproto[testing]``);
-* invariant checkers that apply PHYSICS.md's statistical tolerance (5 sigma + 1/N
+* invariant checkers that apply docs/conventions.md's statistical tolerance (5 sigma + 1/N
   for proportions, 5 sigma for CHSH) and raise :class:`InvariantViolation`.
 
 ``qproto verify PROTOCOL`` (and :func:`verify_protocol`) runs the invariants a protocol

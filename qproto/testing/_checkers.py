@@ -1,4 +1,4 @@
-"""Invariant checkers with PHYSICS.md's statistical tolerance (section B).
+"""Invariant checkers with docs/conventions.md's statistical tolerance (section B).
 
 A sampled proportion p_hat from N trials passes against the truth p0 iff
 ``|p_hat - p0| <= 5 sqrt(p0 (1 - p0) / N) + 1/N`` (about 6e-7 false failures per
@@ -95,7 +95,7 @@ def assert_same_proportion(k1: int, n1: int, k2: int, n2: int, *, what: str = "p
     """Check that two sampled proportions estimate the same probability.
 
     Passes iff ``|p1 - p2| <= sigmas sqrt(p (1-p) (1/n1 + 1/n2)) + 1/n1 + 1/n2``
-    with ``p`` the pooled proportion (the two-sample form of PHYSICS.md's rule).
+    with ``p`` the pooled proportion (the two-sample form of docs/conventions.md's rule).
 
     Raises:
         InvariantViolation: the proportions differ by more than the band.
@@ -163,7 +163,7 @@ def compare_to_expected(result: ProtocolResult, expected: Mapping[str, float], *
     """Compare a result's quantities with closed forms, without raising on a violation.
 
     Works on any result through the one result interface: a proportion of
-    ``result.proportions()`` is tested with PHYSICS.md's rule (5 sigma + 1/N; exact
+    ``result.proportions()`` is tested with docs/conventions.md's rule (5 sigma + 1/N; exact
     when the expected value is 0 or 1), a normal estimate of ``result.estimates()``
     (one with a ``sigma``, such as CHSH) with ``sigmas`` sigma, and a plain number of
     ``estimates()`` exactly (relative 1e-9).

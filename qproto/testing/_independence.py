@@ -1,6 +1,6 @@
 """Statistical independence checkers for anonymity and secret-sharing designs.
 
-PHYSICS.md section B: sampled distribution equality fails at a chi-square / G-test
+docs/conventions.md section B: sampled distribution equality fails at a chi-square / G-test
 p-value below 1e-6. These checkers build a contingency table of a label (who sent,
 the dealer's secret bit, ...) against an observation (the public broadcasts, a
 coalition's data, ...), test independence with :func:`scipy.stats.chi2_contingency`
@@ -41,7 +41,7 @@ __all__ = [
     "assert_same_distribution", "assert_independent_of_sender", "assert_subsets_learn_nothing",
 ]
 
-#: Fail when the p-value is below this (PHYSICS.md section B).
+#: Fail when the p-value is below this (docs/conventions.md section B).
 INDEPENDENCE_ALPHA = 1e-6
 
 

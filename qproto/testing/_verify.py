@@ -6,7 +6,7 @@ invariants it declares in ``Protocol.INVARIANTS``:
 * ``closed-form``: its runs agree with its own ``expected()`` on hypothesis-drawn
   channels (pairwise different per leg/party, with coherent rotations so that
   E_X != E_Z when the protocol's closed forms cover them), every sampled
-  proportion within PHYSICS.md's 5 sigma + 1/N band and every normal estimate
+  proportion within docs/conventions.md's 5 sigma + 1/N band and every normal estimate
   within 5 sigma;
 * ``reproducible``: the same seed gives the same result, and ``result.seed``
   replays a Generator-seeded run;

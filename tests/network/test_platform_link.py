@@ -1,4 +1,4 @@
-"""noise_models._platform_link: the preset physics evaluated on any two-platform geometry (PHYSICS.md C)."""
+"""noise_models._platform_link: the preset physics evaluated on any two-platform geometry (docs/conventions.md C)."""
 
 import math
 

@@ -67,7 +67,7 @@ def test_erasure_form_distributions_equal_the_fast_closed_form_exactly(ch):
 @settings(max_examples=6)
 @given(ch=noisy_channels())
 def test_fast_and_erasure_forms_give_the_same_click_rate_and_qber(ch):
-    """Sampled: both forms match each other and the closed form (PHYSICS.md B tolerance)."""
+    """Sampled: both forms match each other and the closed form (docs/conventions.md B tolerance)."""
     bb84 = BB84()
     fast = bb84.run(ch, rounds=40_000, seed=11, form="fast")
     erasure = bb84.run(ch, rounds=40_000, seed=12, form="erasure")
@@ -136,7 +136,7 @@ def test_marker_survives_in_a_user_circuit():
 _PAULI = (np.array([[0, 1], [1, 0]], dtype=complex), np.array([[0, -1j], [1j, 0]]),
           np.array([[1, 0], [0, -1]], dtype=complex))
 _R = 1 / math.sqrt(2)
-# The six BB84/Y states written out (PHYSICS.md section 0): (basis, bit) -> state vector.
+# The six BB84/Y states written out (docs/conventions.md section 0): (basis, bit) -> state vector.
 _STATES = {("Z", 0): np.array([1, 0]), ("Z", 1): np.array([0, 1]),
            ("X", 0): np.array([_R, _R]), ("X", 1): np.array([_R, -_R]),
            ("Y", 0): np.array([_R, 1j * _R]), ("Y", 1): np.array([_R, -1j * _R])}
@@ -161,7 +161,7 @@ def _numpy_flip_probability(ch, basis, bit, *, given_click):
 
 
 def _prepare_and_measure(qc, basis, bit, marker, qargs):
-    """Prepare (basis, bit) on qubit 0 as PHYSICS.md section 0 says, cross the marker, rotate back to Z."""
+    """Prepare (basis, bit) on qubit 0 as docs/conventions.md section 0 says, cross the marker, rotate back to Z."""
     if bit:
         qc.x(0)
     if basis == "X":

@@ -1,4 +1,4 @@
-"""Tests of qproto.noise_models._atmosphere (PHYSICS.md §C.4, invariant 2)."""
+"""Tests of qproto.noise_models._atmosphere (docs/conventions.md §C.4, invariant 2)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def test_1550_is_flagged_typical():
 def test_c4_sec_law_810nm():
     """C.4: 810 nm sec law at 40/30/20/10 deg elevation: 0.725/0.662/0.547/0.305.
 
-    PHYSICS.md's numbers come from the unrounded SatQuMA value (~0.8136); the table holds
+    docs/conventions.md's numbers come from the unrounded SatQuMA value (~0.8136); the table holds
     0.814, whose +-5e-4 rounding grows to +-1.7e-3 at airmass 5.8, hence abs=2e-3.
     """
     t = atm.atmospheric_transmittance(wavelength_m=810e-9, zenith_deg=[0, 50, 60, 70, 80])

@@ -1,4 +1,4 @@
-"""Tests of qproto.noise_models._background (PHYSICS.md §C.6)."""
+"""Tests of qproto.noise_models._background (docs/conventions.md §C.6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tests of qproto.noise_models._detectors (PHYSICS.md §C.7, invariant 2)."""
+"""Tests of qproto.noise_models._detectors (docs/conventions.md §C.7, invariant 2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tests of qproto.noise_models._geometry (PHYSICS.md §C.1, invariant 3)."""
+"""Tests of qproto.noise_models._geometry (docs/conventions.md §C.1, invariant 3)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def test_overhead_pass_535km_anchor():
     """C.1: 535 km overhead pass, t = 0..200 s from zenith: elevations and ranges.
 
     The t = 100 s elevation computes to 33.047 deg (range 904.5 km, matching the table's
-    905 km); PHYSICS.md prints 33.1, an apparent double rounding (33.047 -> 33.05 -> 33.1),
+    905 km); docs/conventions.md prints 33.1, an apparent double rounding (33.047 -> 33.05 -> 33.1),
     so that entry gets 0.06 deg instead of half a unit of the last digit.
     """
     p = geo.circular_pass(time_s=[0, 50, 100, 150, 200], platform_altitude_m=535 * KM)
@@ -62,7 +62,7 @@ def test_haps_laps_range_anchor(laps_km, expected_km):
     d = geo.haps_laps_slant_range_m(zenith_deg=40.0, haps_altitude_m=20 * KM,
                                     laps_altitude_m=laps_km * KM)
     assert d / KM == pytest.approx(expected_km, abs=0.005)
-    # (h_H - h_L)/cos z is the flat-Earth approximation PHYSICS.md quotes.
+    # (h_H - h_L)/cos z is the flat-Earth approximation docs/conventions.md quotes.
     assert d == pytest.approx((20 - laps_km) * KM / math.cos(math.radians(40)), rel=2e-3)
 
 

@@ -1,6 +1,6 @@
 """Links, loss budgets, passes and presets (noise_models/_link.py).
 
-Hand computations use only PHYSICS.md formulas and numbers (C.1-C.7), not the library.
+Hand computations use only docs/conventions.md formulas and numbers (C.1-C.7), not the library.
 """
 
 import dataclasses

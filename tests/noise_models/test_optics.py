@@ -1,4 +1,4 @@
-"""Tests of qproto.noise_models._optics (PHYSICS.md §C.2, invariant 2)."""
+"""Tests of qproto.noise_models._optics (docs/conventions.md §C.2, invariant 2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tests of qproto.noise_models._pointing (PHYSICS.md §C.3, invariant 2)."""
+"""Tests of qproto.noise_models._pointing (docs/conventions.md §C.3, invariant 2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tests of qproto.noise_models._turbulence (PHYSICS.md §C.5, invariant 4)."""
+"""Tests of qproto.noise_models._turbulence (docs/conventions.md §C.5, invariant 4)."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def test_c5_greenwood_columns():
     """C.5 table, f_G with Bufton v_g = 5 m/s, without and with 15.2 mrad/s slew.
 
     The slew pseudo-wind grows with altitude, so f_G with slew depends slightly on the top
-    of the integral: PHYSICS.md's 196 Hz (810 nm) is 196.49 Hz integrating to 30 km and
+    of the integral: docs/conventions.md's 196 Hz (810 nm) is 196.49 Hz integrating to 30 km and
     196.50 Hz to 100 km (our default). The table is checked to half a unit with a 30 km
     top, and the default top to 0.5 % (three significant figures).
     """

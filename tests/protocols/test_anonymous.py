@@ -1,4 +1,4 @@
-"""Anonymous transmission, quantum anonymous bit and Broadbent-Tapp (PHYSICS.md A9, invariants 36-39)."""
+"""Anonymous transmission, quantum anonymous bit and Broadbent-Tapp (docs/conventions.md A9, invariants 36-39)."""
 
 import itertools
 
@@ -85,10 +85,10 @@ def test_37_sampled_broadcasts_uniform_on_all_n_bits(sender, receiver):
 
 
 def test_a9_pair_fidelity_every_sender_receiver_hand_formula_exact():
-    """PHYSICS.md A9 with four all-different parties, every ordered (S, R): the engine's exact
+    """docs/conventions.md A9 with four all-different parties, every ordered (S, R): the engine's exact
     agreement probabilities are (1 + V)/2 in XX, (1 - V)/2 in YY and (1 + v_S v_R)/2 in ZZ
     (V = prod_j v_j, v_j = 1 - p_eff,j), and expected() gives F = [1 + 2V + v_S v_R]/4 (formula
-    written here; PHYSICS.md's noisy-pair fidelity).
+    written here; docs/conventions.md's noisy-pair fidelity).
 
     catches: the sender's or receiver's own noise entering like the others' (v_S^2, v_R^2, or a
     third party's v in the ZZ term), a noise-only click that randomises only the broadcast bit

@@ -1,4 +1,4 @@
-"""BB84 invariants (PHYSICS.md section B: 6-13), as properties over hypothesis-drawn inputs."""
+"""BB84 invariants (docs/conventions.md section B: 6-13), as properties over hypothesis-drawn inputs."""
 
 import math
 
@@ -89,7 +89,7 @@ def test_invariant12_mismatched_bases_agree_half_the_time(ch, eve, seed):
        fraction=probabilities(), p_z=probabilities()), seed=seeds())
 @settings(max_examples=12)
 def test_simulation_matches_the_closed_forms_of_loss_noise_and_attack(params, ch, eve, seed):
-    """Detection rate, per-basis QBER and Eve's agreement match PHYSICS.md A1/C.8."""
+    """Detection rate, per-basis QBER and Eve's agreement match docs/conventions.md A1/C.8."""
     bb84 = BB84(**params)
     r = bb84.run(ch, rounds=ROUNDS, seed=seed, eavesdropper=eve)
     assert_matches_expected(r, bb84.expected(ch, eavesdropper=eve))

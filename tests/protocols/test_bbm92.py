@@ -1,4 +1,4 @@
-"""BBM92 / CHSH invariants (PHYSICS.md section B: 16-20)."""
+"""BBM92 / CHSH invariants (docs/conventions.md section B: 16-20)."""
 
 import math
 
@@ -127,7 +127,7 @@ def test_invariant20_full_intercept_resend_on_one_arm_gives_sqrt2_exactly():
 @given(params=bbm92_params(), ch_a=noisy_channels(), ch_b=noisy_channels(), seed=seeds())
 @settings(max_examples=8)
 def test_loss_and_noise_clicks_match_the_coincidence_model(params, ch_a, ch_b, seed):
-    """PHYSICS.md A3: P_coinc = prod(eta + (1-eta) Y0); E = (1 - w V)/2 with w the genuine fraction."""
+    """docs/conventions.md A3: P_coinc = prod(eta + (1-eta) Y0); E = (1 - w V)/2 with w the genuine fraction."""
     bbm92 = BBM92(**params)
     r = bbm92.run((ch_a, ch_b), rounds=30_000, seed=seed)
     assert_matches_expected(r, bbm92.expected((ch_a, ch_b)))

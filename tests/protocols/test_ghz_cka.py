@@ -1,4 +1,4 @@
-"""GHZ conference key agreement: PHYSICS.md A7 and invariants 28-31."""
+"""GHZ conference key agreement: docs/conventions.md A7 and invariants 28-31."""
 
 import json
 import math
@@ -61,7 +61,7 @@ def test_28_29_noiseless_large_n_on_stabilizer_path(n):
 @given(p=st.lists(st.floats(0.0, 0.6), min_size=2, max_size=6, unique=True))
 def test_30_local_depolarising_formulas_exact(p):
     """Invariant 30, exactly: the circuits' distributions give Q_AB_i = [1-(1-p_A)(1-p_i)]/2 and
-    Q_X = [1-prod_j(1-p_j)]/2 with every party's p_j different (formulas written here, PHYSICS.md A7).
+    Q_X = [1-prod_j(1-p_j)]/2 with every party's p_j different (formulas written here, docs/conventions.md A7).
 
     catches: Alice's channel missing or applied to a Bob, one Bob's noise applied to another."""
     n = len(p)
@@ -77,7 +77,7 @@ def test_30_local_depolarising_formulas_exact(p):
 @given(p=st.lists(st.floats(0.0, 4 / 3), min_size=2, max_size=5, unique=True), k=st.integers(0, 4),
        p_z=st.sampled_from([0.0, 0.2, 0.85, 1.0]))
 def test_readout_form_equals_depolarising_form_exact(p, k, p_z):
-    """PHYSICS.md C.8(c): noise_form="readout" (Aer ReadoutError, flip p_j/2, no channel markers) gives
+    """docs/conventions.md C.8(c): noise_form="readout" (Aer ReadoutError, flip p_j/2, no channel markers) gives
     exactly the distributions of noise_form="depolarising" (depolarizing_error on the markers), every
     configuration including an intercept-resend's branches, both through the engine's exact path.
 
@@ -155,7 +155,7 @@ def test_intercept_resend_on_one_party_gives_quarter():
 @pytest.mark.parametrize("k", [0, 2])
 def test_biased_intercept_resend_on_a_chosen_party_with_asymmetric_channels(k):
     """A biased attack (f = 0.8, p_z = 0.85) on party k, every party's channel different: the hand
-    formulas (PHYSICS.md A7 extended by the attack branches: Z keeps the Z correlation of pairs with
+    formulas (docs/conventions.md A7 extended by the attack branches: Z keeps the Z correlation of pairs with
     k and kills the X parity, X the reverse) hold in the closed form and in a sampled run.
 
     catches: the attack's p_z and 1 - p_z swapped, the attack on a party other than k, an attack on
@@ -226,7 +226,7 @@ HAND_R = 0.201103
 
 
 def test_key_fraction_uses_the_worst_bob_hand_computed():
-    """PHYSICS.md A7: r = 1 - h(Q_X) - max_i h(Q_AB_i), with all-different parties and hand numbers,
+    """docs/conventions.md A7: r = 1 - h(Q_X) - max_i h(Q_AB_i), with all-different parties and hand numbers,
     in conference_key_fraction, in expected() and in a result's estimates built from given tallies.
 
     catches: the mean (or the first, or the last) Bob's error instead of the worst one, h(Q_X)

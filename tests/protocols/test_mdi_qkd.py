@@ -1,4 +1,4 @@
-"""MDI-QKD invariants (PHYSICS.md section B: 21-23) and the A5 rates.
+"""MDI-QKD invariants (docs/conventions.md section B: 21-23) and the A5 rates.
 
 Expected values come from the numpy reference (tests/_reference.py: Kraus maps rebuilt from the
 Channel fields, Bell projectors) or from closed forms written here, never from the protocol.
@@ -25,7 +25,7 @@ LEG_A = Channel(depolarisation=0.04, transmittance=0.6, noise_click=0.02, rotati
 LEG_B = Channel(depolarisation=0.12, misalignment=0.01, transmittance=0.8, rotation_rad=0.9,
                 rotation_axis=(1.0, 0.3, 0.0))
 BIASED_IR = InterceptResend(fraction=0.6, p_z=0.8)
-#: (m1, m0) -> the Bell state the relay projects on (PHYSICS.md section 0).
+#: (m1, m0) -> the Bell state the relay projects on (docs/conventions.md section 0).
 BELL_OF = {(0, 0): "phi+", (0, 1): "phi-", (1, 0): "psi+", (1, 1): "psi-"}
 
 

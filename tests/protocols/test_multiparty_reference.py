@@ -1,6 +1,6 @@
 """The multipartite protocols against the independent numpy reference (tests/_reference.py).
 
-Every expected value here is rebuilt from PHYSICS.md with numpy density matrices: GHZ_N,
+Every expected value here is rebuilt from docs/conventions.md with numpy density matrices: GHZ_N,
 each party's click-conditioned channel (``click_kraus``: the coherent rotation, then
 depolarising p_eff, noise-only clicks included), an intercept-resend as a literal
 measure-and-resend with Eve's record kept on an ancilla, and the measurement bases of
@@ -9,7 +9,7 @@ each protocol. Nothing here comes from the library's circuits, noise models or
 and each protocol's ``expected()`` are checked against it, with asymmetric channels (all
 different per party), rotations about arbitrary axes and biased attacks.
 
-PHYSICS.md A7 (GHZ CKA), A8 (HBB, ((3,5))), A9 (Christandl-Wehner, anonymous bit) and
+docs/conventions.md A7 (GHZ CKA), A8 (HBB, ((3,5))), A9 (Christandl-Wehner, anonymous bit) and
 invariants 30, 32-38.
 """
 
@@ -316,7 +316,7 @@ def pauli_string(label):
 
 def five_qubit_code():
     """|0_L>, |1_L> from the stabilisers XZZXI and cyclic shifts (projector onto +1 of all, applied to
-    |00000>), X_L = XXXXX (PHYSICS.md A8)."""
+    |00000>), X_L = XXXXX (docs/conventions.md A8)."""
     proj = np.eye(32, dtype=complex)
     for g in ("XZZXI", "IXZZX", "XIXZZ", "ZXIXZ"):
         proj = proj @ (np.eye(32) + pauli_string(g)) / 2

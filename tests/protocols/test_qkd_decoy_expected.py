@@ -1,6 +1,6 @@
-"""Decoy-state BB84 ``expected()``, runs and rates on asymmetric inputs (PHYSICS.md A2; B 9, 12, 14).
+"""Decoy-state BB84 ``expected()``, runs and rates on asymmetric inputs (docs/conventions.md A2; B 9, 12, 14).
 
-Expected values are written here from PHYSICS.md A2 and the module documentation of
+Expected values are written here from docs/conventions.md A2 and the module documentation of
 ``protocols/_decoy_bb84.py`` (click model, Lo-Ma-Chen e_d per basis, mean-field afterpulsing),
 with the per-basis error of an arriving qubit from ``tests/_reference.py``: never from the
 protocol's helpers (``_noise_yield``, ``detection_probabilities``) or its circuits. Inputs have
@@ -45,7 +45,7 @@ def _mismatch_agree(ch) -> float:
 
 
 def _model(proto: DecoyBB84, ch: Channel, p_ap: float = 0.0) -> dict[str, np.ndarray]:
-    """PHYSICS.md A2 exact click model per class k: S_k = 1 - exp(-eta mu_k); noise Y0_eff (afterpulsing:
+    """docs/conventions.md A2 exact click model per class k: S_k = 1 - exp(-eta mu_k); noise Y0_eff (afterpulsing:
     1 - (1 - Y0)(1 - p_ap P_click), P_click = sum_k p_k (1 - (1 - Y0) exp(-eta mu_k)));
     Q_k = S_k + (1 - S_k) Y0_eff; E_{m,k} = (S_k e_m + (1 - S_k) Y0_eff / 2) / Q_k."""
     eta = ch.transmittance * ch.detector_efficiency

@@ -1,7 +1,7 @@
-"""BB84 and BBM92 ``expected()`` on the inputs that can see a bug (PHYSICS.md A1, A3, A4; B 8-20).
+"""BB84 and BBM92 ``expected()`` on the inputs that can see a bug (docs/conventions.md A1, A3, A4; B 8-20).
 
 Every expected value here comes from ``tests/_reference.py`` (numpy density matrices
-written from PHYSICS.md, no qproto or qiskit), never from the protocol's circuits or
+written from docs/conventions.md, no qproto or qiskit), never from the protocol's circuits or
 helpers. The inputs are the asymmetric ones: coherent rotations (E_X != E_Z, and
 tilted axes that mix Z and X), biased bases, biased intercept-resend (Eve's own p_z),
 and per-arm channels that all differ. Three checks per protocol:
@@ -9,7 +9,7 @@ and per-arm channels that all differ. Three checks per protocol:
 * ``expected()`` equals the reference (exactly, 1e-9);
 * the exact outcome distribution of the compiled circuits (the engine's distribution
   path, given arrival) equals the reference per configuration;
-* sampled runs match ``expected()`` (5 sigma + 1/N, PHYSICS.md B).
+* sampled runs match ``expected()`` (5 sigma + 1/N, docs/conventions.md B).
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def bb84_joint(kraus, alpha: str, a: int, beta: str, eve_basis: str | None) -> d
 
 
 def bb84_reference(ch, p_z: float, eve, f_ec: float = 1.0) -> dict[str, float]:
-    """Every quantity of BB84.expected from density matrices and the formulas of PHYSICS.md A1."""
+    """Every quantity of BB84.expected from density matrices and the formulas of docs/conventions.md A1."""
     kraus = click_kraus(ch)
     branches = _eve_branches(eve)
 
@@ -155,7 +155,7 @@ def _joint2(rho, sa, sb) -> dict[tuple[int, int], float]:
 
 
 def bbm92_reference(ch_a, ch_b, p_z: float, chsh_fraction: float, eve, f_ec: float = 1.0) -> dict[str, float]:
-    """Every quantity of BBM92.expected from density matrices (PHYSICS.md A3, A4)."""
+    """Every quantity of BBM92.expected from density matrices (docs/conventions.md A3, A4)."""
     states = bbm92_branch_states(ch_a, ch_b, eve)
 
     def prob(sa, sb, event):

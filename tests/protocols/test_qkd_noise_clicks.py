@@ -1,10 +1,10 @@
-"""Noise-only clicks carry a uniformly random bit, independent of everything (PHYSICS.md section 0, C.7).
+"""Noise-only clicks carry a uniformly random bit, independent of everything (docs/conventions.md section 0, C.7).
 
 A QBER check cannot see a noise bit forced to a constant: Alice's bit is uniform, so a constant
 bit is still wrong half the time. These tests check the per-round marginals exactly where they
 hold: P(Bob's bit = 1 | noise-only click) = 1/2 in every configuration (Alice's basis and bit,
 Bob's basis), Bob's raw bit uniform, and the bits a noise click must NOT touch (Eve's record, the
-other party's bit) unchanged. All expected values are written here from PHYSICS.md, not taken
+other party's bit) unchanged. All expected values are written here from docs/conventions.md, not taken
 from the code.
 """
 
@@ -33,7 +33,7 @@ def _per_config_half(setting_a, bit_a, setting_b, bits, mask, what):
 
 @pytest.mark.parametrize("p_z", [0.5, 0.8])
 def test_bb84_noise_only_clicks_give_a_uniform_bit_in_every_configuration(p_z):
-    """PHYSICS.md 0 (squashing): transmittance 0, every click is noise: P(b = 1) = 1/2 per configuration,
+    """docs/conventions.md 0 (squashing): transmittance 0, every click is noise: P(b = 1) = 1/2 per configuration,
     and Eve's record (she measures before the loss, Z always) still equals Alice's Z bit exactly.
 
     catches: noise bit forced to 0 or 1, set to Alice's bit or to a basis label, drawn with p_z instead of

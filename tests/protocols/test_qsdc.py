@@ -1,6 +1,6 @@
-"""QSDC invariants (PHYSICS.md section B: 24-27): two-step and DL04.
+"""QSDC invariants (docs/conventions.md section B: 24-27): two-step and DL04.
 
-Expected values come from closed forms written here (PHYSICS.md A6) or from the numpy reference
+Expected values come from closed forms written here (docs/conventions.md A6) or from the numpy reference
 (tests/_reference.py), never from the protocols' own expected().
 """
 

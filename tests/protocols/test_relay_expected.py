@@ -1,5 +1,5 @@
 """The relay and entanglement protocols' expected() against the numpy reference, over hypothesis-drawn
-asymmetric, rotated channels (PHYSICS.md A5, A6, A10, A11, A12; invariants 23, 26, 41, 42).
+asymmetric, rotated channels (docs/conventions.md A5, A6, A10, A11, A12; invariants 23, 26, 41, 42).
 
 Every expected() of these protocols is a Bloch-sphere closed form (qproto.security._purification);
 here it is checked, without any circuit, against density matrices built from the Channel fields by

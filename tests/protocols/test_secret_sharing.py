@@ -1,4 +1,4 @@
-"""Quantum secret sharing: HBB99 and ((3,5)) threshold sharing (PHYSICS.md A8, invariants 32-35)."""
+"""Quantum secret sharing: HBB99 and ((3,5)) threshold sharing (docs/conventions.md A8, invariants 32-35)."""
 
 import itertools
 
@@ -58,7 +58,7 @@ def test_34_invalid_combinations_agree_half_the_time():
 @settings(max_examples=5)
 @given(n=st.integers(3, 5), p=st.floats(0.01, 0.3), seed=seeds(), data=st.data())
 def test_noisy_error_rate_matches_formula(n, p, seed, data):
-    """PHYSICS.md A8: error on valid rounds [1 - prod_j (1-p_j)]/2 with each party's own p_j, the
+    """docs/conventions.md A8: error on valid rounds [1 - prod_j (1-p_j)]/2 with each party's own p_j, the
     dealer's included (formula written here), every party's channel different and noise clicks on.
 
     catches: the dealer's channel left out (of the circuits or of the formula), one party's noise

@@ -1,4 +1,4 @@
-"""Swapping, repeater chains and purification (PHYSICS.md section B: 42, 43; A11 closed forms).
+"""Swapping, repeater chains and purification (docs/conventions.md section B: 42, 43; A11 closed forms).
 
 Expected values come from closed forms written here (A11 maps, (1 + 3 prod V_i)/4) or from an
 explicit Bell-measurement simulation with the numpy reference (tests/_reference.py).
@@ -165,7 +165,7 @@ def test_empty_chain_and_mismatched_link_count():
 
 # ---- asymmetric, rotated and non-Werner inputs -------------------------------------------------
 def _v_click(ch):
-    """Click-conditioned visibility s (1 - p)(1 - 2 e_d) of one link, from its fields (PHYSICS.md C.8)."""
+    """Click-conditioned visibility s (1 - p)(1 - 2 e_d) of one link, from its fields (docs/conventions.md C.8)."""
     eta = ch.transmittance * ch.detector_efficiency
     s = eta / (eta + (1 - eta) * ch.noise_click)
     return s * (1 - ch.depolarisation) * (1 - 2 * ch.misalignment)
@@ -197,7 +197,7 @@ def test_invariant42_asymmetric_chain_with_noise_clicks_closed_form():
 def _ref_chain(chans):
     """Reference end pair of a chain by explicit Bell measurements: link i = Phi+ with the far half
     through click_kraus(ch_i); each swap projects (end, next near half) on the four Bell states and
-    applies X^m1 then Z^m0 on the next far half (PHYSICS.md section 0), summing the branches."""
+    applies X^m1 then Z^m0 on the next far half (docs/conventions.md section 0), summing the branches."""
     rho = apply(bell("phi+"), click_kraus(chans[0]), 1)
     outcome = {"phi+": (0, 0), "phi-": (0, 1), "psi+": (1, 0), "psi-": (1, 1)}  # (m1, m0)
     i2 = np.eye(2)

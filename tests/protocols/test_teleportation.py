@@ -1,4 +1,4 @@
-"""Teleportation invariants (PHYSICS.md section B: 40, 41).
+"""Teleportation invariants (docs/conventions.md section B: 40, 41).
 
 Expected values come from closed forms written here or from an explicit teleportation with the
 numpy reference (tests/_reference.py), never from the protocol's expected().
@@ -91,7 +91,7 @@ def _ket(theta, phi):
 
 def _ref_teleport(theta, phi, ch_a=HALF_A, ch_b=HALF_B):
     """Reference: (|psi><psi| on q0) x Phi+ on (q1, q2), click_kraus(ch_a) on q1 and click_kraus(ch_b)
-    on q2; Alice's Bell measurement on (q0, q1) with (m1, m0) per PHYSICS.md section 0, Bob applies
+    on q2; Alice's Bell measurement on (q0, q1) with (m1, m0) per docs/conventions.md section 0, Bob applies
     X^m1 then Z^m0. Returns (P(m1, m0) per outcome, fidelity with psi per outcome)."""
     psi = _ket(theta, phi)
     resource = apply(apply(bell("phi+"), click_kraus(ch_a), 0), click_kraus(ch_b), 1)

@@ -1,4 +1,4 @@
-"""Trusted relay (PHYSICS.md section B: 44; A12; A1 for the links).
+"""Trusted relay (docs/conventions.md section B: 44; A12; A1 for the links).
 
 Expected values come from the numpy reference (tests/_reference.py) or closed forms written here.
 """

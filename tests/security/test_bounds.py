@@ -1,4 +1,4 @@
-"""PLOB / TGW repeaterless bounds (PHYSICS.md §A13) and dB conversions."""
+"""PLOB / TGW repeaterless bounds (docs/conventions.md §A13) and dB conversions."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ ETAS = st.floats(min_value=0.0, max_value=1.0 - 1e-12, allow_nan=False)
 
 @pytest.mark.parametrize(
     ("loss_db", "plob"),
-    # PHYSICS.md §A2 test-vector table, PLOB column.
+    # docs/conventions.md §A2 test-vector table, PLOB column.
     [(10.0, 0.152), (20.0, 1.45e-2), (30.0, 1.443e-3), (40.0, 1.443e-4)],
 )
 def test_plob_matches_physics_table(loss_db, plob):

@@ -1,4 +1,4 @@
-"""Asymptotic decoy-state BB84 (PHYSICS.md §A1, §A2; invariants 6, 7, 13, 14)."""
+"""Asymptotic decoy-state BB84 (docs/conventions.md §A1, §A2; invariants 6, 7, 13, 14)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from qproto.security._decoy import (
 )
 from qproto.security._entropy import binary_entropy
 
-# PHYSICS.md §A2 test vector: q = 1/2, mu = 0.5, nu = 0.1, Y0 = 1e-6, e_d = 0.01, f_EC = 1.16.
+# docs/conventions.md §A2 test vector: q = 1/2, mu = 0.5, nu = 0.1, Y0 = 1e-6, e_d = 0.01, f_EC = 1.16.
 MU, NU, Y0, E_D = 0.5, 0.1, 1e-6, 0.01
 TABLE = [
     # loss dB, Q_mu, E_mu, Y_1^L, e_1^U, R_vac+weak, R_inf-decoy, PLOB

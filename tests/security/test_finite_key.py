@@ -1,4 +1,4 @@
-"""Finite-key decoy BB84 of Lim et al. 2014 (PHYSICS.md §A2; invariant 15)."""
+"""Finite-key decoy BB84 of Lim et al. 2014 (docs/conventions.md §A2; invariant 15)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def _h(x):
 
 
 def _reference_ell(mu, p, nz, nx, mx, qber_z, eps_sec, eps_cor, f_ec=1.16):
-    """Literal scalar transcription of the PHYSICS.md §A2 finite-key formulas."""
+    """Literal scalar transcription of the docs/conventions.md §A2 finite-key formulas."""
     mu1, mu2, mu3 = mu
     tau0 = sum(pk * math.exp(-m) for m, pk in zip(mu, p))
     tau1 = sum(pk * math.exp(-m) * m for m, pk in zip(mu, p))

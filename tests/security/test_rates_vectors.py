@@ -1,6 +1,6 @@
-"""Hand-computed key-rate vectors with E_X != E_Z and f_EC != 1 (PHYSICS.md A1, A2, A3).
+"""Hand-computed key-rate vectors with E_X != E_Z and f_EC != 1 (docs/conventions.md A1, A2, A3).
 
-Each expected number is computed in this file with ``math`` from the formula PHYSICS.md writes,
+Each expected number is computed in this file with ``math`` from the formula docs/conventions.md writes,
 never by calling the code's helpers. Every vector has a phase error different from the bit
 error and an error-correction inefficiency different from 1, so swapping the two errors or
 moving f_EC onto the other term changes the number (the tests assert that it does). Rule:
@@ -140,7 +140,7 @@ def test_vacuum_weak_bounds_and_rate_by_hand():
 
 # ---- finite key (A2, Lim et al. 2014) ---------------------------------------------------------------
 def _lim_ell(mu, p, nz, nx, mx, qber_z, eps_sec, eps_cor, f_ec):
-    """Scalar transcription of PHYSICS.md A2 (Hoeffding): phase error from X counts, leakage from Z."""
+    """Scalar transcription of docs/conventions.md A2 (Hoeffding): phase error from X counts, leakage from Z."""
     mu1, mu2, mu3 = mu
     tau = [sum(pk * math.exp(-m) * m**n / math.factorial(n) for m, pk in zip(mu, p)) for n in (0, 1)]
     ln = math.log(21 / eps_sec)
@@ -200,7 +200,7 @@ def test_finite_key_length_phase_error_from_x_counts_and_leakage_from_z():
 
 
 def test_finite_key_physics_table_hoeffding_vector():
-    """PHYSICS.md A2 [V] test vector, Hoeffding tails: N = 1e10, p_Z = 0.8, mu = (0.6, 0.15, 0),
+    """docs/conventions.md A2 [V] test vector, Hoeffding tails: N = 1e10, p_Z = 0.8, mu = (0.6, 0.15, 0),
     p = (0.7, 0.2, 0.1), Y0 = 5.89e-7, e_d = 0.01, f_EC = 1.16, eps_sec = 1e-9, eps_cor = 1e-15:
     ell = 647,208 bits at 30 dB and 0 at 35 dB.
 

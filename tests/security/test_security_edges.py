@@ -1,7 +1,7 @@
 """Edge cases of qproto.security that the mutation run (TESTING.md) found untested.
 
 Each test's docstring names the surviving mutants (file:line, change) it kills. Expected
-values come from the formulas of PHYSICS.md (A1, A2, A4, A10, A11, A13) written out here,
+values come from the formulas of docs/conventions.md (A1, A2, A4, A10, A11, A13) written out here,
 or from the numpy density-matrix reference in ``tests/_reference.py``; never from the code
 under test. Boundary calls run with warnings turned into errors: a function that is
 right at its boundary only because numpy's NaN/inf happened to be masked afterwards
@@ -63,7 +63,7 @@ def silently(func, *args, **kwargs):
 
 # ---- independent density-matrix helpers (numpy only) -----------------------------------
 
-#: PHYSICS.md A11 / the _purification docstring: coefficients (A, B, C, D) on (Phi+, Psi-, Psi+, Phi-).
+#: docs/conventions.md A11 / the _purification docstring: coefficients (A, B, C, D) on (Phi+, Psi-, Psi+, Phi-).
 BELL_ORDER = ("phi+", "psi-", "psi+", "phi-")
 P0 = np.diag([1.0, 0.0]).astype(complex)
 P1 = np.diag([0.0, 1.0]).astype(complex)
@@ -82,7 +82,7 @@ def expect(rho, op):
 
 
 def axis(theta):
-    """cos(t) Z + sin(t) X (PHYSICS.md section 0: measurement axis in the x-z plane)."""
+    """cos(t) Z + sin(t) X (docs/conventions.md section 0: measurement axis in the x-z plane)."""
     return math.cos(theta) * Z + math.sin(theta) * X
 
 
@@ -113,7 +113,7 @@ GENERIC = (0.5, 0.25, 0.15, 0.1)  # all four distinct, not Werner
 
 @pytest.mark.parametrize(("index", "sign"), [(0, 1.0), (1, -1.0), (2, 1.0), (3, 1.0)])
 def test_chsh_value_weighs_each_correlator_once(index, sign):
-    """S = E00 - E01 + E10 + E11 (PHYSICS.md A4): each correlator alone gives its sign.
+    """S = E00 - E01 + E10 + E11 (docs/conventions.md A4): each correlator alone gives its sign.
 
     Kills _chsh.py:30 ``e[2] -> e[3]`` (S = E00 - E01 + E11 + E11), which every Werner test
     (E10 = E11) lets through.
@@ -172,7 +172,7 @@ def test_chsh_value_type_error_carries_the_value():
 
 @pytest.mark.parametrize("p", [0.0, 1.0])
 def test_binary_entropy_is_exactly_zero_at_the_ends_without_warnings(p):
-    """h(0) = h(1) = 0 exactly (PHYSICS.md section 0), as a Python float, and silently.
+    """h(0) = h(1) = 0 exactly (docs/conventions.md section 0), as a Python float, and silently.
 
     Kills _entropy.py:24 ``x >= 1.0 -> x > 1.0`` / ``x >= 2.0`` (h(1) = nan) and
     _entropy.py:22 every errstate mutant (divide=None, invalid=None, either dropped:
@@ -223,7 +223,7 @@ def test_binary_entropy_scalar_is_float_and_arrays_keep_shape():
     (0.0, 0.25, 0.5),
 ])
 def test_werner_and_teleportation_fidelity_over_the_whole_visibility_range(v, fidelity, teleport):
-    """F = (1 + 3V)/4 (PHYSICS.md section 0) and F_tel = (1 + V)/2 (A10) for V in [-1/3, 1].
+    """F = (1 + 3V)/4 (docs/conventions.md section 0) and F_tel = (1 + V)/2 (A10) for V in [-1/3, 1].
 
     Kills _purification.py werner_fidelity ``3.0 * v -> 3.0 / v`` (F(0.5) = 1.75) and the
     lower-bound mutants ``-1/3 -> +1/3`` / ``-1/4`` in werner_fidelity and
@@ -297,7 +297,7 @@ def test_bilateral_cnot_on_a_generic_bell_diagonal_pair():
 
 
 def test_dejmps_on_a_generic_bell_diagonal_pair():
-    """DEJMPS (PHYSICS.md A11): A' = (A^2 + B^2)/N, B' = 2CD/N, C' = (C^2 + D^2)/N,
+    """DEJMPS (docs/conventions.md A11): A' = (A^2 + B^2)/N, B' = 2CD/N, C' = (C^2 + D^2)/N,
     D' = 2AB/N, N = (A + B)^2 + (C + D)^2; for (0.5, 0.25, 0.15, 0.1):
     (0.5, 0.048, 0.052, 0.4), N = 0.625. Also from the density matrix (Rx(pi/2) x Rx(-pi/2),
     bilateral CNOT), and purify_density_matrix agrees with it on the same input.
@@ -321,7 +321,7 @@ def test_dejmps_on_a_generic_bell_diagonal_pair():
 
 @pytest.mark.parametrize("f", [0.8, 0.6, 0.3])
 def test_bbpssw_map(f):
-    """BBPSSW (PHYSICS.md A11) on Werner F: F' = [F^2 + r^2]/N, N = F^2 + 2F(1-F)/3 + 5 r^2,
+    """BBPSSW (docs/conventions.md A11) on Werner F: F' = [F^2 + r^2]/N, N = F^2 + 2F(1-F)/3 + 5 r^2,
     r = (1-F)/3; and the same from the density matrix of two Werner pairs.
     F = 0.8: N = 0.768889, F' = 0.838150 (F' > F for 1/2 < F < 1; F' < F below 1/2).
     """

@@ -1,6 +1,6 @@
-"""Tail bounds of the finite key: Chernoff per intensity class or Hoeffding on the total (PHYSICS.md A2).
+"""Tail bounds of the finite key: Chernoff per intensity class or Hoeffding on the total (docs/conventions.md A2).
 
-Expected values come from PHYSICS.md's test vector (computed there with an independent
+Expected values come from docs/conventions.md's test vector (computed there with an independent
 implementation) and from a plain-Python transcription of the A2 formulas written here,
 not from qproto.
 """
@@ -19,7 +19,7 @@ from qproto import InvalidParameter
 from qproto.protocols import DecoyBB84
 from qproto.security import finite_key_length, finite_key_length_from_channel
 
-# PHYSICS.md A2 test vector: N = 1e10, p_Z = 0.8 for both, mu = (0.6, 0.15, 0), p = (0.7, 0.2, 0.1),
+# docs/conventions.md A2 test vector: N = 1e10, p_Z = 0.8 for both, mu = (0.6, 0.15, 0), p = (0.7, 0.2, 0.1),
 # Y0 = 5.89e-7, e_d = 0.01, f_EC = 1.16, eps_sec = 1e-9, eps_cor = 1e-15.
 MU = (0.6, 0.15, 0.0)
 P = (0.7, 0.2, 0.1)
@@ -54,7 +54,7 @@ def test_physics_a2_vector_within_one_bit(loss_db, tails):
 
 
 def lim2014_chernoff(mu, p, n_z, n_x, m_x, qber_z, eps_sec, eps_cor, f_ec):
-    """PHYSICS.md A2 transcribed line by line in plain Python (Chernoff tails), with the
+    """docs/conventions.md A2 transcribed line by line in plain Python (Chernoff tails), with the
     conventions of qproto's module docs: negative s clipped to 0, v_X1 in [0, m_X], phi <= 1/2."""
     L = math.log(21 / eps_sec)
     tau = [sum(pk * math.exp(-mk) * mk**n / math.factorial(n) for mk, pk in zip(mu, p)) for n in (0, 1)]
@@ -109,7 +109,7 @@ def test_chernoff_key_equals_the_formulas_with_unequal_bases_and_f_ec():
 
 def test_chernoff_is_tighter_on_small_classes_than_hoeffding():
     """The vacuum class's own count is far smaller than the total: its Chernoff interval is
-    much narrower (PHYSICS.md A2). catches: Chernoff computed on the total count."""
+    much narrower (docs/conventions.md A2). catches: Chernoff computed on the total count."""
     c = vector_counts(30)
     ch = finite_key_length(intensities=MU, probabilities=P, **c, eps_sec=1e-9, eps_cor=1e-15, tails="chernoff")
     ho = finite_key_length(intensities=MU, probabilities=P, **c, eps_sec=1e-9, eps_cor=1e-15, tails="hoeffding")
