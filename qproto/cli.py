@@ -155,6 +155,9 @@ def _build_parser() -> argparse.ArgumentParser:
         flag = "--" + name.replace("_", "-")
         default = " (default 1)" if hi == 1.0 and name != "noise_click" else " (default 0)"
         r.add_argument(flag, type=real(flag, lo, hi), default=None, help=f"{what} in [0, {hi:.4g}]{default}")
+    r.add_argument("--sifted-bits", type=integer("--sifted-bits", 1, 10**15), default=None, metavar="N",
+                   help="instead of --rounds: run the rounds expected to give N sifted key bits (from the "
+                        "protocol's closed forms: detection rate x sifted fraction)")
     r.add_argument("--link", default=None, metavar="NAME",
                    help="take the channel from a link preset (see 'qproto link list') instead of the channel "
                         "flags above, which cannot be combined with it")
@@ -421,7 +424,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.eavesdropper is not None:
         with _as_flag(f"--eavesdropper={args.eavesdropper}", prefix=True):
             eve = parse_eavesdropper(args.eavesdropper)
-    rounds = 100_000 if args.rounds is None else args.rounds
+    if args.sifted_bits is not None:
+        if args.rounds is not None:
+            raise _UsageError("--sifted-bits cannot be combined with --rounds: it chooses the rounds")
+        rounds = _rounds_for_sifted_bits(protocol, channel, eve, args.sifted_bits)
+    else:
+        rounds = 100_000 if args.rounds is None else args.rounds
     workers = _effective_workers(args.workers, rounds, Engine().chunk_size)
     bar, callback = progress_bar(rounds, protocol.name, args.no_progress or args.json)
     run_flags = {"rounds": "--rounds", "seed": "--seed", "message": "--param message",
@@ -468,7 +476,76 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(f"rounds {result.rounds:,}, seed {result.seed}"
           + (f", eavesdropper {_eavesdropper_text(result.eavesdropper)}" if result.eavesdropper else ""))
     print(_result_table(result, expected))
+    note = thin_statistics_note(result, expected)
+    if note:
+        print(note)
     return 0
+
+
+#: A proportion is "thin" when its interval is wider than its value (or it saw no success); the
+#: suggestion aims at +-10 % relative precision at 95 % confidence: n >= 1.96^2 (1 - p) / (0.1^2 p).
+_RELATIVE_PRECISION = 0.1
+
+
+def thin_statistics_note(result: ProtocolResult, expected: dict[str, Any] | None) -> str | None:
+    """A note for the ``qproto run`` table when its statistics are too thin to mean much.
+
+    A binomial estimate is thin when it saw no success or its interval is wider than its value.
+    For each thin estimate with a positive expected value p (from the protocol's closed forms,
+    else the estimate itself when positive), the trials needed for +-10 % relative precision at
+    95 % confidence are n = 1.96^2 (1 - p) / (0.01 p); the rounds suggested scale the run's rounds
+    by the largest n / trials. Returns ``None`` when nothing is thin.
+    """
+    thin, factor = [], 1.0
+    for key, est in result.estimates().items():
+        trials = getattr(est, "trials", None)
+        if trials is None or not hasattr(est, "best"):
+            continue
+        best, low, high = float(est.best), float(est.low), float(est.high)
+        if trials > 0 and est.successes > 0 and not math.isnan(best) and high - low <= best:
+            continue
+        ref = expected.get(key) if expected else None
+        ref = float(ref) if isinstance(ref, (int, float)) and not isinstance(ref, bool) else None
+        if ref == 0.0 and est.successes == 0:
+            continue  # none expected, none seen: the interval's width is the information
+        thin.append(result.LABELS.get(key, key.replace("_", " ")))
+        p = best if ref is None else ref
+        if not (0.0 < p < 1.0) or math.isnan(p):
+            continue  # a value expected to be 0 (or 1) cannot have a relative precision
+        needed = 1.96**2 * (1.0 - p) / (_RELATIVE_PRECISION**2 * p)
+        factor = max(factor, needed / max(trials, 1))
+    if not thin:
+        return None
+    lines = [f"note: thin statistics: {'; '.join(thin)}: "
+             f"{'its interval is' if len(thin) == 1 else 'intervals are'} wider than the value (or no event yet)."]
+    if factor > 1.0:
+        suggested = min(MAX_ROUNDS, int(math.ceil(result.rounds * factor / 1000.0)) * 1000)
+        lines.append(f"      about {suggested:.3g} rounds would give +-10 % relative precision on each "
+                     f"(--rounds {suggested:.3g}, or --sifted-bits N for a target key size).")
+    return "\n".join(lines)
+
+
+def _rounds_for_sifted_bits(protocol: Any, channel: Any, eve: Any, bits: int) -> int:
+    """Rounds expected to give ``bits`` sifted bits: bits / (detection rate x sifted fraction),
+    both from ``protocol.expected`` (closed forms), rounded up, at most the --rounds limit."""
+    try:
+        exp = protocol.expected(channel, eavesdropper=eve)
+    except (NotImplementedError, QprotoError):
+        exp = None
+    rate = None if exp is None else exp.get("detection_rate")
+    frac = None if exp is None else exp.get("sifted_fraction")
+    if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (rate, frac)):
+        raise _UsageError(f"--sifted-bits={bits}: protocol {protocol.name!r} has no closed-form detection rate "
+                          f"and sifted fraction; use --rounds")
+    per_round = float(rate) * float(frac)
+    if not per_round > 0.0:
+        raise _UsageError(f"--sifted-bits={bits}: no sifted bit is expected over this channel "
+                          f"(detection rate {float(rate):.3g}, sifted fraction {float(frac):.3g})")
+    rounds = math.ceil(bits / per_round)
+    if rounds > MAX_ROUNDS:
+        raise _UsageError(f"--sifted-bits={bits} needs about {rounds:.3g} rounds over this channel; allowed: at "
+                          f"most {MAX_ROUNDS:.3g} rounds (ask for fewer sifted bits)")
+    return rounds
 
 
 def _run_channel(args: argparse.Namespace) -> tuple[Channel, dict[str, Any] | None]:
