@@ -23,7 +23,9 @@ m - p bits per frame, so p sets the efficiency: for a target f, m - p = f n h(Q)
 syndrome H (x_A xor x_B) with per-bit error probabilities Q (key), 1/2 (punctured) and ~0
 (shortened). A frame whose decoded pattern does not reproduce the syndrome is a detected
 failure: both discard it (its syndrome still counts as leaked). A frame that converges to the
-wrong pattern is an undetected failure, caught by verification.
+wrong pattern is an undetected failure, caught by verification. Before giving a frame up, the
+blind variant of Martinez-Mateo, Elkouss & Martin (QIC 2012) reveals punctured values step by
+step (each revealed value is one more leaked bit) and decodes again.
 """
 
 from __future__ import annotations
@@ -126,7 +128,8 @@ def choose_mother_rate(qber: float, f_target: float, delta: float) -> float:
 
 def ldpc_reconcile(alice: np.ndarray, bob: np.ndarray, *, qber: float, seed: int, f_target: float = 1.25,
                    frame_bits: int = 16_000, delta: float = 0.1, max_iter: int = 100,
-                   bp_method: str = "product_sum", ms_scaling_factor: float = 0.75) -> Reconciliation:
+                   bp_method: str = "product_sum", ms_scaling_factor: float = 0.75,
+                   blind_steps: int = 4) -> Reconciliation:
     """Reconcile by LDPC syndromes with rate adaptation (module docs).
 
     Args:
@@ -139,6 +142,10 @@ def ldpc_reconcile(alice: np.ndarray, bob: np.ndarray, *, qber: float, seed: int
         max_iter: BP iterations, >= 1.
         bp_method: ``"product_sum"`` or ``"minimum_sum"``.
         ms_scaling_factor: min-sum scaling in (0, 1].
+        blind_steps: after a detected failure Alice reveals ceil(p / blind_steps) of the frame's
+            punctured values (they become shortened, each one more leaked bit) and Bob decodes again,
+            up to ``blind_steps`` times (blind reconciliation, Martinez-Mateo, Elkouss & Martin,
+            QIC 12 (2012)); 0 disables it.
 
     Returns:
         :class:`~qproto.distill.Reconciliation`; ``kept`` marks the bits of frames that decoded.
@@ -157,6 +164,7 @@ def ldpc_reconcile(alice: np.ndarray, bob: np.ndarray, *, qber: float, seed: int
     max_iter = check_int("max_iter", max_iter, minimum=1)
     msf = check_in_range("ms_scaling_factor", ms_scaling_factor, 0.0, 1.0, lo_open=True)
     check_one_of("bp_method", bp_method, ("product_sum", "minimum_sum"))
+    blind_steps = check_int("blind_steps", blind_steps, minimum=0)
 
     n_total = a.size
     frame_bits = min(frame_bits, max(n_total, 64))
@@ -183,11 +191,12 @@ def ldpc_reconcile(alice: np.ndarray, bob: np.ndarray, *, qber: float, seed: int
     corrected = b.copy()
     kept = np.ones(n_total, dtype=bool)
     leaked = 0
+    rounds = 0
     detected_fail = undetected_fail = 0
+    step = max(1, -(-p // blind_steps)) if blind_steps and p else 0
     for f in range(n_frames):
         lo, hi = f * frame_bits, min((f + 1) * frame_bits, n_total)
         width = hi - lo
-        # a short last frame: the unused key positions are shortened too (zeros known to both)
         word_a = np.zeros(big_n, dtype=np.uint8)
         word_b = np.zeros(big_n, dtype=np.uint8)
         word_a[key_pos[:width]] = a[lo:hi]
@@ -196,14 +205,33 @@ def ldpc_reconcile(alice: np.ndarray, bob: np.ndarray, *, qber: float, seed: int
         shortened = rng.integers(0, 2, s, dtype=np.uint8)         # public values
         word_a[short_pos] = shortened
         word_b[short_pos] = shortened
-        if width < frame_bits:
-            pr = probs.copy()
-            pr[key_pos[width:]] = _SHORTENED_P
-            decoder.update_channel_probs(pr)
-        syndrome = (h @ word_a) % 2 ^ (h @ word_b) % 2
-        err = np.asarray(decoder.decode(syndrome.astype(np.uint8)), dtype=np.uint8)
+        frame_probs = probs
+        if width < frame_bits:  # a short last frame: the unused key positions are shortened (zeros)
+            frame_probs = probs.copy()
+            frame_probs[key_pos[width:]] = _SHORTENED_P
+            decoder.update_channel_probs(frame_probs)
+        syn_a = (h @ word_a) % 2
         leaked += m - p
-        ok = bool(np.array_equal((h @ err) % 2, syndrome))
+        rounds += 1
+        revealed = 0
+        while True:
+            syndrome = (syn_a ^ (h @ word_b) % 2).astype(np.uint8)
+            err = np.asarray(decoder.decode(syndrome), dtype=np.uint8)
+            ok = bool(np.array_equal((h @ err) % 2, syndrome))
+            if ok or revealed >= p or not step:
+                break
+            # blind step: Alice reveals the values of some punctured bits, which become shortened
+            idx = punct_pos[revealed:revealed + step]
+            revealed += idx.size
+            word_b[idx] = word_a[idx]
+            if frame_probs is probs:
+                frame_probs = probs.copy()
+            frame_probs[idx] = _SHORTENED_P
+            decoder.update_channel_probs(frame_probs)
+            leaked += int(idx.size)
+            rounds += 1
+        if frame_probs is not probs:
+            decoder.update_channel_probs(probs)
         if not ok:
             detected_fail += 1
             kept[lo:hi] = False
@@ -211,9 +239,7 @@ def ldpc_reconcile(alice: np.ndarray, bob: np.ndarray, *, qber: float, seed: int
         corrected[lo:hi] = b[lo:hi] ^ err[key_pos[:width]]
         if not np.array_equal(corrected[lo:hi], a[lo:hi]):  # simulation-side: an undetected failure
             undetected_fail += 1
-    if n_frames and n_total % frame_bits:
-        decoder.update_channel_probs(probs)
     flipped = int(np.count_nonzero(corrected != b))
-    return Reconciliation(method="ldpc", corrected=corrected, leaked_bits=int(leaked), rounds=1,
+    return Reconciliation(method="ldpc", corrected=corrected, leaked_bits=int(leaked), rounds=rounds,
                           frames=n_frames, frame_errors=detected_fail + undetected_fail, errors_corrected=flipped,
                           kept=kept, mother_rate=r0, punctured=p, shortened=s)

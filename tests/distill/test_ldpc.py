@@ -72,3 +72,19 @@ def test_validation():
     with pytest.raises(InvalidParameter, match="rate"):
         qc_ldpc_matrix(0.42, 64)
     assert 0.5 in MOTHER_RATES
+
+
+def test_blind_steps_trade_revealed_bits_for_fewer_failed_frames():
+    rng = np.random.default_rng(8)
+    n, q = 32_000, 0.08
+    a = rng.integers(0, 2, n, dtype=np.uint8)
+    b = a ^ (rng.random(n) < q).astype(np.uint8)
+    plain = ldpc_reconcile(a, b, qber=q, seed=2, f_target=1.08, blind_steps=0, max_iter=30)
+    blind = ldpc_reconcile(a, b, qber=q, seed=2, f_target=1.08, blind_steps=4, max_iter=30)
+    assert plain.frame_errors > 0  # the tight target fails without help
+    assert blind.frame_errors < plain.frame_errors
+    m = qc_ldpc_matrix(blind.mother_rate, math.ceil(16_000 / 36)).shape[0]
+    base = blind.frames * (m - blind.punctured)
+    assert plain.leaked_bits == base < blind.leaked_bits <= base + blind.frames * blind.punctured
+    assert blind.rounds > blind.frames  # every revelation is one more message
+    assert np.array_equal(blind.corrected[blind.kept], a[blind.kept])
