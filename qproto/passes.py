@@ -88,6 +88,33 @@ class DecoyPassResult(ProtocolResult):
     slot_counts: tuple[DecoyTallies, ...]
     confidence: float = DEFAULT_CONFIDENCE
 
+    def __add__(self, other: DecoyPassResult) -> DecoyPassResult:
+        """Merge two passes.
+
+        The same pass again (same channels, slot times, slot length, rate and parameters; a
+        different seed) adds slot by slot: more data on the same slots. A different pass (for
+        example the next TLE pass over the site) is appended: its slots, with their own
+        channels and times (each pass's times are relative to its own culmination), follow
+        this one's, so :meth:`window` takes the slots within the half-window of every pass.
+        Seeds must differ either way (the same seed is the same sample).
+        """
+        if type(other) is not type(self):
+            return NotImplemented
+        if (self.channels, self.time_s) == (other.channels, other.time_s):
+            return super().__add__(other)
+        for name in ("protocol", "parameters", "slot_s", "source_rate_hz", "confidence", "eavesdropper"):
+            a, b = getattr(self, name), getattr(other, name)
+            if a != b:
+                raise InvalidParameter(name, b, f"equal to {a!r}", f"cannot append a pass with different {name}")
+        overlap = sorted(set(self.seeds) & set(other.seeds))
+        if overlap:
+            raise InvalidParameter("seeds", overlap, "parts with different seeds",
+                                   f"cannot add results that share seeds {overlap}: runs with the same seed are "
+                                   "the same sample, not independent data")
+        return dataclasses.replace(self, channels=self.channels + other.channels, time_s=self.time_s + other.time_s,
+                                   slot_counts=self.slot_counts + other.slot_counts,
+                                   rounds=self.rounds + other.rounds, seeds=self.seeds + other.seeds)
+
     def __post_init__(self) -> None:
         super().__post_init__()
         if not (len(self.time_s) == len(self.slot_counts) == len(self.channels)):

@@ -206,3 +206,28 @@ def test_more_pulses_per_slot_than_64_bit_counts_hold_are_refused_by_name(rate):
         simulate_pass(DecoyBB84(), [Channel(transmittance=0.01)], source_rate_hz=rate, slot_s=1.0, seed=1)
     assert info.value.name == "source_rate_hz"
     assert "1e+13" in str(info.value)
+
+
+def test_two_different_passes_add_into_one_result_keeping_each_slots_channel():
+    """Issue 12 item 7: a second pass (other channels) is appended, not refused; the same pass again
+    adds slot by slot. Expected values are sums of the parts' own counts."""
+    proto = DecoyBB84()
+    first = simulate_pass(proto, [Channel(transmittance=1e-2), Channel(transmittance=3e-2)], source_rate_hz=1e6,
+                          slot_s=1.0, seed=3)
+    second = simulate_pass(proto, [Channel(transmittance=2e-2, depolarisation=0.05)], source_rate_hz=1e6,
+                           slot_s=1.0, seed=4)
+    both = first + second
+    assert both.channels == first.channels + second.channels
+    assert both.time_s == first.time_s + second.time_s and both.seeds == (3, 4)
+    assert both.rounds == first.rounds + second.rounds
+    whole = both.window()
+    assert whole.counts.to_matrix().tolist() == (first.window().counts.to_matrix()
+                                                 + second.window().counts.to_matrix()).tolist()
+    # |t| <= 0 keeps the centre slot of the one-slot pass only (the two-slot pass has t = -0.5, 0.5)
+    assert both.window(0.0).counts.to_matrix().tolist() == second.window().counts.to_matrix().tolist()
+    again = first + simulate_pass(proto, list(first.channels), source_rate_hz=1e6, slot_s=1.0, seed=5)
+    assert len(again.channels) == 2 and again.rounds == 2 * first.rounds
+    with pytest.raises(InvalidParameter, match="seeds"):
+        first + simulate_pass(proto, [Channel(transmittance=0.5)], source_rate_hz=1e6, slot_s=1.0, seed=3)
+    with pytest.raises(InvalidParameter, match="slot_s"):
+        first + simulate_pass(proto, [Channel(transmittance=0.5)], source_rate_hz=1e6, slot_s=2.0, seed=6)
