@@ -9,10 +9,11 @@ Usage::
 * overhead: trivially small tasks (BB84, 1 round) run serially; the runner's overhead per
   task is (wall time - the tasks' own time, measured inside the worker function) / tasks:
   planning and hashing, the store's transaction, bookkeeping. Median of the repeats.
-* speedup: tasks of about ``--task-seconds`` each (BB84 rounds calibrated in this process),
+* speedup: tasks of about ``--task-seconds`` each (``--protocol``, default BB84, its rounds
+  calibrated in this process),
   serial against a Dask LocalCluster with ``--workers`` single-threaded worker processes,
   both into fresh stores; the stored results must be identical. The Dask time includes
-  starting the cluster.
+  starting the cluster. ``--scheduler tcp://HOST:PORT`` uses existing workers instead.
 * memory: a ``--tasks`` sweep planned, run on a process pool and exported to CSV and
   Parquet; the runner's resident memory (VmRSS) is sampled every 500 tasks.
 """
@@ -30,8 +31,8 @@ import time
 from qproto.bench import Sweep, run_sweep
 
 
-def _sweep(n: int, rounds: int, name: str) -> Sweep:
-    return Sweep.from_dict({"name": name, "defaults": {"protocol": "bb84", "rounds": rounds,
+def _sweep(n: int, rounds: int, name: str, protocol: str = "bb84") -> Sweep:
+    return Sweep.from_dict({"name": name, "defaults": {"protocol": protocol, "rounds": rounds,
                                                        "channel.depolarisation": 0.02, "loss_db": 3.0},
                             "sweep": [{"grid": {"seed": list(range(n))}}]})
 
@@ -70,10 +71,10 @@ def overhead(args) -> None:
           f"a resumed sweep skips a stored task in {1e3 * skip:.2f} ms")
 
 
-def _calibrate_rounds(target_s: float) -> int:
-    rounds = 200_000
-    for _ in range(3):
-        (task,) = _sweep(1, rounds, "cal").tasks()
+def _calibrate_rounds(target_s: float, protocol: str) -> int:
+    rounds = 20_000
+    for _ in range(4):
+        (task,) = _sweep(1, rounds, "cal", protocol).tasks()
         t0 = time.perf_counter()
         task.run()
         dt = time.perf_counter() - t0
@@ -90,8 +91,8 @@ def _stored(path: str) -> dict[str, str]:
 
 
 def speedup(args) -> None:
-    rounds = _calibrate_rounds(args.task_seconds)
-    sweep = _sweep(args.tasks, rounds, "speedup")
+    rounds = _calibrate_rounds(args.task_seconds, args.protocol)
+    sweep = _sweep(args.tasks, rounds, "speedup", args.protocol)
     with tempfile.TemporaryDirectory() as tmp:
         a, b = os.path.join(tmp, "serial.db"), os.path.join(tmp, "dask.db")
         t0 = time.perf_counter()
@@ -99,14 +100,17 @@ def speedup(args) -> None:
         serial = time.perf_counter() - t0
         print(f"  serial: {serial:.1f} s ({s.task_seconds / s.done:.3f} s per task)", flush=True)
         t0 = time.perf_counter()
-        d = run_sweep(sweep, b, executor="dask", workers=args.workers)
+        d = run_sweep(sweep, b, executor="dask", workers=None if args.scheduler else args.workers,
+                      scheduler=args.scheduler)
         dask = time.perf_counter() - t0
         print(f"  dask:   {dask:.1f} s", flush=True)
         same = _stored(a) == _stored(b)
         assert s.done == d.done == args.tasks
-    print(f"speedup: {args.tasks} BB84 tasks of {rounds:,} rounds (~{s.task_seconds / s.done:.2f} s each): "
-          f"serial {serial:.1f} s, Dask LocalCluster {args.workers} workers {dask:.1f} s (cluster start "
-          f"included): {serial / dask:.2f}x (target >= 1.6x); stored results identical: {same}")
+    where = (f"Dask scheduler {args.scheduler}" if args.scheduler
+             else f"Dask LocalCluster {args.workers} workers")
+    print(f"speedup: {args.tasks} {args.protocol} tasks of {rounds:,} rounds (~{s.task_seconds / s.done:.2f} s each): "
+          f"serial {serial:.1f} s, {where} {dask:.1f} s (cluster start included for a LocalCluster): "
+          f"{serial / dask:.2f}x (target >= 1.6x); stored results identical: {same}")
     if not same:
         raise SystemExit("results differ between serial and Dask")
 
@@ -160,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--tasks", type=int, default=200)
     s.add_argument("--task-seconds", type=float, default=0.5)
     s.add_argument("--workers", type=int, default=2)
+    s.add_argument("--protocol", default="bb84", help="the protocol of the tasks (default bb84)")
+    s.add_argument("--scheduler", default=None, help="an existing Dask scheduler instead of a LocalCluster")
     m = sub.add_parser("memory")
     m.add_argument("--tasks", type=int, default=10_000)
     m.add_argument("--workers", type=int, default=2)
