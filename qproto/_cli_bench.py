@@ -11,7 +11,8 @@ Subcommands::
 
 The store of ``SWEEP.toml`` is ``SWEEP.db`` beside it unless ``--store`` says otherwise.
 Every file a subcommand writes is named with ``--output`` (a figure, a table, an
-export, a suite's results folder). Progress goes to stderr; Ctrl-C stops cleanly with
+export, a suite's results folder); ``bench plot`` also accepts ``--plot FILE``, the name the
+other qproto commands give their figure option. Progress goes to stderr; Ctrl-C stops cleanly with
 exit status 130 and a rerun resumes.
 """
 
@@ -85,7 +86,9 @@ def add_parser(subparsers) -> None:
     g.add_argument("--logy", action="store_true", help="logarithmic y axis")
     g.add_argument("--no-band", action="store_true", help="no confidence-interval band")
     g.add_argument("--title", default=None)
-    g.add_argument("--output", required=True, metavar="FILE", help="the figure file (.png, .pdf, .svg)")
+    g.add_argument("--output", "--plot", dest="output", required=True, metavar="FILE",
+                   help="the figure file (.png, .pdf, .svg); --plot FILE is the same option, as in the other "
+                        "qproto commands")
 
     e = sub.add_parser("export", help="every stored task with every estimate, as CSV or Parquet")
     e.add_argument("file", help="a sweep TOML file or a store (.db)")

@@ -91,7 +91,7 @@ def test_run_table_formats_plot_and_export(toml, tmp_path, capsys):
     assert code == 0 and fig.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     pdf = tmp_path / "fig.pdf"
     assert _run(capsys, "bench", "plot", tmp_path / "cli.db", "--x", "loss_db", "--y", "key_rate",
-                "--group", "protocol", "--output", pdf)[0] == 0
+                "--group", "protocol", "--plot", pdf)[0] == 0  # --plot FILE, as elsewhere in qproto
     assert pdf.read_bytes()[:4] == b"%PDF"
 
     import pyarrow.parquet as pq
