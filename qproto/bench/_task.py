@@ -107,7 +107,10 @@ class Task:
         channels: one channel per channel use, each as ``Channel.to_dict()``.
         rounds: rounds (channel uses), >= 1.
         seed: root seed, an int >= 0.
-        eavesdropper: the eavesdropper spec string (``"intercept-resend:0.5"``) or None.
+        eavesdropper: the eavesdropper spec string (``"intercept-resend:0.5"``) or None (what
+            the worker passes to ``run``; not hashed).
+        eavesdropper_key: the parsed eavesdropper's ``to_dict()`` (hashed, so that
+            ``"intercept-resend"`` and ``"intercept-resend:1"`` are one task) or None.
         form: ``"fast"`` or ``"erasure"``.
         engine: the :class:`qproto.Engine` fields (mode, max_distribution_qubits, chunk_size).
         versions: :func:`engine_versions` when the task was planned.

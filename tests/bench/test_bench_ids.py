@@ -59,6 +59,7 @@ def test_labels_and_spellings_do_not_change_the_id():
     b = _one(**{"channel.transmittance": 0.1})
     c = _one(**{"eavesdropper": "none", "form": "fast", "param.p_z": 0.5})
     assert a.id == b.id  # 10 dB of loss is transmittance 0.1
+    assert _one(eavesdropper="intercept-resend").id == _one(eavesdropper="intercept-resend:1").id
     assert c.id == _one().id
     assert a.point != b.point  # the labels differ, and are kept
 
