@@ -28,6 +28,7 @@ install: $(VENV)/.run-installed
 run: $(VENV)/.run-installed
 	$(BIN)/qproto demo
 	$(BIN)/qproto pass leo-haps --max-half-window 30 --step 15 --starts 2
+	$(BIN)/qproto bench suite run quick --output results/bench-quick --workers 2
 
 ## make test: every test, notebooks included
 test: $(VENV)/.test-installed
