@@ -17,9 +17,10 @@ leakage error correction actually disclosed. See ``docs/distill.md``.
 
 from qproto.distill._bits import pack, unpack
 from qproto.distill._cascade import CascadeResult, cascade, cascade_block_sizes
-from qproto.distill._chain import DecoySettings, DistillResult, distill, seed_bits
+from qproto.distill._chain import DecoySettings, DistillResult, distill
 from qproto.distill._finite import bb84_finite_key_length, phase_error_deviation
 from qproto.distill._hashing import (
+    seed_bits,
     FFTPrecisionError,
     toeplitz_hash,
     toeplitz_hash_quadratic,

@@ -37,17 +37,17 @@ from qproto._seeding import SeedLike, root_seed
 from qproto._validation import check_in_range, check_one_of
 from qproto.distill._bits import pack, unpack
 from qproto.distill._finite import bb84_finite_key_length
-from qproto.distill._hashing import toeplitz_hash, toeplitz_seed_length, verification_tag, verification_tag_bits
+from qproto.distill._hashing import (
+    seed_bits,
+    toeplitz_hash,
+    toeplitz_seed_length,
+    verification_tag,
+    verification_tag_bits,
+)
 from qproto.distill._material import KeyChunk, SiftedKey, collect
 from qproto.distill._reconcile import EC_METHODS, reconcile, shannon_limit
 
 __all__ = ["DistillResult", "DecoySettings", "distill", "seed_bits"]
-
-
-def seed_bits(seed: int, count: int) -> np.ndarray:
-    """``count`` public random bits from integer ``seed`` (PCG64 of ``SeedSequence(seed)``)."""
-    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(int(seed))))
-    return np.unpackbits(np.frombuffer(rng.bytes(-(-count // 8)), dtype=np.uint8), count=count)
 
 
 def _sub_seed(root: int, label: int) -> int:

@@ -27,12 +27,18 @@ from qproto._errors import QprotoError
 from qproto._validation import check_in_range, check_int
 from qproto.distill._bits import as_bits
 
-__all__ = ["toeplitz_hash", "toeplitz_hash_quadratic", "toeplitz_seed_length", "verification_tag_bits",
+__all__ = ["seed_bits", "toeplitz_hash", "toeplitz_hash_quadratic", "toeplitz_seed_length", "verification_tag_bits",
            "verification_tag", "FFTPrecisionError"]
 
 
 class FFTPrecisionError(QprotoError, ArithmeticError):
     """The FFT convolution was not close enough to integers to round safely."""
+
+
+def seed_bits(seed: int, count: int) -> np.ndarray:
+    """``count`` public random bits from integer ``seed`` (PCG64 of ``SeedSequence(seed)``)."""
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(int(seed))))
+    return np.unpackbits(np.frombuffer(rng.bytes(-(-count // 8)), dtype=np.uint8), count=count)
 
 
 def toeplitz_seed_length(n: int, m: int) -> int:

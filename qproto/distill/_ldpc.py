@@ -18,12 +18,17 @@ Alice discloses her frame's syndrome (m = N (1 - R0) bits); the leakage about th
 m - p bits per frame, so p sets the efficiency: for a target f, m - p = f n h(Q), clipped to
 0 <= p <= d. The positions of the modulated bits are drawn from the public seed.
 
+**Interleaving.** The block is permuted with a public permutation before it is cut into frames
+(and restored afterwards), so a QBER that drifts along the block, as across a satellite pass, is
+spread evenly over the frames.
+
 **Decoding** with the ``ldpc`` package's compiled belief-propagation decoder
 (:class:`ldpc.BpDecoder`, sum-product by default: min-sum lost about 0.2 in f on these codes): Bob decodes the difference
 syndrome H (x_A xor x_B) with per-bit error probabilities Q (key), 1/2 (punctured) and ~0
 (shortened). A frame whose decoded pattern does not reproduce the syndrome is a detected
 failure: both discard it (its syndrome still counts as leaked). A frame that converges to the
-wrong pattern is an undetected failure, caught by verification. Before giving a frame up, the
+wrong pattern would be an undetected failure; a 32-bit hash of each frame's key bits (counted as
+leaked) turns it into a detected one. Before giving a frame up, the
 blind variant of Martinez-Mateo, Elkouss & Martin (QIC 2012) reveals punctured values step by
 step (each revealed value is one more leaked bit) and decodes again.
 """
@@ -39,6 +44,7 @@ import scipy.sparse
 from qproto._errors import InvalidParameter
 from qproto._validation import check_in_range, check_int, check_one_of
 from qproto.distill._bits import as_bits
+from qproto.distill._hashing import seed_bits, toeplitz_seed_length, verification_tag
 from qproto.distill._reconcile import Reconciliation
 from qproto.security import binary_entropy
 
@@ -129,7 +135,7 @@ def choose_mother_rate(qber: float, f_target: float, delta: float) -> float:
 def ldpc_reconcile(alice: np.ndarray, bob: np.ndarray, *, qber: float, seed: int, f_target: float = 1.25,
                    frame_bits: int = 16_000, delta: float = 0.1, max_iter: int = 100,
                    bp_method: str = "product_sum", ms_scaling_factor: float = 0.75,
-                   blind_steps: int = 4) -> Reconciliation:
+                   blind_steps: int = 4, frame_check_bits: int = 32) -> Reconciliation:
     """Reconcile by LDPC syndromes with rate adaptation (module docs).
 
     Args:
@@ -146,6 +152,10 @@ def ldpc_reconcile(alice: np.ndarray, bob: np.ndarray, *, qber: float, seed: int
             punctured values (they become shortened, each one more leaked bit) and Bob decodes again,
             up to ``blind_steps`` times (blind reconciliation, Martinez-Mateo, Elkouss & Martin,
             QIC 12 (2012)); 0 disables it.
+        frame_check_bits: Alice also discloses a Toeplitz hash of this many bits of each frame's key
+            bits (counted as leaked); a decoded frame whose hash differs is a detected failure, so a
+            decoder that converges to the wrong word no longer fails the whole block's verification
+            (0 disables it).
 
     Returns:
         :class:`~qproto.distill.Reconciliation`; ``kept`` marks the bits of frames that decoded.
@@ -165,8 +175,13 @@ def ldpc_reconcile(alice: np.ndarray, bob: np.ndarray, *, qber: float, seed: int
     msf = check_in_range("ms_scaling_factor", ms_scaling_factor, 0.0, 1.0, lo_open=True)
     check_one_of("bp_method", bp_method, ("product_sum", "minimum_sum"))
     blind_steps = check_int("blind_steps", blind_steps, minimum=0)
+    frame_check_bits = check_int("frame_check_bits", frame_check_bits, minimum=0, maximum=256)
 
     n_total = a.size
+    # Public interleaving: frames then hold bits from the whole block, so a QBER that drifts along the
+    # block (the edges of a satellite pass) is spread evenly over the frames.
+    shuffle = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(1,)))).permutation(n_total)
+    a, b = a[shuffle], b[shuffle]
     frame_bits = min(frame_bits, max(n_total, 64))
     frame_bits = max(64, -(-n_total // -(-n_total // frame_bits)))  # equal frames: no nearly empty last one
     z = max(8, math.ceil(frame_bits / (BASE_COLUMNS * (1.0 - delta))))
@@ -213,11 +228,20 @@ def ldpc_reconcile(alice: np.ndarray, bob: np.ndarray, *, qber: float, seed: int
         syn_a = (h @ word_a) % 2
         leaked += m - p
         rounds += 1
+        check_a = None
+        if frame_check_bits:  # Alice's short hash of the frame's key bits (disclosed once, counted)
+            check_seed = seed_bits(int(rng.integers(0, 2**62)), toeplitz_seed_length(max(width, frame_check_bits),
+                                                                                    frame_check_bits))
+            check_a = verification_tag(a[lo:hi], check_seed, frame_check_bits)
+            leaked += frame_check_bits
         revealed = 0
         while True:
             syndrome = (syn_a ^ (h @ word_b) % 2).astype(np.uint8)
             err = np.asarray(decoder.decode(syndrome), dtype=np.uint8)
             ok = bool(np.array_equal((h @ err) % 2, syndrome))
+            if ok and check_a is not None:  # a decoded word that is not Alice's is a detected failure too
+                ok = bool(np.array_equal(verification_tag(b[lo:hi] ^ err[key_pos[:width]], check_seed,
+                                                          frame_check_bits), check_a))
             if ok or revealed >= p or not step:
                 break
             # blind step: Alice reveals the values of some punctured bits, which become shortened
@@ -240,6 +264,9 @@ def ldpc_reconcile(alice: np.ndarray, bob: np.ndarray, *, qber: float, seed: int
         if not np.array_equal(corrected[lo:hi], a[lo:hi]):  # simulation-side: an undetected failure
             undetected_fail += 1
     flipped = int(np.count_nonzero(corrected != b))
+    unshuffled, kept_out = np.empty_like(corrected), np.empty_like(kept)
+    unshuffled[shuffle], kept_out[shuffle] = corrected, kept
+    corrected, kept = unshuffled, kept_out
     return Reconciliation(method="ldpc", corrected=corrected, leaked_bits=int(leaked), rounds=rounds,
                           frames=n_frames, frame_errors=detected_fail + undetected_fail, errors_corrected=flipped,
                           kept=kept, mother_rate=r0, punctured=p, shortened=s)

@@ -37,7 +37,7 @@ def test_corrects_with_leakage_of_syndrome_minus_punctured_bits():
     r = ldpc_reconcile(a, a ^ e, qber=q, seed=1)
     assert r.frame_errors == 0 and r.kept.all() and np.array_equal(r.corrected, a)
     m = qc_ldpc_matrix(r.mother_rate, math.ceil(16_000 / 36)).shape[0]
-    assert r.leaked_bits == r.frames * (m - r.punctured)
+    assert r.leaked_bits == r.frames * (m - r.punctured + 32)  # syndrome minus padding, plus the frame hash
     assert r.leaked_bits >= n * h(e.mean())
     assert r.punctured + r.shortened == 40 * math.ceil(16_000 / 36) - 16_000
 
@@ -64,7 +64,8 @@ def test_cascade_and_ldpc_agree_on_what_is_correctable():
 def test_validation():
     a = np.zeros(100, np.uint8)
     for kw, name in [({"qber": 0.0}, "qber"), ({"f_target": 0.9}, "f_target"), ({"delta": 0.5}, "delta"),
-                     ({"frame_bits": 10}, "frame_bits"), ({"bp_method": "x"}, "bp_method")]:
+                     ({"frame_bits": 10}, "frame_bits"), ({"bp_method": "x"}, "bp_method"),
+                     ({"frame_check_bits": 300}, "frame_check_bits"), ({"blind_steps": -1}, "blind_steps")]:
         args = {"qber": 0.05, "seed": 0, **kw}
         with pytest.raises(InvalidParameter) as exc:
             ldpc_reconcile(a, a, **args)
@@ -84,7 +85,18 @@ def test_blind_steps_trade_revealed_bits_for_fewer_failed_frames():
     assert plain.frame_errors > 0  # the tight target fails without help
     assert blind.frame_errors < plain.frame_errors
     m = qc_ldpc_matrix(blind.mother_rate, math.ceil(16_000 / 36)).shape[0]
-    base = blind.frames * (m - blind.punctured)
+    base = blind.frames * (m - blind.punctured + 32)
     assert plain.leaked_bits == base < blind.leaked_bits <= base + blind.frames * blind.punctured
     assert blind.rounds > blind.frames  # every revelation is one more message
     assert np.array_equal(blind.corrected[blind.kept], a[blind.kept])
+
+
+def test_frame_hash_turns_a_wrong_decoding_into_a_dropped_frame():
+    rng = np.random.default_rng(9)
+    n = 16_000
+    a = rng.integers(0, 2, n, dtype=np.uint8)
+    b = a ^ (rng.random(n) < 0.2).astype(np.uint8)
+    # far beyond the code: whatever BP returns, the frame must be dropped, never returned wrong
+    r = ldpc_reconcile(a, b, qber=0.03, seed=4, blind_steps=0, max_iter=20)
+    assert not np.any(r.kept & (r.corrected != a))
+    assert r.frame_errors == r.frames
