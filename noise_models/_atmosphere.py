@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import math
 from importlib import resources
 from types import MappingProxyType
 from typing import Literal, Mapping
@@ -114,7 +115,8 @@ def airmass(zenith_deg: ArrayLike, *, model: AirmassModel = "plane_parallel") ->
 
     ``plane_parallel``: ``sec z`` (adequate to z ~ 60-70 deg; z must be < 90).
     ``kasten_young``: ``1 / [cos z + 0.50572 (96.07995 - z_deg)^-1.6364]``
-    (Kasten & Young 1989, Appl. Opt. 28 4735), finite up to z = 90 deg.
+    (Kasten & Young 1989, Appl. Opt. 28 4735), finite up to z = 90 deg; held at its value at
+    z* ~ 0.016 deg for z < z* (the fit dips by ~1e-8 there), so it never decreases with z.
 
     Args:
         zenith_deg: zenith angle [deg], in [0, 90] (``[0, 90)`` for plane-parallel).
@@ -131,7 +133,22 @@ def airmass(zenith_deg: ArrayLike, *, model: AirmassModel = "plane_parallel") ->
         z = _check_array_in_range("zenith_deg", zenith_deg, 0.0, 90.0, hi_open=True)
         return _out(1.0 / np.cos(np.radians(z)))
     z = _check_array_in_range("zenith_deg", zenith_deg, 0.0, 90.0)
+    # The fit's denominator peaks at z* ~ 0.016 deg, not at 0: its air mass dips ~1e-8 below the
+    # zenith value there. Holding it at z* on [0, z*] keeps it non-decreasing (invariant 2).
+    z = np.maximum(z, _kasten_young_peak_deg())
     return _out(1.0 / (np.cos(np.radians(z)) + 0.50572 * (96.07995 - z) ** -1.6364))
+
+
+@functools.cache
+def _kasten_young_peak_deg() -> float:
+    """Zenith angle [deg] where Kasten-Young's denominator cos z + 0.50572 (96.07995 - z)^-1.6364
+    is largest (its derivative vanishes): about 0.016 deg."""
+    from scipy.optimize import brentq
+
+    def slope(z: float) -> float:
+        return -math.sin(math.radians(z)) * math.pi / 180.0 + 0.50572 * 1.6364 * (96.07995 - z) ** -2.6364
+
+    return float(brentq(slope, 0.0, 1.0, xtol=1e-15))
 
 
 def atmospheric_transmittance(*, wavelength_m: float, zenith_deg: ArrayLike,

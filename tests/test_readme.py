@@ -70,6 +70,10 @@ def workdir(tmp_path_factory):
     old = os.getcwd()
     os.chdir(path)
     sys.path.insert(0, str(path))
+    for code in _blocks("python"):  # the README's module files (`# name.py` blocks), for every test here
+        module = re.fullmatch(r"# (\w+)\.py", code.splitlines()[0])
+        if module:
+            (path / f"{module.group(1)}.py").write_text(code)
     yield path
     sys.path.remove(str(path))
     os.chdir(old)
@@ -110,7 +114,7 @@ def test_commands_run_as_written(command, workdir, capsys):
     argv = argv[3:] if argv[:3] == ["python", "-m", "qproto"] else argv[1:]
     assert command.startswith(("qproto", "python -m qproto")), command
     if "my_protocols" in command:
-        importlib.import_module("my_protocols")  # written by the snippets' test when run first
+        importlib.import_module("my_protocols")  # written into the folder by the workdir fixture
     if command in SLOW and not os.environ.get("QPROTO_README_SLOW"):
         from qproto.cli import _build_parser
         _build_parser().parse_args(argv)

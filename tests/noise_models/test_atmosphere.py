@@ -123,3 +123,28 @@ def test_bad_inputs_raise_naming_the_parameter(func, kwargs, name):
         func(**kwargs)
     assert name in str(info.value)
     assert info.value.name == name
+
+
+def test_kasten_young_air_mass_never_decreases_near_zenith():
+    """The fit's denominator D(z) = cos z + 0.50572 (96.07995 - z)^-1.6364 peaks at z* > 0 (D'(z*) = 0,
+    solved here by bisection written from the formula), so the raw fit dips below its zenith value
+    just off zenith (hypothesis found z = 0.03125 deg). The model holds it at z* on [0, z*]."""
+    def d(z):
+        return math.cos(math.radians(z)) + 0.50572 * (96.07995 - z) ** -1.6364
+
+    lo, hi = 0.0, 1.0  # D' > 0 at 0, < 0 at 1 deg
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        slope = -math.sin(math.radians(mid)) * math.pi / 180 + 0.50572 * 1.6364 * (96.07995 - mid) ** -2.6364
+        if slope > 0:
+            lo = mid
+        else:
+            hi = mid
+    z_star = lo
+    assert 0.01 < z_star < 0.02
+    assert 1 / d(0.03125) < 1 / d(0.0)  # the raw fit is not monotone
+    z = np.concatenate([np.linspace(0.0, 0.2, 2001), np.linspace(0.2, 90.0, 2001)])
+    am = atm.airmass(z, model="kasten_young")
+    assert np.all(np.diff(am) >= 0.0)
+    assert atm.airmass(0.0, model="kasten_young") == pytest.approx(1 / d(z_star), rel=1e-12)
+    assert atm.airmass(60.0, model="kasten_young") == pytest.approx(1 / d(60.0), rel=1e-15)
