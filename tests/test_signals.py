@@ -59,7 +59,7 @@ def test_ctrl_c_one_line_status_130_workers_ended(extra):
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 130
+    assert proc.returncode == 130, err
     assert err.strip() == "qproto: interrupted"
     assert out == ""
     assert elapsed < 5.0
