@@ -9,7 +9,7 @@ whose observed error rate is e_x, and the measured error-correction leakage leak
 
 and ell = 0 when e_x + mu >= 1/2. The verification tag's log2(1/eps_cor) bits are part of
 the last term. Decoy-state BB84 uses :func:`qproto.security.finite_key_length` instead
-(PHYSICS.md A2) with ``lambda_ec`` set to the measured leakage.
+(docs/conventions.md A2) with ``lambda_ec`` set to the measured leakage.
 """
 
 from __future__ import annotations

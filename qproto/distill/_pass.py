@@ -34,7 +34,7 @@ def pass_channels(link: Any, *, pointing: str | None = "weak", slot_s: float = 1
 def optimise_for_pass(channels: Sequence[Channel], *, source_rate_hz: float, slot_s: float = 1.0,
                       protocol: Any = None, f_ec: float = 1.1, n_starts: int = 2) -> Any:
     """A DecoyBB84 whose intensities, probabilities and p_Z maximise the expected finite key of the
-    slots (:func:`qproto.security.optimise_decoy_parameters` on PHYSICS.md A2 expected counts).
+    slots (:func:`qproto.security.optimise_decoy_parameters` on docs/conventions.md A2 expected counts).
 
     Args:
         channels: one Channel per slot.
