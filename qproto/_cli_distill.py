@@ -86,9 +86,14 @@ def main(args: argparse.Namespace) -> int:
         decoy = DecoySettings.of(proto) if proto.name == "decoy-bb84" else None
         material = key_material(proto, channel, rounds=args.rounds, seed=seed, eavesdropper=args.eavesdropper,
                                 party=args.party, link=args.relay_link)
-        result = distill(material, protocol=proto.name, method=args.method, seed=seed,
-                         test_fraction=args.test_fraction, decoy=decoy,
-                         eps_sec=getattr(proto, "eps_sec", 1e-10), eps_cor=getattr(proto, "eps_cor", 1e-15))
+        try:
+            result = distill(material, protocol=proto.name, method=args.method, seed=seed,
+                             test_fraction=args.test_fraction, decoy=decoy,
+                             eps_sec=getattr(proto, "eps_sec", 1e-10), eps_cor=getattr(proto, "eps_cor", 1e-15))
+        except InvalidParameter as exc:
+            if exc.name != "rounds":
+                raise
+            raise InvalidParameter("--rounds", args.rounds, exc.allowed, f"--rounds={args.rounds:g}: {exc}") from None
         where = repr(channel)
     if args.keys_out is not None:
         out = pathlib.Path(args.keys_out)

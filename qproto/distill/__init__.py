@@ -33,6 +33,7 @@ from qproto.distill._material import (
     SUPPORTED_PROTOCOLS,
     KeyChunk,
     SiftedKey,
+    MAX_BLOCK_BITS,
     collect,
     key_material,
     pass_key_material,
@@ -41,7 +42,7 @@ from qproto.distill._pass import distill_pass, optimise_for_pass, pass_channels
 from qproto.distill._reconcile import EC_METHODS, Reconciliation, reconcile, shannon_limit
 
 __all__ = [
-    "CascadeResult", "DecoySettings", "DistillResult", "EC_METHODS", "FFTPrecisionError", "KeyChunk", "MOTHER_RATES",
+    "CascadeResult", "DecoySettings", "MAX_BLOCK_BITS", "DistillResult", "EC_METHODS", "FFTPrecisionError", "KeyChunk", "MOTHER_RATES",
     "Reconciliation", "SUPPORTED_PROTOCOLS", "SiftedKey", "bb84_finite_key_length", "cascade",
     "cascade_block_sizes", "choose_mother_rate", "collect", "distill", "distill_pass", "key_material", "ldpc_reconcile", "optimise_for_pass", "pack",
     "qc_ldpc_matrix",

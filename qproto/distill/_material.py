@@ -140,16 +140,42 @@ class SiftedKey:
         return int(self.alice_test.size)
 
 
-def collect(chunks: Iterable[KeyChunk]) -> SiftedKey:
-    """Concatenate streamed chunks into one :class:`SiftedKey` (in chunk order)."""
+#: Most sifted bits (key + test) one block may hold: the chain (error correction, verification,
+#: privacy amplification) works on the whole block in memory, about 300 bytes per sifted bit at
+#: its peak, so this keeps a distillation under 1 GiB (a whole LEO-to-HAPS pass is ~1e6 bits).
+MAX_BLOCK_BITS = 2_000_000
+
+
+def collect(chunks: Iterable[KeyChunk], *, max_bits: int = MAX_BLOCK_BITS) -> SiftedKey:
+    """Concatenate streamed chunks into one :class:`SiftedKey` (in chunk order).
+
+    Args:
+        chunks: the streamed material (e.g. :func:`key_material`).
+        max_bits: most sifted bits (key + test) to accept, >= 1 (default
+            :data:`MAX_BLOCK_BITS`); the stream stops with an error as soon as it holds more,
+            so a run too long for one block fails early instead of exhausting memory.
+
+    Raises:
+        InvalidParameter: more than ``max_bits`` sifted bits; mixed chunk kinds.
+        InvalidType: an element that is not a :class:`KeyChunk`.
+    """
+    max_bits = check_int("max_bits", max_bits, minimum=1)
     parts: dict[str, list[np.ndarray]] = {k: [] for k in ("a", "b", "ta", "tb", "kc", "tc")}
-    rounds = count = 0
+    rounds = count = total = 0
     decoy = None
     for c in chunks:
         if not isinstance(c, KeyChunk):
             raise InvalidType("chunks", c, "an iterable of KeyChunk")
         a, b = c.key_bits()
         ta, tb = c.test_bits()
+        total += len(a) + len(ta)
+        if total > max_bits:
+            raise InvalidParameter("rounds", f"{rounds + c.rounds:,} rounds so far", f"at most {max_bits:,} "
+                                   "sifted bits (key + test) per block",
+                                   f"the key material exceeds {max_bits:,} sifted bits (key + test) after "
+                                   f"{rounds + c.rounds:,} rounds; one block is distilled in memory, so use fewer "
+                                   f"rounds (this run sifts about {total / (rounds + c.rounds):.3g} bits per round) "
+                                   "or distill several runs with different seeds")
         for k, v in (("a", a), ("b", b), ("ta", ta), ("tb", tb)):
             parts[k].append(v)
         has_class = c.key_class is not None
