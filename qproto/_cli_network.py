@@ -135,8 +135,24 @@ def _verify(scenario: Any, args: argparse.Namespace) -> int:
     return 0 if check.passed else 1
 
 
+#: Library parameter names of the network layer and the flags that set them.
+_FLAG_OF = {"step_s": "--step", "duration_s": "--duration"}
+
+
 def main(args: argparse.Namespace) -> int:
     """Run ``qproto network``; returns the exit status."""
+    from qproto._errors import InvalidParameter
+
+    try:
+        return _main(args)
+    except InvalidParameter as exc:
+        flag = _FLAG_OF.get(exc.name)
+        if flag is None:
+            raise
+        raise InvalidParameter(flag, exc.value, exc.allowed, f"{flag}: {exc}") from None
+
+
+def _main(args: argparse.Namespace) -> int:
     from qproto.network import available_scenarios, load_scenario, plot_accumulated, plot_snapshot, run_scenario
 
     if args.network_command == "list":

@@ -105,6 +105,10 @@ def _expand_nodes(nodes: Sequence[Any]) -> list[Any]:
     return out
 
 
+#: Most time steps of one network (positions and edges are held for every step).
+MAX_STEPS = 10_000_000
+
+
 class Network:
     """A time-varying multi-layer network (see the module docstring).
 
@@ -144,7 +148,10 @@ class Network:
         self.step_s = check_positive("step_s", step_s)
         dur = check_positive("duration_s", duration_s) if duration_s != 0 else 0.0
         n_steps = int(math.floor(dur / self.step_s + 1e-9)) + 1
-        check_int("n_steps", n_steps, minimum=1, maximum=10_000_000)
+        if n_steps > MAX_STEPS:
+            raise InvalidParameter("step_s", step_s, f"at least duration_s / {MAX_STEPS:,} = {dur / MAX_STEPS:g} s",
+                                   f"step_s={step_s!r} over duration_s={duration_s!r} makes {n_steps:,} time steps; "
+                                   f"at most {MAX_STEPS:,} are allowed (a longer step_s or a shorter duration_s)")
         self.times_s = np.arange(n_steps) * self.step_s
         self.links = merge_link_table(default_link_table(), links or {})
         self.services = ServiceModel() if services is None else services
