@@ -1,5 +1,6 @@
 """qproto network from the command line: limits named by their flags (issue 10)."""
 
+
 def test_too_many_steps_are_refused_naming_the_step_flag(capsys):
     """Issue 10: a step so short that the day has 8.6e10 steps is refused before any work, naming
     --step (not the library's internal name), the value and the limit."""
