@@ -15,7 +15,9 @@ import warnings
 
 import numpy as np
 import pytest
-from _reference import I2, X, Y, Z, bell, h2, kron
+from fractions import Fraction
+
+from _reference import I2, X, Y, Z, bell, dm, h2, kron, rotation
 
 from qproto import InvalidParameter, InvalidType
 from qproto.security import (
@@ -806,3 +808,87 @@ def test_finite_size_leakage_at_the_edges(qber, want):
                               n_z=[7000.0, 2000.0, 1000.0], n_x=[4000.0, 1500.0, 600.0], m_x=[60.0, 40.0, 300.0],
                               qber_z=qber, eps_sec=1e-9, eps_cor=1e-15, f_ec=1.0, ec_leakage="finite_size")
     assert r.lambda_ec == want
+
+
+# ---- Bloch maps and density-matrix purification (mutation survivors of _purification.py) --------
+
+def _rodrigues(t, n):
+    """Rotation of Bloch vectors by angle t about the unit axis n, from Rodrigues' formula."""
+    n = np.asarray(n, float) / np.linalg.norm(np.asarray(n, float))
+    k = np.array([[0, -n[2], n[1]], [n[2], 0, -n[0]], [-n[1], n[0], 0]])
+    return np.eye(3) + math.sin(t) * k + (1 - math.cos(t)) * k @ k
+
+
+@pytest.mark.parametrize("axis", [(0.0, 0.0, 2.0), (3, 0, 4), np.array([[1.0], [1.0], [0.0]]),
+                                  [Fraction(1, 3), Fraction(2, 3), Fraction(2, 3)]])
+def test_rotation_bloch_matrix_normalises_any_axis_shape_and_number_type(axis):
+    """A non-unit axis is normalised (kills ``n / norm -> n * norm``), a (3, 1) column is flattened
+    (kills ``reshape(-1) -> reshape(None)``), ints and Fractions are real numbers (kills the dtype
+    mutants). Expected: Rodrigues' formula, and the Bloch rotation of exp(-i t/2 n.sigma)."""
+    from qproto.security._purification import rotation_bloch_matrix
+
+    t = 0.7
+    n = np.asarray(axis, dtype=float).reshape(-1)
+    got = rotation_bloch_matrix(t, axis)
+    np.testing.assert_allclose(got, _rodrigues(t, n), atol=1e-12)
+    u = rotation(t, n)  # the reference's unitary: R_ij = tr(sigma_i U sigma_j U^dag) / 2
+    sig = [X, Y, Z]
+    r = np.array([[np.real(np.trace(sig[i] @ u @ sig[j] @ u.conj().T)) / 2 for j in range(3)] for i in range(3)])
+    np.testing.assert_allclose(got, r, atol=1e-12)
+
+
+@pytest.mark.parametrize("axis", [(0.0, 0.0, 1.0, 0.0), (1.0, 0.0), (0.0, 0.0, 0.0), (0.0, float("nan"), 1.0)])
+def test_rotation_bloch_matrix_refuses_axes_that_are_not_three_finite_non_zero_numbers(axis):
+    """Kills ``n.size != 3 or ... -> and`` (a finite 4-vector slipped through)."""
+    from qproto.security._purification import rotation_bloch_matrix
+
+    with pytest.raises(InvalidParameter) as info:
+        rotation_bloch_matrix(0.3, axis)
+    assert info.value.name == "rotation_axis" and info.value.value is axis
+
+
+def test_bloch_map_defaults_to_no_rotation_and_full_depolarisation_inverts():
+    """bloch_map(p) = (1 - p) I (kills the default angle 0 -> 1); at p = 4/3 a click-conditioned
+    map is -I/3 (kills ``min(p_eff, 4/3) -> min(p_eff, 1)``)."""
+    from qproto import Channel
+    from qproto.security._purification import bloch_map, click_bloch_map
+
+    np.testing.assert_allclose(bloch_map(0.2), 0.8 * np.eye(3), atol=1e-15)
+    np.testing.assert_allclose(click_bloch_map(Channel(depolarisation=4 / 3)), -np.eye(3) / 3, atol=1e-15)
+
+
+def _dejmps_reference(rho):
+    """DEJMPS on two copies of ``rho`` written out: Alice Rx(pi/2), Bob Rx(-pi/2) on both pairs
+    (Rx(t) = exp(-i t X / 2)), bilateral CNOT copy 1 -> copy 2 as a permutation, copy 2 measured
+    in Z and kept when the outcomes agree; returns (kept pair, success probability)."""
+    ra, rb = rotation(math.pi / 2, (1, 0, 0)), rotation(-math.pi / 2, (1, 0, 0))
+    u = kron(ra, rb, ra, rb)
+    state = u @ np.kron(rho, rho) @ u.conj().T  # qubits a1 b1 a2 b2
+    perm = np.zeros((16, 16))
+    for k in range(16):
+        a1, b1, a2, b2 = (k >> 3) & 1, (k >> 2) & 1, (k >> 1) & 1, k & 1
+        perm[(a1 << 3) | (b1 << 2) | ((a2 ^ a1) << 1) | (b2 ^ b1), k] = 1
+    state = perm @ state @ perm.T
+    kept = np.zeros((4, 4), complex)
+    for m in (0, 1):  # a2 = b2 = m
+        idx = [(p << 2) | (m << 1) | m for p in range(4)]
+        kept += state[np.ix_(idx, idx)]
+    p = float(np.real(np.trace(kept)))
+    return kept / p, p
+
+
+def test_dejmps_density_matrix_on_a_state_with_cross_correlations():
+    """A pair with <XY> != 0 (not Bell-diagonal): the output state, not only its fidelity, equals
+    the written-out circuit. Kills ``Rx: cos - i sin X -> cos + i sin X`` (Alice and Bob's rotations
+    swapped: same fidelity, output conjugated by X (x) X, which flips <XY>)."""
+    from qproto.security._purification import purify_density_matrix
+
+    psi = (np.kron([1, 0], [1, 0]) + np.exp(0.6j) * np.kron([0, 1], [0, 1])) / math.sqrt(2)
+    plus_i = np.array([1, 1j]) / math.sqrt(2)  # Alice's marginal along Y: not invariant under X (x) X
+    rho = 0.6 * np.outer(psi, psi.conj()) + 0.4 * dm(np.kron(plus_i, [1, 0]))
+    out, p = purify_density_matrix(rho, "dejmps")
+    ref, p_ref = _dejmps_reference(rho)
+    assert p == pytest.approx(p_ref, abs=1e-12)
+    np.testing.assert_allclose(out, ref, atol=1e-12)
+    xx = np.kron(X, X)
+    assert np.abs(ref - xx @ ref @ xx).max() > 0.2  # the input can see the swapped rotations
