@@ -32,6 +32,7 @@ _EXPORTS: dict[str, str] = {
     "EAVESDROPPERS": "qproto._attacks",
     "Eavesdropper": "qproto._attacks",
     "Engine": "qproto._engine",
+    "CombinedResult": "qproto._results",
     "Estimate": "qproto._results",
     "InterceptResend": "qproto._attacks",
     "InvalidParameter": "qproto._errors",
@@ -95,5 +96,5 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from qproto._engine import Engine
     from qproto._errors import InvalidParameter, InvalidType, QprotoError
     from qproto._protocol import PROTOCOLS, Protocol, available_protocols, get_protocol, register_protocol, run
-    from qproto._results import Estimate, ProtocolResult, QKDCounts, QKDResult, result_from_dict
+    from qproto._results import CombinedResult, Estimate, ProtocolResult, QKDCounts, QKDResult, result_from_dict
     from qproto._seeding import SeedLike

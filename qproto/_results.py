@@ -12,6 +12,7 @@ import dataclasses
 import math
 import types
 import typing
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -324,9 +325,20 @@ class ProtocolResult:
                 if isinstance(v, Estimate) and v.trials is not None}
 
     def __add__(self, other: ProtocolResult) -> ProtocolResult:
-        """Merge two runs (see the class docs for what must match and what is added)."""
+        """Merge two runs (see the class docs for what must match and what is added).
+
+        Runs over different channels (a sweep, the slots of a pass of a protocol that does
+        not concatenate its channels) give a :class:`CombinedResult` that keeps each part,
+        with its own channels, and pools only the sampled proportions.
+        """
+        if isinstance(other, CombinedResult):
+            return NotImplemented
         if type(other) is not type(self):
             return NotImplemented
+        if ("channels" not in self.CONCATENATED and self.channels != other.channels
+                and (self.protocol, self.parameters, self.eavesdropper)
+                == (other.protocol, other.parameters, other.eavesdropper)):
+            return CombinedResult.of((self, other))
         merged: dict[str, Any] = {}
         for f in dataclasses.fields(self):
             a, b = getattr(self, f.name), getattr(other, f.name)
@@ -408,6 +420,129 @@ class ProtocolResult:
             else:
                 kwargs[f.name] = _decode(hints.get(f.name), data[f.name])
         return cls(**kwargs)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CombinedResult(ProtocolResult):
+    """Runs of one protocol (same parameters and eavesdropper) over different channels, summed.
+
+    What ``a + b`` gives when the channels differ (a sweep, or the slots of a pass): every part
+    is kept whole, with its own channels, rounds and seed, in :attr:`parts`; ``channels`` lists
+    the parts' channels one after the other (for reading; ``parts`` says which belong together),
+    ``rounds`` and ``seeds`` are the totals.
+
+    :meth:`estimates` pools what pooling means: each sampled proportion (an :class:`Estimate`
+    with ``successes`` and ``trials``) over all parts, and each count (an int) summed. Values
+    that depend on the channel model (closed-form rates, bounds such as PLOB, intervals that are
+    not a binomial count) are not pooled: read them per part (``result.parts[i].estimates()``).
+    Adding a run to a CombinedResult appends it (or merges it with the part over the same
+    channels); seeds must stay distinct.
+
+    Attributes:
+        parts: the summed results, each with its own channels (at least two).
+    """
+
+    TYPE: ClassVar[str] = "CombinedResult"
+
+    parts: tuple[ProtocolResult, ...] = ()
+
+    @classmethod
+    def of(cls, parts: Sequence[ProtocolResult]) -> CombinedResult:
+        """Combine ``parts`` (each a run of the same protocol, parameters and eavesdropper).
+
+        Raises:
+            InvalidParameter: fewer than two parts, parts of different protocols, parameters or
+                eavesdroppers, or shared seeds.
+            InvalidType: a part that is not a ProtocolResult.
+        """
+        flat: list[ProtocolResult] = []
+        for i, p in enumerate(parts):
+            if isinstance(p, CombinedResult):
+                flat.extend(p.parts)
+            elif isinstance(p, ProtocolResult):
+                flat.append(p)
+            else:
+                raise InvalidType(f"parts[{i}]", p, "a qproto result")
+        merged: list[ProtocolResult] = []
+        for p in flat:  # a run over channels already present joins that part
+            same = next((j for j, q in enumerate(merged) if type(q) is type(p) and q.channels == p.channels), None)
+            if same is None:
+                merged.append(p)
+            else:
+                merged[same] = merged[same] + p
+        if len(merged) < 2:
+            raise InvalidParameter("parts", len(merged), "at least two parts over different channels")
+        first = merged[0]
+        seeds: list[int] = []
+        for i, p in enumerate(merged):
+            for name in ("protocol", "parameters", "eavesdropper"):
+                if getattr(p, name) != getattr(first, name):
+                    raise InvalidParameter(f"parts[{i}].{name}", getattr(p, name), f"equal to {getattr(first, name)!r}",
+                                           f"cannot add results with different {name}")
+            seeds.extend(p.seeds)
+        shared = sorted({s for s in seeds if seeds.count(s) > 1})
+        if shared:
+            raise InvalidParameter("seeds", shared, "parts with different seeds",
+                                   f"cannot add results that share seeds {shared}: runs with the same seed are the "
+                                   "same sample, not independent data")
+        return cls(protocol=first.protocol, parameters=first.parameters,
+                   channels=tuple(c for p in merged for c in p.channels), rounds=sum(p.rounds for p in merged),
+                   seed=first.seed, seeds=tuple(seeds), eavesdropper=first.eavesdropper, parts=tuple(merged))
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not isinstance(self.parts, tuple) or len(self.parts) < 2 \
+                or not all(isinstance(p, ProtocolResult) and not isinstance(p, CombinedResult) for p in self.parts):
+            raise InvalidParameter("parts", self.parts, "a tuple of at least two results (not combined ones)")
+        if sum(p.rounds for p in self.parts) != self.rounds:
+            raise InvalidParameter("rounds", self.rounds, f"the parts' total, {sum(p.rounds for p in self.parts)}")
+        if tuple(s for p in self.parts for s in p.seeds) != self.seeds:
+            raise InvalidParameter("seeds", self.seeds, "the parts' seeds in order")
+        if tuple(c for p in self.parts for c in p.channels) != self.channels:
+            raise InvalidParameter("channels", self.channels, "the parts' channels in order")
+
+    def __add__(self, other: ProtocolResult) -> CombinedResult:
+        if not isinstance(other, ProtocolResult):
+            return NotImplemented
+        return CombinedResult.of((self, other))
+
+    def __radd__(self, other: ProtocolResult) -> CombinedResult:
+        if not isinstance(other, ProtocolResult):
+            return NotImplemented
+        return CombinedResult.of((other, self))
+
+    @property
+    def LABELS(self) -> dict[str, str]:  # type: ignore[override]
+        return type(self.parts[0]).LABELS
+
+    def estimates(self) -> dict[str, Estimate | float | int | None]:
+        """Pooled sampled proportions and summed counts (class docs); nothing model-based."""
+        per_part = [p.estimates() for p in self.parts]
+        confidence = next((v.confidence for v in per_part[0].values() if isinstance(v, Estimate)),
+                          DEFAULT_CONFIDENCE)
+        out: dict[str, Estimate | float | int | None] = {}
+        for key, value in per_part[0].items():
+            values = [e.get(key) for e in per_part]
+            if isinstance(value, Estimate) and value.trials is not None:
+                if all(isinstance(v, Estimate) and v.trials is not None for v in values):
+                    out[key] = Estimate.binomial(sum(int(v.successes) for v in values),
+                                                 sum(int(v.trials) for v in values), confidence=confidence)
+            elif isinstance(value, int) and not isinstance(value, bool):
+                if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+                    out[key] = sum(values)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        d = super().to_dict()
+        d["parts"] = [p.to_dict() for p in self.parts]
+        return d
+
+    @classmethod
+    def _from_dict(cls, data: dict[str, Any]) -> CombinedResult:
+        parts = data.get("parts")
+        if not isinstance(parts, list):
+            raise InvalidType("parts", parts, "a list of results' to_dict() output")
+        return cls.of([result_from_dict(p) for p in parts])
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

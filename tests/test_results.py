@@ -64,7 +64,11 @@ def test_results_of_independent_runs_merge():
     a, b = bb84.run(ch, rounds=1000, seed=1), bb84.run(ch, rounds=2000, seed=2)
     merged = a + b
     assert merged.rounds == 3000 and merged.counts == a.counts + b.counts
-    with pytest.raises(InvalidParameter, match="channels"):
+    # different channels combine, keeping the parts (issue 12; tests/test_combined_results.py) ...
+    combined = a + bb84.run(Channel(), rounds=1000, seed=3)
+    assert type(combined).__name__ == "CombinedResult" and combined.parts[0] == a
+    # ... but never two runs with the same seed
+    with pytest.raises(InvalidParameter, match="seeds"):
         a + bb84.run(Channel(), rounds=1000, seed=1)
 
 
