@@ -26,7 +26,7 @@ from qproto._entanglement import (Tallies, TallyResult, X, bell_pair, bsm, check
 from qproto._errors import InvalidParameter, InvalidType
 from qproto._protocol import ChannelForm, Protocol, normalise_eavesdropper, register_protocol
 from qproto._random import bernoulli, random_bits
-from qproto._results import Estimate, ProtocolResult
+from qproto._results import CombinedResult, Estimate, ProtocolResult
 from qproto._validation import check_in_range, check_int
 from qproto.noise_models._aer import channel_marker, channel_noise_model
 from qproto.security._purification import PHI_PLUS_CORRELATIONS, arrival_bloch_map, bloch_map, click_bloch_map
@@ -159,6 +159,8 @@ class QSDCResult(TallyResult):
         """Two blocks: tallies add, messages concatenate (so the message parameter may differ)."""
         if type(other) is not type(self):
             return NotImplemented
+        if self.channels != other.channels:  # different channels: a CombinedResult (same message needed)
+            return CombinedResult.of((self, other))
         same_message = {**other.parameters, "message": self.parameters.get("message")}
         merged = ProtocolResult.__add__(self, dataclasses.replace(other, parameters=same_message))
         return dataclasses.replace(merged, parameters={**self.parameters, "message": merged.message.hex()})

@@ -191,6 +191,18 @@ class Channel:
         """
         return 1.0 - self.signal_fraction * (1.0 - self.qubit_depolarisation)
 
+    def given_click(self) -> Channel:
+        """The lossless channel a qubit sees given that its receiver clicked (docs/conventions.md C.8(b)).
+
+        The one click model every part of qproto uses: a click is the signal (probability
+        ``signal_fraction``: the coherent rotation, then depolarising ``qubit_depolarisation``)
+        or noise alone (the maximally mixed state, which the rotation leaves alone), so the
+        mixture is the rotation followed by depolarising :attr:`effective_depolarisation`
+        (at most 4/3). Same ``qber_z``/``qber_x``/``qber_y`` as this channel.
+        """
+        return Channel(depolarisation=min(self.effective_depolarisation, 4.0 / 3.0),
+                       rotation_rad=self.rotation_rad, rotation_axis=self.rotation_axis)
+
     @property
     def rotation_matrix(self) -> np.ndarray:
         """The 3x3 rotation (SO(3), float64) of the Bloch vector of an arriving qubit.

@@ -125,15 +125,9 @@ def sample_arrivals(channel: Channel, n: int, rng: np.random.Generator) -> tuple
 
 
 def given_click(channel: Channel) -> Channel:
-    """The lossless channel a qubit sees given that its receiver clicked (docs/conventions.md C.8(b)).
-
-    A click is the signal (probability s: the coherent rotation, then depolarising p_q) or noise
-    alone (the maximally mixed state); the rotation commutes with depolarising and leaves I/2
-    alone, so the mixture is the rotation followed by depolarising ``p_eff =
-    channel.effective_depolarisation`` (at most 4/3). Same ``qber_z``/``qber_x``/``qber_y``.
-    """
-    return Channel(depolarisation=min(channel.effective_depolarisation, 4.0 / 3.0),
-                   rotation_rad=channel.rotation_rad, rotation_axis=channel.rotation_axis)
+    """The lossless channel a qubit sees given that its receiver clicked: :meth:`Channel.given_click`
+    (docs/conventions.md C.8(b)), the one click model of qproto."""
+    return channel.given_click()
 
 
 # ---- parameters ------------------------------------------------------------------------------

@@ -36,25 +36,9 @@ Z, X, Y = 0, 1, 2  # measurement-setting codes
 
 
 def click_channel(channel: Channel) -> Channel:
-    """The channel seen by a qubit given that its receiver clicked (docs/conventions.md C.8(b)).
-
-    A click is the signal (probability s = ``channel.signal_fraction``: the
-    coherent rotation, then depolarising ``p_q = channel.qubit_depolarisation``)
-    or noise alone (probability 1 - s: the maximally mixed state). The rotation
-    U commutes with depolarising and leaves I/2 unchanged, so the mixture is
-    ``s D_pq(U rho U^dagger) + (1 - s) I/2 = D_peff(U rho U^dagger)`` with
-    ``p_eff = 1 - s (1 - p_q) = channel.effective_depolarisation``.
-
-    Args:
-        channel: the :class:`Channel` of one party's qubit.
-
-    Returns:
-        A lossless Channel with ``depolarisation = min(p_eff, 4/3)`` and the same
-        ``rotation_rad`` and ``rotation_axis`` as ``channel`` (so its
-        ``qber_z``/``qber_x`` equal ``channel``'s).
-    """
-    return Channel(depolarisation=min(channel.effective_depolarisation, 4.0 / 3.0),
-                   rotation_rad=channel.rotation_rad, rotation_axis=channel.rotation_axis)
+    """The lossless Channel whose error a clicked qubit carries: :meth:`Channel.given_click`
+    (docs/conventions.md C.8(b)), the one click model of qproto."""
+    return channel.given_click()
 
 
 def click_noise_model(channels: Mapping[int, Channel]):

@@ -225,6 +225,22 @@ class QKDCounts:
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
 
 
+def merged_seeds(*parts: Sequence[int]) -> tuple[int, ...]:
+    """The seeds of results being added, in order: the one merge check every ``+`` uses.
+
+    Raises:
+        InvalidParameter: a seed appears in two parts (runs with the same seed are the same
+            sample, not independent data).
+    """
+    seeds = [int(s) for part in parts for s in part]
+    shared = sorted({s for s in seeds if seeds.count(s) > 1})
+    if shared:
+        raise InvalidParameter("seeds", shared, "parts with different seeds",
+                               f"cannot add results that share seeds {shared}: runs with the same seed are the "
+                               "same sample, not independent data")
+    return tuple(seeds)
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ProtocolResult:
     """What every protocol run returns, and the one interface every result implements.
@@ -347,12 +363,7 @@ class ProtocolResult:
             elif f.name in ("seed",):
                 continue
             elif f.name == "seeds":
-                overlap = sorted(set(a) & set(b))
-                if overlap:
-                    raise InvalidParameter("seeds", overlap, "parts with different seeds",
-                                           f"cannot add results that share seeds {overlap}: runs with the same "
-                                           "seed are the same sample, not independent data")
-                merged[f.name] = a + b
+                merged[f.name] = merged_seeds(a, b)
             elif f.name in self.ADDITIVE:
                 merged[f.name] = merge_values(a, b)
             elif f.name in self.CONCATENATED:
@@ -473,18 +484,12 @@ class CombinedResult(ProtocolResult):
         if len(merged) < 2:
             raise InvalidParameter("parts", len(merged), "at least two parts over different channels")
         first = merged[0]
-        seeds: list[int] = []
         for i, p in enumerate(merged):
             for name in ("protocol", "parameters", "eavesdropper"):
                 if getattr(p, name) != getattr(first, name):
                     raise InvalidParameter(f"parts[{i}].{name}", getattr(p, name), f"equal to {getattr(first, name)!r}",
                                            f"cannot add results with different {name}")
-            seeds.extend(p.seeds)
-        shared = sorted({s for s in seeds if seeds.count(s) > 1})
-        if shared:
-            raise InvalidParameter("seeds", shared, "parts with different seeds",
-                                   f"cannot add results that share seeds {shared}: runs with the same seed are the "
-                                   "same sample, not independent data")
+        seeds = merged_seeds(*(p.seeds for p in merged))
         return cls(protocol=first.protocol, parameters=first.parameters,
                    channels=tuple(c for p in merged for c in p.channels), rounds=sum(p.rounds for p in merged),
                    seed=first.seed, seeds=tuple(seeds), eavesdropper=first.eavesdropper, parts=tuple(merged))

@@ -41,7 +41,7 @@ import numpy as np
 from qproto._channel import Channel
 from qproto._engine import Engine
 from qproto._errors import InvalidParameter, InvalidType
-from qproto._results import DEFAULT_CONFIDENCE, Estimate, ProtocolResult
+from qproto._results import DEFAULT_CONFIDENCE, Estimate, ProtocolResult, merged_seeds
 from qproto._seeding import SeedLike, chunk_aer_seed, chunk_generator, root_seed
 from qproto._validation import check_in_range, check_int, check_positive
 from qproto.protocols._decoy_bb84 import DecoyBB84, DecoyBB84Result, DecoyTallies
@@ -106,14 +106,9 @@ class DecoyPassResult(ProtocolResult):
             a, b = getattr(self, name), getattr(other, name)
             if a != b:
                 raise InvalidParameter(name, b, f"equal to {a!r}", f"cannot append a pass with different {name}")
-        overlap = sorted(set(self.seeds) & set(other.seeds))
-        if overlap:
-            raise InvalidParameter("seeds", overlap, "parts with different seeds",
-                                   f"cannot add results that share seeds {overlap}: runs with the same seed are "
-                                   "the same sample, not independent data")
         return dataclasses.replace(self, channels=self.channels + other.channels, time_s=self.time_s + other.time_s,
                                    slot_counts=self.slot_counts + other.slot_counts,
-                                   rounds=self.rounds + other.rounds, seeds=self.seeds + other.seeds)
+                                   rounds=self.rounds + other.rounds, seeds=merged_seeds(self.seeds, other.seeds))
 
     def __post_init__(self) -> None:
         super().__post_init__()

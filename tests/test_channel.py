@@ -290,3 +290,28 @@ def test_click_channel_keeps_the_rotation_and_every_basis_error(ch):
     assert (clicked.rotation_rad, clicked.rotation_axis) == (ch.rotation_rad, ch.rotation_axis)
     for basis in "ZXY":
         assert clicked.basis_error(basis) == pytest.approx(_independent_flip_probability(ch, basis), abs=1e-12)
+
+
+def test_given_click_is_the_one_click_model():
+    """Channel.given_click (C.8(b)): lossless, depolarising 1 - s (1 - p_q) with s the signal fraction,
+    the rotation kept; the protocols' helpers return exactly it, and its per-basis errors equal the
+    reference's click-conditioned Kraus map (tests/_reference.py, written from the equations)."""
+    from _reference import click_kraus, flip_probability
+
+    from qproto._declarative import given_click
+    from qproto.security._purification import arrival_bloch_map, click_bloch_map
+
+    ch = Channel(transmittance=0.3, depolarisation=0.1, misalignment=0.02, noise_click=0.05,
+                 rotation_rad=0.4, rotation_axis=(1.0, 0.0, 1.0))
+    eta = ch.total_transmittance
+    s = eta / (eta + (1 - eta) * ch.noise_click)
+    p_q = 1 - (1 - 0.1) * (1 - 2 * 0.02)
+    g = ch.given_click()
+    assert g.transmittance == 1.0 and g.noise_click == 0.0 and g.misalignment == 0.0
+    assert g.depolarisation == pytest.approx(1 - s * (1 - p_q), abs=1e-15)
+    assert (g.rotation_rad, g.rotation_axis) == (ch.rotation_rad, ch.rotation_axis)
+    assert click_channel(ch) == g and given_click(ch) == g
+    np.testing.assert_allclose(click_bloch_map(ch), arrival_bloch_map(g), atol=1e-15)
+    for basis, err in (("Z", g.qber_z), ("X", g.qber_x), ("Y", g.qber_y)):
+        assert err == pytest.approx(flip_probability(click_kraus(ch), basis), abs=1e-12)
+    assert Channel(transmittance=0.0, noise_click=0.1).given_click().depolarisation == 1.0

@@ -82,3 +82,15 @@ def test_a_declarative_protocol_combines_too():
     for key, (k, n) in both.proportions().items():
         assert (k, n) == (x.proportions()[key][0] + y.proportions()[key][0],
                           x.proportions()[key][1] + y.proportions()[key][1])
+
+
+def test_qsdc_blocks_over_different_channels_combine_when_the_message_is_the_same():
+    """QSDC's own ``+`` concatenates messages over one channel; over different channels it gives a
+    CombinedResult (same message) or refuses (different messages: different parameters)."""
+    dl04 = get_protocol("qsdc-dl04", message=b"hi")
+    x, y = dl04.run(A, rounds=4000, seed=1), dl04.run(B, rounds=4000, seed=2)
+    both = x + y
+    assert type(both).__name__ == "CombinedResult" and both.parts == (x, y)
+    other = get_protocol("qsdc-dl04", message=b"yo").run(B, rounds=4000, seed=3)
+    with pytest.raises(InvalidParameter, match="parameters"):
+        x + other

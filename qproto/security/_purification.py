@@ -175,7 +175,7 @@ def click_bloch_map(channel) -> np.ndarray:
     parameter ``channel.effective_depolarisation`` (a noise-only click is the maximally
     mixed state, which the rotation leaves alone). Reads the Channel's fields only.
     """
-    return bloch_map(min(channel.effective_depolarisation, 4.0 / 3.0), channel.rotation_rad, channel.rotation_axis)
+    return arrival_bloch_map(channel.given_click())
 
 
 def arrival_bloch_map(channel) -> np.ndarray:
