@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 
 import numpy as np
 import scipy.sparse
@@ -117,25 +118,51 @@ def _shift_without_4_cycles(shifts: np.ndarray, r: int, j: int, z: int, rng: np.
     return s
 
 
-def choose_mother_rate(qber: float, f_target: float, delta: float) -> float:
+def choose_mother_rate(qber: float, f_target: float, delta: float, *, position: float = 0.5) -> float:
     """The mother rate whose adaptation range [1 - m/(N - d), 1 - (m - d)/(N - d)] (per N) holds the
-    target rate 1 - f h(Q), closest to its middle; the nearest end otherwise."""
+    target rate 1 - f h(Q), closest to ``position`` of the way from its low end (0.5: the middle; near
+    1: the target needs almost every modulated bit punctured, which leaves the most room for blind
+    reveals); the nearest end when no range holds it."""
     target = 1.0 - f_target * float(binary_entropy(qber))
     best, best_cost = MOTHER_RATES[0], math.inf
     for r0 in MOTHER_RATES:
         m = 1.0 - r0
         lo, hi = 1.0 - m / (1.0 - delta), 1.0 - (m - delta) / (1.0 - delta)
-        cost = abs(target - (lo + hi) / 2.0) if lo <= target <= hi else 10.0 + min(abs(target - lo),
-                                                                                 abs(target - hi))
+        aim = lo + position * (hi - lo)
+        cost = abs(target - aim) if lo <= target <= hi else 10.0 + min(abs(target - lo), abs(target - hi))
         if cost < best_cost:
             best, best_cost = r0, cost
     return best
 
 
-def ldpc_reconcile(alice: np.ndarray, bob: np.ndarray, *, qber: float, seed: int, f_target: float = 1.25,
+@functools.lru_cache(maxsize=16)
+def _decoder(rate: float, lift: int, max_iter: int, bp_method: str, msf: float, thread: int):
+    """A cached :class:`ldpc.BpDecoder` for one mother code (one per thread: it holds channel state)."""
+    from ldpc import BpDecoder
+
+    n = BASE_COLUMNS * lift
+    return BpDecoder(qc_ldpc_matrix(rate, lift), error_channel=np.full(n, 0.1), max_iter=max_iter,
+                     bp_method=bp_method, ms_scaling_factor=msf, schedule="parallel",
+                     input_vector_type="syndrome")
+
+
+#: Starting efficiency by QBER when ``f_target`` is None: just below where these codes decode most frames
+#: at the first attempt with 100 sum-product iterations (measured, benchmarks/DISTILL.md); the blind
+#: steps reveal the rest frame by frame. Linear in between, constant outside.
+AUTO_F_START = ((0.01, 1.25), (0.02, 1.22), (0.05, 1.15), (0.08, 1.09))
+
+
+def auto_f_start(qber: float) -> float:
+    """The starting efficiency :func:`ldpc_reconcile` aims at for ``qber`` when ``f_target`` is None."""
+    qs, fs = zip(*AUTO_F_START)
+    return float(np.interp(qber, qs, fs))
+
+
+def ldpc_reconcile(alice: np.ndarray, bob: np.ndarray, *, qber: float, seed: int, f_target: float | None = None,
                    frame_bits: int = 16_000, delta: float = 0.1, max_iter: int = 100,
                    bp_method: str = "product_sum", ms_scaling_factor: float = 0.75,
-                   blind_steps: int = 4, frame_check_bits: int = 32) -> Reconciliation:
+                   blind_steps: int = 10, frame_check_bits: int = 32, blind_step: float = 0.02,
+                   range_position: float = 0.5) -> Reconciliation:
     """Reconcile by LDPC syndromes with rate adaptation (module docs).
 
     Args:
@@ -160,15 +187,13 @@ def ldpc_reconcile(alice: np.ndarray, bob: np.ndarray, *, qber: float, seed: int
     Returns:
         :class:`~qproto.distill.Reconciliation`; ``kept`` marks the bits of frames that decoded.
     """
-    from ldpc import BpDecoder
-
     a = as_bits("alice", alice)
     b = as_bits("bob", bob)
     if a.size != b.size:
         raise InvalidParameter("bob", f"{b.size} bits", f"as many bits as alice ({a.size})")
     q = check_in_range("qber", qber, 0.0, 0.5, lo_open=True, hi_open=True)
     seed = check_int("seed", seed, minimum=0)
-    f_t = check_in_range("f_target", f_target, 1.0, 10.0)
+    f_t = auto_f_start(q) if f_target is None else check_in_range("f_target", f_target, 1.0, 10.0)
     frame_bits = check_int("frame_bits", frame_bits, minimum=64)
     delta = check_in_range("delta", delta, 0.0, 0.5, hi_open=True)
     max_iter = check_int("max_iter", max_iter, minimum=1)
@@ -176,6 +201,8 @@ def ldpc_reconcile(alice: np.ndarray, bob: np.ndarray, *, qber: float, seed: int
     check_one_of("bp_method", bp_method, ("product_sum", "minimum_sum"))
     blind_steps = check_int("blind_steps", blind_steps, minimum=0)
     frame_check_bits = check_int("frame_check_bits", frame_check_bits, minimum=0, maximum=256)
+    blind_step = check_in_range("blind_step", blind_step, 0.0, 1.0)
+    range_position = check_in_range("range_position", range_position, 0.0, 1.0)
 
     n_total = a.size
     # Public interleaving: frames then hold bits from the whole block, so a QBER that drifts along the
@@ -187,7 +214,7 @@ def ldpc_reconcile(alice: np.ndarray, bob: np.ndarray, *, qber: float, seed: int
     z = max(8, math.ceil(frame_bits / (BASE_COLUMNS * (1.0 - delta))))
     big_n = BASE_COLUMNS * z
     d = big_n - frame_bits
-    r0 = choose_mother_rate(q, f_t, d / big_n)
+    r0 = choose_mother_rate(q, f_t, d / big_n, position=range_position)
     h = qc_ldpc_matrix(r0, z)
     m = h.shape[0]
     p = int(np.clip(round(m - f_t * frame_bits * float(binary_entropy(q))), 0, d))
@@ -199,8 +226,8 @@ def ldpc_reconcile(alice: np.ndarray, bob: np.ndarray, *, qber: float, seed: int
     probs = np.full(big_n, q)
     probs[punct_pos] = 0.5
     probs[short_pos] = _SHORTENED_P
-    decoder = BpDecoder(h, error_channel=probs, max_iter=max_iter, bp_method=bp_method,
-                        ms_scaling_factor=msf, schedule="parallel", input_vector_type="syndrome")
+    decoder = _decoder(r0, z, max_iter, bp_method, float(msf), threading.get_ident())
+    decoder.update_channel_probs(probs)
 
     n_frames = -(-n_total // frame_bits)
     corrected = b.copy()
@@ -208,7 +235,11 @@ def ldpc_reconcile(alice: np.ndarray, bob: np.ndarray, *, qber: float, seed: int
     leaked = 0
     rounds = 0
     detected_fail = undetected_fail = 0
-    step = max(1, -(-p // blind_steps)) if blind_steps and p else 0
+    step = 0
+    if blind_steps and p:  # bits revealed per blind step: a share of p, or of n h(Q) when blind_step > 0
+        step = max(1, -(-p // blind_steps))
+        if blind_step:
+            step = max(1, math.ceil(blind_step * frame_bits * float(binary_entropy(q))))
     for f in range(n_frames):
         lo, hi = f * frame_bits, min((f + 1) * frame_bits, n_total)
         width = hi - lo
@@ -242,7 +273,7 @@ def ldpc_reconcile(alice: np.ndarray, bob: np.ndarray, *, qber: float, seed: int
             if ok and check_a is not None:  # a decoded word that is not Alice's is a detected failure too
                 ok = bool(np.array_equal(verification_tag(b[lo:hi] ^ err[key_pos[:width]], check_seed,
                                                           frame_check_bits), check_a))
-            if ok or revealed >= p or not step:
+            if ok or revealed >= p or not step or revealed >= blind_steps * step:
                 break
             # blind step: Alice reveals the values of some punctured bits, which become shortened
             idx = punct_pos[revealed:revealed + step]

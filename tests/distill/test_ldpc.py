@@ -34,7 +34,7 @@ def test_corrects_with_leakage_of_syndrome_minus_punctured_bits():
     n, q = 48_000, 0.05
     a = rng.integers(0, 2, n, dtype=np.uint8)
     e = (rng.random(n) < q).astype(np.uint8)
-    r = ldpc_reconcile(a, a ^ e, qber=q, seed=1)
+    r = ldpc_reconcile(a, a ^ e, qber=q, seed=1, f_target=1.25)
     assert r.frame_errors == 0 and r.kept.all() and np.array_equal(r.corrected, a)
     m = qc_ldpc_matrix(r.mother_rate, math.ceil(16_000 / 36)).shape[0]
     assert r.leaked_bits == r.frames * (m - r.punctured + 32)  # syndrome minus padding, plus the frame hash
