@@ -19,7 +19,7 @@ SWEEP = """
 name = "crash"
 [defaults]
 protocol = "bb84"
-rounds = 40000
+rounds = 4000000  # ~0.1 s a task: two kills within 0.4 s of a write cannot let all 24 finish
 channel.depolarisation = 0.02
 [[sweep]]
 grid = { loss_db = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], seed = [1, 2] }
