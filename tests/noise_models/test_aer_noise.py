@@ -285,3 +285,20 @@ def test_unrotated_noise_models_are_those_of_depolarisation_alone(ch):
     """Channels drawn as before rotations existed give the very same qubit error."""
     from qiskit_aer.noise import depolarizing_error
     assert qubit_error(ch) == depolarizing_error(ch.qubit_depolarisation, 1)
+
+
+def test_noise_model_errors_carry_the_value_given():
+    """The error of a bad ``channels``, ``form``, ``flags`` or channel value names it and carries the
+    value itself (kills the mutants that replace the value by None)."""
+    bad_channels, bad_flags, bad_value = [Channel()], {5: 6}, 0.5
+    cases = [
+        (lambda: channel_noise_model(bad_channels), InvalidType, "channels", bad_channels),
+        (lambda: channel_noise_model({0: Channel()}, form="kraus"), InvalidParameter, "form", "kraus"),
+        (lambda: channel_noise_model({0: Channel()}, form="erasure", flags=bad_flags), InvalidParameter, "flags",
+         bad_flags),
+        (lambda: channel_noise_model({0: bad_value}), InvalidType, "channels[0]", bad_value),
+    ]
+    for call, exc, name, value in cases:
+        with pytest.raises(exc) as info:
+            call()
+        assert info.value.name == name and info.value.value is value
