@@ -338,3 +338,37 @@ def test_the_shots_path_uses_the_aer_seed_it_is_given():
     for method in ("sample", "sample_bits"):
         assert np.array_equal(draw(method, 17), draw(method, 17))
         assert not np.array_equal(draw(method, 17), draw(method, 18))
+
+
+def test_exactly_64_clbits_still_give_outcome_codes_and_their_bits_agree():
+    """64 clbits is the widest integer outcome code: ``sample`` must still work there (kills
+    ``num_clbits > 64 -> >= 64``), and ``sample_bits`` is exactly the bit expansion of ``sample``
+    for the same generator state (``n_cl <= 64 -> < 64`` sends 64 clbits down the row path, which
+    draws the same outcomes: equivalent, TESTING.md). Exact answer: a noisy 64-qubit GHZ reads bits 1..63 equal, and
+    configuration 1 (its complement on 1..63) the opposite."""
+    from qproto import Channel
+    from qproto.noise_models import channel_marker, channel_noise_model
+
+    n = 64
+    circuits = []
+    for flip in (0, 1):
+        qc = QuantumCircuit(n, n)
+        qc.h(0)
+        for i in range(1, n):
+            qc.cx(0, i)
+        if flip:
+            qc.x(range(1, n))
+        qc.append(channel_marker(), [0])
+        qc.measure(range(n), range(n))
+        circuits.append(qc)
+    compiled = Engine().compile(circuits, channel_noise_model({0: Channel(depolarisation=0.3)}))
+    assert compiled.mode == "shots"
+    config = np.repeat([0, 1], [400, 400])
+    codes = compiled.sample(config, np.random.default_rng(3), aer_seed=5)
+    bits = compiled.sample_bits(config, np.random.default_rng(3), aer_seed=5)
+    assert codes.dtype == np.uint64 and bits.shape == (800, n)
+    expanded = ((codes[:, None] >> np.arange(n, dtype=np.uint64)) & np.uint64(1)).astype(np.uint8)
+    np.testing.assert_array_equal(bits, expanded)
+    top = (codes >> np.uint64(63)) & np.uint64(1)  # bit 63 equals bit 1 (and is flipped in config 1)
+    np.testing.assert_array_equal(top, (codes >> np.uint64(1)) & np.uint64(1))
+    assert np.all(bits[:400, 1:].min(axis=1) == bits[:400, 1:].max(axis=1))
