@@ -372,3 +372,22 @@ def test_exactly_64_clbits_still_give_outcome_codes_and_their_bits_agree():
     top = (codes >> np.uint64(63)) & np.uint64(1)  # bit 63 equals bit 1 (and is flipped in config 1)
     np.testing.assert_array_equal(top, (codes >> np.uint64(1)) & np.uint64(1))
     assert np.all(bits[:400, 1:].min(axis=1) == bits[:400, 1:].max(axis=1))
+
+
+@pytest.mark.parametrize("where", ["local", "all-qubit"])
+def test_stabilizer_refusal_names_an_error_on_measure(where):
+    """An error attached to ``measure`` (one qubit's or every qubit's) is named in the refusal: the
+    user learns which instruction to move it from (kills the ``on_measure`` mutants, which dropped
+    'measure' from the list and left 'on )')."""
+    from qiskit_aer.noise import NoiseModel, depolarizing_error
+
+    qc = QuantumCircuit(1, 1)
+    qc.h(0)
+    qc.measure(0, 0)
+    nm = NoiseModel()
+    if where == "local":
+        nm.add_quantum_error(depolarizing_error(0.1, 1), "measure", [0])
+    else:
+        nm.add_all_qubit_quantum_error(depolarizing_error(0.1, 1), "measure")
+    with pytest.raises(InvalidParameter, match=r"quantum errors \(on measure\)"):
+        Engine(mode="stabilizer").compile([qc], nm)
