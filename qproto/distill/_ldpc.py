@@ -183,7 +183,7 @@ def ldpc_reconcile(alice: np.ndarray, bob: np.ndarray, *, qber: float, seed: int
         ms_scaling_factor: min-sum scaling in (0, 1].
         blind_steps: after a detected failure Alice reveals some of the frame's punctured values
             (they become shortened, each one more leaked bit) and Bob decodes again, up to
-            ``blind_steps`` times or until no punctured value is left (blind reconciliation,
+            ``blind_steps`` times (the last time every punctured value left) or until none is left (blind reconciliation,
             Martinez-Mateo, Elkouss & Martin, QIC 12 (2012)); 0 disables it.
         frame_check_bits: Alice also discloses a Toeplitz hash of this many bits of each frame's key
             bits (counted as leaked); a decoded frame whose hash differs is a detected failure, so a
@@ -275,7 +275,7 @@ def ldpc_reconcile(alice: np.ndarray, bob: np.ndarray, *, qber: float, seed: int
                                                                                     frame_check_bits))
             check_a = verification_tag(a[lo:hi], check_seed, frame_check_bits)
             leaked += frame_check_bits
-        revealed = 0
+        revealed = steps_done = 0
         while True:
             syndrome = (syn_a ^ (h @ word_b) % 2).astype(np.uint8)
             err = np.asarray(decoder.decode(syndrome), dtype=np.uint8)
@@ -283,10 +283,11 @@ def ldpc_reconcile(alice: np.ndarray, bob: np.ndarray, *, qber: float, seed: int
             if ok and check_a is not None:  # a decoded word that is not Alice's is a detected failure too
                 ok = bool(np.array_equal(verification_tag(b[lo:hi] ^ err[key_pos[:width]], check_seed,
                                                           frame_check_bits), check_a))
-            if ok or revealed >= p or not step or revealed >= blind_steps * step:
+            if ok or revealed >= p or not step or steps_done >= blind_steps:
                 break
             # blind step: Alice reveals the values of some punctured bits, which become shortened
-            idx = punct_pos[revealed:revealed + step]
+            steps_done += 1  # the last step reveals every punctured value left: one last chance
+            idx = punct_pos[revealed:revealed + step] if steps_done < blind_steps else punct_pos[revealed:]
             revealed += idx.size
             word_b[idx] = word_a[idx]
             if frame_probs is probs:
