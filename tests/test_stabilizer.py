@@ -51,3 +51,23 @@ def test_the_support_point_and_so_the_samples_are_reproducible():
     # and the samples are uniform over all 2^20 outcomes: each bit a fair coin
     for col in samples[0].T:
         assert_proportion(int(col.sum()), 1000, 0.5)
+
+
+def test_circuits_with_several_classical_registers_read_their_support_point():
+    """Aer writes a multi-register outcome as 'r1 r0' with a space: the support point must be
+    read without it (kills the mutants of ``key.replace(" ", "")``, which crash on int(' ') or
+    shift every bit). Exact answer: qubit 0 in |1>, qubit 1 in |0>, qubit 2 in |1>, each in its
+    own register: every sample reads (1, 0, 1)."""
+    from qiskit import ClassicalRegister, QuantumRegister
+
+    q = QuantumRegister(3)
+    regs = [ClassicalRegister(1, f"c{i}") for i in range(3)]
+    qc = QuantumCircuit(q, *regs)
+    qc.x(0)
+    qc.x(2)
+    for i in range(3):
+        qc.measure(q[i], regs[i][0])
+    (sampler,) = stabilizer_samplers((qc,), [[0, 1, 2]], [(np.zeros(3), np.zeros(3))])
+    out = sampler.sample(50, np.random.default_rng(1))
+    assert np.array_equal(sampler.x0, [1, 0, 1])
+    assert np.all(out == [1, 0, 1])
