@@ -107,6 +107,10 @@ def _expand_nodes(nodes: Sequence[Any]) -> list[Any]:
 
 #: Most time steps of one network (positions and edges are held for every step).
 MAX_STEPS = 10_000_000
+#: Most node positions (nodes x time steps) of one network: measured peak memory is about 400 B
+#: per node-step with the edges (100 satellites + 20 nodes over a day at 10 s: 1.04e6, 390 MB;
+#: 200 + 20: 1.9e6, 831 MB), so this keeps a network under 1 GiB.
+MAX_NODE_STEPS = 2_000_000
 
 
 class Network:
@@ -152,6 +156,14 @@ class Network:
             raise InvalidParameter("step_s", step_s, f"at least duration_s / {MAX_STEPS:,} = {dur / MAX_STEPS:g} s",
                                    f"step_s={step_s!r} over duration_s={duration_s!r} makes {n_steps:,} time steps; "
                                    f"at most {MAX_STEPS:,} are allowed (a longer step_s or a shorter duration_s)")
+        node_steps = n_steps * len(self.nodes)
+        if node_steps > MAX_NODE_STEPS:
+            shortest = dur * len(self.nodes) / MAX_NODE_STEPS
+            raise InvalidParameter("step_s", step_s, f"at least {shortest:.3g} s for {len(self.nodes)} nodes over "
+                                   f"{dur:g} s", f"step_s={step_s!r} over duration_s={duration_s!r} with "
+                                   f"{len(self.nodes)} nodes makes {node_steps:,} node positions; at most "
+                                   f"{MAX_NODE_STEPS:,} fit in 1 GiB with their edges (step_s >= {shortest:.3g} s, or "
+                                   "a shorter duration_s)")
         self.times_s = np.arange(n_steps) * self.step_s
         self.links = merge_link_table(default_link_table(), links or {})
         self.services = ServiceModel() if services is None else services
