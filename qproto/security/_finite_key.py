@@ -56,6 +56,7 @@ from numpy.typing import ArrayLike
 from qproto._errors import InvalidParameter
 from qproto._validation import check_bool, check_in_range, check_one_of
 from qproto._validation import check_array_in_range, scalar_or_array
+from qproto.security._bounds import eta_from
 from qproto.security._decoy import E0_NOISE, F_EC_DEFAULT
 from qproto.security._lim2014 import (
     EC_OPTIONS,
@@ -63,7 +64,6 @@ from qproto.security._lim2014 import (
     Tails,
     check_intensities,
     check_probabilities,
-    eta_from,
     key_length_core,
     model_gain,
     model_qber,

@@ -68,18 +68,6 @@ def check_probabilities(name: str, probabilities: ArrayLike) -> np.ndarray:
     return p
 
 
-def eta_from(eta: ArrayLike | None, loss_db: ArrayLike | None) -> np.ndarray:
-    """Validate that exactly one of ``eta`` / ``loss_db`` is given; return eta (dimensionless)."""
-    if (eta is None) == (loss_db is None):
-        raise InvalidParameter(
-            "eta", eta, "exactly one of eta (transmittance) or loss_db (dB)",
-            f"give exactly one of eta or loss_db (got eta={eta!r}, loss_db={loss_db!r})")
-    if eta is not None:
-        return check_array_in_range("eta", eta, 0.0, 1.0)
-    db = check_array_in_range("loss_db", loss_db, 0.0, math.inf)
-    return 10.0 ** (-db / 10.0)
-
-
 def model_gain(mu: np.ndarray, eta: np.ndarray, y0: np.ndarray) -> np.ndarray:
     """Q = Y0 + 1 - exp(-eta mu) (docs/conventions.md A2), accurate at tiny eta mu (expm1)."""
     return y0 - np.expm1(-eta * mu)
