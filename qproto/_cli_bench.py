@@ -227,14 +227,15 @@ def _plan(args) -> int:
             a, b = estimates[name]
             sec = (n - d) * a + b * rounds * (n - d) / max(n, 1)
             total_s += sec
-            est = f"{sec:.1f}"
+            est = f"{sec:.3g}"
         rows.append((name, str(n), f"{rounds:,}", str(d), est))
     widths = [max(len(r[i]) for r in rows + [head]) for i in range(len(head))]
     print("  ".join(h.ljust(w) for h, w in zip(head, widths)))
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)))
     if args.calibrate:
-        print(f"estimated work: {total_s:.1f} task-seconds (divide by the workers for the wall time)")
+        # three significant digits: a small sweep's few milliseconds must not print as 0.0
+        print(f"estimated work: {total_s:.3g} task-seconds (divide by the workers for the wall time)")
     else:
         print("(--calibrate times one short run per protocol for a run-time estimate)")
     if shown:
