@@ -274,20 +274,13 @@ def test_large_clifford_circuits_with_a_rotated_channel_leave_the_stabilizer_met
     assert_proportion(int(parity.sum()), parity.size, 0.5, what="X parity after a pi/2 phase")
 
 
-def test_more_than_64_clbits_in_the_shots_path_give_rows_of_bits():
-    """The shots path for circuits too wide for integer outcome codes (> 64 clbits, quantum noise,
-    so no exact stabilizer sampler): 70-qubit GHZ in Z with depolarising p on qubit 0's marker.
-    Exact answers: bits 1..69 always equal (noise only on qubit 0), P(bit0 != bit1) = p/2, each
-    row uniform otherwise. catches: clbit order reversed in the rows (the noisy column moves),
-    rows not repeated by their counts (wrong length), rounds of one configuration written into
-    another's positions."""
-    from qproto import Channel
-    from qproto.noise_models import channel_marker, channel_noise_model
-    from qproto.testing import assert_proportion
+def _marked_ghz_pair(n):
+    """An n-qubit GHZ state and its complement on qubits 1..n-1 (configurations 0 and 1), a
+    channel marker on qubit 0, every qubit measured into its own clbit."""
+    from qproto.noise_models import channel_marker
 
-    n, p = 70, 0.4
     circuits = []
-    for flip in (0, 1):  # configuration 1 prepares the complement, so positions matter
+    for flip in (0, 1):
         qc = QuantumCircuit(n, n)
         qc.h(0)
         for i in range(1, n):
@@ -297,6 +290,22 @@ def test_more_than_64_clbits_in_the_shots_path_give_rows_of_bits():
         qc.append(channel_marker(), [0])
         qc.measure(range(n), range(n))
         circuits.append(qc)
+    return circuits
+
+
+def test_more_than_64_clbits_in_the_shots_path_give_rows_of_bits():
+    """The shots path for circuits too wide for integer outcome codes (> 64 clbits, quantum noise,
+    so no exact stabilizer sampler): 70-qubit GHZ in Z with depolarising p on qubit 0's marker.
+    Exact answers: bits 1..69 always equal (noise only on qubit 0), P(bit0 != bit1) = p/2, each
+    row uniform otherwise. catches: clbit order reversed in the rows (the noisy column moves),
+    rows not repeated by their counts (wrong length), rounds of one configuration written into
+    another's positions."""
+    from qproto import Channel
+    from qproto.noise_models import channel_noise_model
+    from qproto.testing import assert_proportion
+
+    n, p = 70, 0.4
+    circuits = _marked_ghz_pair(n)  # configuration 1 prepares the complement, so positions matter
     nm = channel_noise_model({0: Channel(depolarisation=p)})
     compiled = Engine().compile(circuits, nm)
     assert compiled.mode == "shots"
@@ -347,20 +356,10 @@ def test_exactly_64_clbits_still_give_outcome_codes_and_their_bits_agree():
     draws the same outcomes: equivalent, TESTING.md). Exact answer: a noisy 64-qubit GHZ reads bits 1..63 equal, and
     configuration 1 (its complement on 1..63) the opposite."""
     from qproto import Channel
-    from qproto.noise_models import channel_marker, channel_noise_model
+    from qproto.noise_models import channel_noise_model
 
     n = 64
-    circuits = []
-    for flip in (0, 1):
-        qc = QuantumCircuit(n, n)
-        qc.h(0)
-        for i in range(1, n):
-            qc.cx(0, i)
-        if flip:
-            qc.x(range(1, n))
-        qc.append(channel_marker(), [0])
-        qc.measure(range(n), range(n))
-        circuits.append(qc)
+    circuits = _marked_ghz_pair(n)
     compiled = Engine().compile(circuits, channel_noise_model({0: Channel(depolarisation=0.3)}))
     assert compiled.mode == "shots"
     config = np.repeat([0, 1], [400, 400])

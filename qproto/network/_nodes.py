@@ -196,7 +196,24 @@ class LAPS(_Fixed):
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class Satellite:
+class _SatelliteNode:
+    """What every satellite node shares: its roles (trusted relay, pair source, MDI relay, all
+    True by default) and the class facts of the space layer (no elevation mask, no clouds, the
+    link table's terminals)."""
+
+    trusted: bool = True
+    pair_source: bool = True
+    mdi_relay: bool = True
+    layer: ClassVar[str] = "sat"
+    min_elevation_deg: ClassVar[float] = -90.0
+    cloud_probability: ClassVar[float] = 0.0
+    cloud_mean_duration_s: ClassVar[float] = 1.0
+    rx_aperture_m: ClassVar[None] = None
+    detector: ClassVar[None] = None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Satellite(_SatelliteNode):
     """A satellite from a TLE (SGP4 via skyfield).
 
     Attributes:
@@ -208,15 +225,6 @@ class Satellite:
     name: str
     tle_line1: str
     tle_line2: str
-    trusted: bool = True
-    pair_source: bool = True
-    mdi_relay: bool = True
-    layer: ClassVar[str] = "sat"
-    min_elevation_deg: ClassVar[float] = -90.0
-    cloud_probability: ClassVar[float] = 0.0
-    cloud_mean_duration_s: ClassVar[float] = 1.0
-    rx_aperture_m: ClassVar[None] = None
-    detector: ClassVar[None] = None
 
     def __post_init__(self) -> None:
         _name(self.name)
@@ -227,7 +235,7 @@ class Satellite:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class WalkerSatellite:
+class WalkerSatellite(_SatelliteNode):
     """One satellite of a :class:`WalkerConstellation` (circular orbit)."""
 
     name: str
@@ -235,15 +243,6 @@ class WalkerSatellite:
     inclination_deg: float
     raan_deg: float
     mean_anomaly_deg: float
-    trusted: bool = True
-    pair_source: bool = True
-    mdi_relay: bool = True
-    layer: ClassVar[str] = "sat"
-    min_elevation_deg: ClassVar[float] = -90.0
-    cloud_probability: ClassVar[float] = 0.0
-    cloud_mean_duration_s: ClassVar[float] = 1.0
-    rx_aperture_m: ClassVar[None] = None
-    detector: ClassVar[None] = None
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
