@@ -401,6 +401,12 @@ def _end_pool(pool, *, kill: bool) -> None:
             proc.join(1.0)
             if proc.is_alive():
                 proc.kill()
+        # Wait for the executor's manager thread to notice and close its wake-up pipe. Otherwise
+        # concurrent.futures' exit hook can write to that pipe while the thread closes it (no lock
+        # in Python 3.11), printing an 'OSError: Bad file descriptor' traceback after ours.
+        manager = getattr(pool, "_executor_manager_thread", None)
+        if manager is not None:
+            manager.join(2.0)
 
 
 def _eavesdropper_text(eve: dict[str, Any] | None) -> str:

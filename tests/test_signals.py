@@ -17,7 +17,10 @@ pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="uses /proc and 
 
 def _start(argv: list[str]) -> subprocess.Popen:
     """``qproto.cli.main(argv)`` in a child that says 'ready' once qproto is imported and main starts."""
-    code = ("import sys; import qproto.cli as c; sys.stderr.write('ready\\n'); sys.stderr.flush(); "
+    # SIGINT's default handler is set explicitly: a child started from a background job of a
+    # non-interactive shell inherits SIGINT ignored, and Python then never raises KeyboardInterrupt.
+    code = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+            "import qproto.cli as c; sys.stderr.write('ready\\n'); sys.stderr.flush(); "
             f"sys.exit(c.main({argv!r}))")
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stderr.readline().strip() == "ready"
