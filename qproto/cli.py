@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 # Only light imports here: `qproto --help` and `qproto --version` must not load qiskit (the
 # commands import what they need when they run).
 from qproto._errors import InvalidParameter, QprotoError
+from qproto._workers import worker_initializer
 
 if TYPE_CHECKING:
     from qproto._channel import Channel
@@ -382,13 +383,6 @@ def _effective_workers(requested: int, rounds: int | None, chunk_size: int) -> i
     return max(1, min(requested, chunks, os.cpu_count() or 1))
 
 
-def _ignore_sigint() -> None:  # pragma: no cover (runs in the workers)
-    """Worker initializer: Ctrl-C is the parent's to handle (it ends the workers)."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 def _end_pool(pool, *, kill: bool) -> None:
     """Shut a ProcessPoolExecutor down; with ``kill``, end its workers now (after Ctrl-C or an error)."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
@@ -448,7 +442,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             else:
                 from concurrent.futures import ProcessPoolExecutor
 
-                pool = ProcessPoolExecutor(workers, initializer=_ignore_sigint)
+                pool = ProcessPoolExecutor(workers, initializer=worker_initializer, initargs=(os.getpid(),))
                 try:
                     result = protocol.run(channel, seed=args.seed, eavesdropper=eve, progress=callback,
                                           executor=pool, **kwargs)

@@ -72,6 +72,30 @@ def test_ctrl_c_one_line_status_130_workers_ended(extra):
     assert not any(_alive(w) for w in workers), "worker processes outlived Ctrl-C by more than 2 s"
 
 
+def test_workers_end_when_the_parent_is_killed():
+    """kill -9 leaves the parent no chance to end its pool: the kernel must (PR_SET_PDEATHSIG).
+    Without it the two workers stayed behind, blocked on a queue nobody writes to."""
+    proc = _start(["run", "bb84", "--rounds", "2000000000", "--no-progress", "--workers", "2"])
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and len(_children(proc.pid)) < 2:
+            time.sleep(0.2)
+        workers = _children(proc.pid)
+        assert len(workers) == 2
+        proc.kill()
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    end = time.monotonic() + 3.0
+    while any(_alive(w) for w in workers) and time.monotonic() < end:
+        time.sleep(0.1)
+    alive = [w for w in workers if _alive(w)]
+    for w in alive:  # do not leave them behind if the test fails
+        os.kill(w, signal.SIGKILL)
+    assert not alive, "worker processes outlived their killed parent by more than 3 s"
+
+
 @pytest.mark.parametrize("argv", [["run", "bb84", "--rounds", "2000", "--seed", "1", "--json"], ["--version"]],
                          ids=["run-json", "version"])
 def test_full_disk_one_line_status_1(argv):

@@ -26,6 +26,7 @@ from typing import Any
 
 from qproto._errors import InvalidParameter, InvalidType
 from qproto._validation import check_bool, check_int
+from qproto._workers import worker_initializer
 
 from ._spec import Sweep, sweep_from
 from ._store import Store
@@ -106,13 +107,6 @@ def execute_payload(payload: dict[str, Any]) -> dict[str, Any]:
     return {"id": payload["id"], "status": "done", "result": text, "seconds": time.perf_counter() - t0}
 
 
-def _ignore_sigint() -> None:
-    """Worker initializer: Ctrl-C is the parent's to handle (no worker tracebacks)."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 @contextlib.contextmanager
 def _sigint_ignored():
     """Ignore SIGINT in this process while child processes are started (main thread only)."""
@@ -170,7 +164,7 @@ def _make_executor(executor: Any, workers: int | None, scheduler: str | None):
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["qproto.bench._runner", "qproto.protocols", "qproto.noise_models"])
         _start_forkserver_without_sigint()
-        pool = cf.ProcessPoolExecutor(n, mp_context=ctx, initializer=_ignore_sigint)
+        pool = cf.ProcessPoolExecutor(n, mp_context=ctx, initializer=worker_initializer)
         return pool, n, lambda: pool.shutdown(wait=True, cancel_futures=True)
     if executor == "dask":
         try:
