@@ -69,6 +69,12 @@ EXCLUDED_TESTS = [
     "--deselect=tests/test_cli.py::test_console_script_exits_2_without_traceback",
     # loads benchmarks/fig4_greenwood_fried.py by a path relative to the repository (not staged)
     "--deselect=tests/noise_models/test_fig4.py::test_script_writes_the_figure_and_states_the_conclusion",
+    # whole files of subprocess tests (Ctrl-C and kill -9 timing, JSON bytes across processes):
+    # the children import the editable install, never the mutant, and the timing ones can fail
+    # under the load of a mutation run (mutmut's clean run then stops the module)
+    "--ignore=tests/test_signals.py",
+    "--ignore=tests/bench/test_bench_crash.py",
+    "--ignore=tests/test_reproducible_json.py",
 ]
 
 # Per-mutant time limit: wall = (t + TIMEOUT_CONSTANT) * TIMEOUT_MULTIPLIER seconds, where t is
