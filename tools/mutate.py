@@ -597,6 +597,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"staged {args.ref or 'the working tree'} into {workdir.relative_to(REPO)} ({changed} files changed)")
     if changed:  # tests left out for failing on the old source get another chance
         (workdir / "deselected.json").unlink(missing_ok=True)
+        # and the stats must be collected again by the path below, which lists those failures
+        # (left to itself, mutmut re-collects them with the failing tests in and stops)
+        (workdir / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
     default_files = expand_modules(DEFAULT_MODULES, workdir)
     targets = expand_modules(args.modules or DEFAULT_MODULES, workdir)
     mutate_files = sorted(set(default_files) | set(targets))
