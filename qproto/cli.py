@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any, NoReturn
 # Only light imports here: `qproto --help` and `qproto --version` must not load qiskit (the
 # commands import what they need when they run).
 from qproto._errors import InvalidParameter, QprotoError
-from qproto._workers import worker_initializer
 
 if TYPE_CHECKING:
     from qproto._channel import Channel
@@ -441,6 +440,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 result = protocol.run(channel, seed=args.seed, eavesdropper=eve, progress=callback, **kwargs)
             else:
                 from concurrent.futures import ProcessPoolExecutor
+
+                from qproto._workers import worker_initializer
 
                 pool = ProcessPoolExecutor(workers, initializer=worker_initializer, initargs=(os.getpid(),))
                 try:
