@@ -291,3 +291,31 @@ def test_rejects_bad_inputs(func, kwargs, exc, name):
         func(**kwargs)
     assert info.value.name == name
     assert name in str(info.value)
+
+
+def test_from_channel_passes_bob_basis_bias_and_x_misalignment_through():
+    """``finite_key_length_from_channel`` with Bob's own Z-basis probability (0.6, Alice's 0.85)
+    and E_X != E_Z is the §A2 key length of the counts written out here: n_k^Z = N p_k p_A p_B
+    Q_k, n_k^X = N p_k (1-p_A)(1-p_B) Q_k, m_k^X = n_k^X E_k^X. Dropping ``p_z_bob`` on the way to
+    the counts (Bob then measuring Z with Alice's 0.85) changes the key by far more than the
+    tolerance."""
+    n, eta, y0, e_d, e_d_x = 1e11, 1e-3, 1e-6, 0.01, 0.03
+    proto = dict(intensities=(0.5, 0.1, 0.0), probabilities=(0.5, 0.3, 0.2))
+    p_a, p_b = 0.85, 0.6
+    nz, nx, mx = [], [], []
+    for mu, pk in zip(proto["intensities"], proto["probabilities"]):
+        q = y0 + 1 - math.exp(-eta * mu)
+        ex = (0.5 * y0 + e_d_x * (1 - math.exp(-eta * mu))) / q
+        nz.append(n * pk * p_a * p_b * q)
+        nx.append(n * pk * (1 - p_a) * (1 - p_b) * q)
+        mx.append(nx[-1] * ex)
+    qz = sum(nz[k] * (0.5 * y0 + e_d * (1 - math.exp(-eta * mu))) / (y0 + 1 - math.exp(-eta * mu))
+             for k, mu in enumerate(proto["intensities"])) / sum(nz)
+    ref = _reference_ell(proto["intensities"], proto["probabilities"], nz, nx, mx, qz, **EPS)
+    assert ref["ell"] > 1e4
+    got = finite_key_length_from_channel(n_pulses=n, eta=eta, y0=y0, e_d=e_d, e_d_x=e_d_x, p_z=p_a,
+                                         p_z_bob=p_b, **proto, **EPS)
+    assert float(got.ell) == pytest.approx(ref["ell"], rel=1e-6)
+    same_bases = finite_key_length_from_channel(n_pulses=n, eta=eta, y0=y0, e_d=e_d, e_d_x=e_d_x,
+                                                p_z=p_a, **proto, **EPS)
+    assert abs(float(same_bases.ell) - ref["ell"]) > 0.05 * ref["ell"]
