@@ -350,7 +350,9 @@ def finite_key_length(*, intensities: ArrayLike, probabilities: ArrayLike, n_z: 
 
     batch = _batch_shape({"n_z": nz[0], "n_x": nx[0], "m_x": mx[0], "qber_z": qz,
                           **({} if lam_given is None else {"lambda_ec": lam_given})})
-    nz, nx, mx = (np.broadcast_to(c, (3,) + batch) for c in (nz, nx, mx))
+    # the first axis is the intensity; the batch axes follow it, aligned from the right
+    nz, nx, mx = (np.broadcast_to(c.reshape((3,) + (1,) * (len(batch) + 1 - c.ndim) + c.shape[1:]),
+                                  (3,) + batch) for c in (nz, nx, mx))
     qz = np.broadcast_to(qz, batch)
     if np.any(mx > nx):
         raise InvalidParameter("m_x", m_x, "0 <= m_x <= n_x",

@@ -319,3 +319,48 @@ def test_from_channel_passes_bob_basis_bias_and_x_misalignment_through():
     same_bases = finite_key_length_from_channel(n_pulses=n, eta=eta, y0=y0, e_d=e_d, e_d_x=e_d_x,
                                                 p_z=p_a, **proto, **EPS)
     assert abs(float(same_bases.ell) - ref["ell"]) > 0.05 * ref["ell"]
+
+
+def _counts_for(batch_x=None):
+    """Expected counts of the A2 vector channel; with ``batch_x`` the X counts get that batch shape."""
+    c = expected_decoy_counts(n_pulses=1e11, **CHANNEL, **PROTOCOL)
+    nx, mx = c.n_x, c.m_x
+    if batch_x is not None:
+        nx = np.broadcast_to(nx[:, None], (3, batch_x)).copy()
+        mx = np.broadcast_to(mx[:, None], (3, batch_x)).copy()
+    return dict(n_z=c.n_z, n_x=nx, m_x=mx, qber_z=float(c.qber_z))
+
+
+def test_counts_of_shapes_that_do_not_broadcast_are_refused_with_the_array_and_the_rule():
+    """The error names the misfit (n_x of batch 2 against m_x of batch 3), carries the array
+    itself as its value and says what is allowed."""
+    a, b = _counts_for(batch_x=2), _counts_for(batch_x=3)
+    with pytest.raises(InvalidParameter) as info:
+        finite_key_length(intensities=PROTOCOL["intensities"], probabilities=PROTOCOL["probabilities"],
+                          n_z=a["n_z"], n_x=a["n_x"], m_x=b["m_x"], qber_z=a["qber_z"], **EPS)
+    assert info.value.name == "m_x"
+    np.testing.assert_array_equal(info.value.value, b["m_x"][0])
+    assert info.value.allowed == "an array broadcastable to shape (2,)"
+
+
+def test_a_given_leakage_of_a_batch_shape_that_does_not_fit_is_refused_by_name():
+    """``lambda_ec`` takes part in the batch shape: a leakage of 3 values against counts of
+    batch 2 is an InvalidParameter naming lambda_ec (not numpy's broadcasting error), and a
+    leakage of 2 values gives one key length per value, each the scalar call's."""
+    c = _counts_for(batch_x=2)
+    kw = dict(intensities=PROTOCOL["intensities"], probabilities=PROTOCOL["probabilities"], **c, **EPS)
+    with pytest.raises(InvalidParameter) as info:
+        finite_key_length(**kw, lambda_ec=np.array([1e3, 2e3, 3e3]))
+    assert info.value.name == "lambda_ec"
+    two = finite_key_length(**kw, lambda_ec=np.array([1e3, 5e4]))
+    assert np.shape(two.ell) == (2,)
+    one = finite_key_length(**_counts_for(), intensities=PROTOCOL["intensities"],
+                            probabilities=PROTOCOL["probabilities"], **EPS, lambda_ec=5e4)
+    assert float(two.ell[1]) == pytest.approx(float(one.ell), rel=1e-12)
+    assert float(two.ell[0]) - float(two.ell[1]) == pytest.approx(4.9e4, rel=1e-9)
+
+
+def test_the_result_records_the_epsilons_it_used():
+    r = finite_key_length(intensities=PROTOCOL["intensities"], probabilities=PROTOCOL["probabilities"],
+                          **_counts_for(), eps_sec=3e-9, eps_cor=2e-12)
+    assert (r.eps_sec, r.eps_cor) == (3e-9, 2e-12)
