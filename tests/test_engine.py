@@ -390,3 +390,74 @@ def test_stabilizer_refusal_names_an_error_on_measure(where):
         nm.add_all_qubit_quantum_error(depolarizing_error(0.1, 1), "measure")
     with pytest.raises(InvalidParameter, match=r"quantum errors \(on measure\)"):
         Engine(mode="stabilizer").compile([qc], nm)
+
+
+def _wide_ghz(n, *, x_first=False, registers=None):
+    """An n-qubit GHZ state (qubit 0 flipped by an ``x`` first if asked), every qubit measured
+    into its own clbit; ``registers`` splits the clbits into classical registers of those sizes."""
+    from qiskit import ClassicalRegister, QuantumRegister
+
+    cregs = [ClassicalRegister(k) for k in (registers or [n])]
+    qc = QuantumCircuit(QuantumRegister(n), *cregs)
+    if x_first:
+        qc.x(0)
+    else:
+        qc.h(0)
+    for i in range(1, n):
+        qc.cx(0, i)
+    qc.measure(range(n), range(n))
+    return qc
+
+
+def test_a_wide_clifford_circuit_without_noise_runs_in_the_shots_path():
+    """Above 12 qubits the shots path chooses Aer's method itself; without a noise model at all
+    (kills ``noise_model is None or ... -> and``, which then reads the noise of None). Exact answer:
+    a 13-qubit GHZ gives all zeros or all ones, each with probability 1/2."""
+    compiled = Engine(mode="shots").compile([_wide_ghz(13)])
+    bits = compiled.sample_bits(np.zeros(1000, dtype=np.int64), np.random.default_rng(2), aer_seed=4)
+    assert np.all(bits.min(axis=1) == bits.max(axis=1))
+    assert_proportion(int(bits[:, 0].sum()), 1000, 0.5, what="P(all ones)")
+
+
+def test_a_wide_clifford_circuit_with_kraus_noise_is_not_sent_to_the_stabilizer_method():
+    """Amplitude damping is a Kraus error, which Aer's stabilizer method cannot simulate: a wide
+    Clifford circuit with it must get another method (kills the ``"kraus"`` name mutants of the
+    noise check). Exact answer: X, then damping gamma on qubit 0, then the CNOT fan-out: all ones
+    with probability 1 - gamma, all zeros with gamma."""
+    from qiskit_aer.noise import amplitude_damping_error
+
+    gamma = 0.3
+    nm = NoiseModel()
+    nm.add_quantum_error(amplitude_damping_error(gamma), ["x"], [0])
+    compiled = Engine(mode="shots").compile([_wide_ghz(13, x_first=True)], nm)
+    bits = compiled.sample_bits(np.zeros(400, dtype=np.int64), np.random.default_rng(2), aer_seed=4)
+    assert np.all(bits.min(axis=1) == bits.max(axis=1))
+    assert_proportion(int((bits[:, 0] == 0).sum()), 400, gamma, what="P(all zeros) = gamma")
+
+
+def test_rows_beyond_64_clbits_are_reproducible_and_read_several_registers():
+    """The row path (> 64 clbits, quantum noise) with the clbits in two classical registers (Aer
+    then writes outcome keys with a space between the registers) and a fixed Aer seed: the same
+    seed gives the same rows, another seed other rows (kills the seed of the Aer run dropped, and
+    the register separator not removed). Exact answer as in the 70-qubit test above: bits 1..69
+    equal in every round, P(bit0 != bit1) = p/2."""
+    from qproto.noise_models import channel_marker, channel_noise_model
+
+    n, p = 70, 0.4
+    qc = _wide_ghz(n, registers=[30, 40])
+    marked = QuantumCircuit(*qc.qregs, *qc.cregs)
+    for inst in qc.data[:-n]:  # the gates, then a channel marker on qubit 0, then the measurements
+        marked.append(inst)
+    marked.append(channel_marker(), [0])
+    marked.measure(range(n), range(n))
+    compiled = Engine().compile([marked], channel_noise_model({0: Channel(depolarisation=p)}))
+    assert compiled.mode == "shots"
+    ids = np.zeros(1000, dtype=np.int64)
+    first = compiled.sample_bits(ids, np.random.default_rng(8), aer_seed=21)
+    again = compiled.sample_bits(ids, np.random.default_rng(8), aer_seed=21)
+    other = compiled.sample_bits(ids, np.random.default_rng(8), aer_seed=22)
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)
+    assert first.shape == (1000, n)
+    assert np.all(first[:, 1:] == first[:, 1:2])
+    assert_proportion(int((first[:, 0] != first[:, 1]).sum()), 1000, p / 2, what="P(bit0 != bit1)")
