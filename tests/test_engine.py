@@ -461,3 +461,26 @@ def test_rows_beyond_64_clbits_are_reproducible_and_read_several_registers():
     assert first.shape == (1000, n)
     assert np.all(first[:, 1:] == first[:, 1:2])
     assert_proportion(int((first[:, 0] != first[:, 1]).sum()), 1000, p / 2, what="P(bit0 != bit1)")
+
+
+def test_outcome_codes_from_several_registers_and_aer_seeds_far_apart():
+    """The shots path's outcome codes (<= 64 clbits): clbits in two classical registers (Aer's keys
+    then have a space) still give the code with bit i = clbit i (X on qubits 0 and 2: code 5),
+    and Aer seeds 62 apart give different outcomes (kills the separator not removed, and the
+    seed reduced modulo 2 * 31 instead of 2**31, which would repeat every 62nd chunk's seed)."""
+    from qiskit import ClassicalRegister, QuantumRegister
+
+    qc = QuantumCircuit(QuantumRegister(3), ClassicalRegister(1), ClassicalRegister(2))
+    qc.x([0, 2])
+    qc.measure(range(3), range(3))
+    codes = Engine(mode="shots").compile([qc]).sample(np.zeros(50, dtype=np.int64), np.random.default_rng(0))
+    assert np.all(codes == 5)
+
+    coin = QuantumCircuit(1, 1)
+    coin.h(0)
+    coin.measure(0, 0)
+    compiled = Engine(mode="shots").compile([coin])
+    ids = np.zeros(2000, dtype=np.int64)
+    a = compiled.sample(ids, np.random.default_rng(5), aer_seed=5)
+    b = compiled.sample(ids, np.random.default_rng(5), aer_seed=5 + 62)
+    assert not np.array_equal(a, b)
