@@ -484,3 +484,18 @@ def test_outcome_codes_from_several_registers_and_aer_seeds_far_apart():
     a = compiled.sample(ids, np.random.default_rng(5), aer_seed=5)
     b = compiled.sample(ids, np.random.default_rng(5), aer_seed=5 + 62)
     assert not np.array_equal(a, b)
+
+
+def test_64_clbit_codes_above_two_to_the_63_keep_their_low_bits():
+    """Outcome codes of 64 clbits mix values below and above 2**63; built without the code dtype,
+    numpy would hold [1, 2**63 + 1] as float64 and lose the low bit (kills the dtype dropped
+    when Aer's keys become codes). Exact answer: X on qubit 0, H on qubit 63: codes 1 and
+    2**63 + 1, each with probability 1/2."""
+    qc = QuantumCircuit(64, 64)
+    qc.x(0)
+    qc.h(63)
+    qc.measure(range(64), range(64))
+    codes = Engine(mode="shots").compile([qc]).sample(np.zeros(400, dtype=np.int64), np.random.default_rng(1))
+    assert codes.dtype == np.uint64
+    assert set(np.unique(codes).tolist()) == {1, 2**63 + 1}
+    assert_proportion(int((codes >> np.uint64(63)).sum()), 400, 0.5, what="P(bit 63 = 1)")
