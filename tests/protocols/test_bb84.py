@@ -158,3 +158,19 @@ def test_lost_rounds_never_reach_the_circuits():
     assert not record.detected.any()
     r = BB84().run(Channel(transmittance=0.0), rounds=1000, seed=1)
     assert r.counts.detected == 0 and r.key_rate.best == 0.0 and r.plob_min_eta == 0.0
+
+
+def test_eve_agreement_is_only_stated_when_eve_attacks_some_rounds():
+    """``eve_agreement`` is a probability on attacked sifted rounds: with an intercept-resend
+    eavesdropper of fraction 0 there are none, so expected() has no such entry (and the rest is
+    the no-eavesdropper closed form); with fraction 0.3 and her own basis bias p_E = 0.8 on BB84
+    with p_Z = 0.7 it is p + (1 - p)/2, p = (0.49 * 0.8 + 0.09 * 0.2) / 0.58 (kills the condition
+    ``eavesdropper is not None and f > 0`` turned into ``or`` or ``f >= 0``)."""
+    ch = Channel(transmittance=0.6, depolarisation=0.04)
+    proto = BB84(p_z=0.7)
+    none = proto.expected(ch, eavesdropper=InterceptResend(fraction=0.0, p_z=0.8))
+    assert "eve_agreement" not in none
+    assert none == proto.expected(ch)
+    some = proto.expected(ch, eavesdropper=InterceptResend(fraction=0.3, p_z=0.8))
+    p = (0.49 * 0.8 + 0.09 * 0.2) / 0.58
+    assert math.isclose(some["eve_agreement"], p + (1 - p) / 2, rel_tol=1e-12)
