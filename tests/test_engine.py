@@ -499,3 +499,35 @@ def test_64_clbit_codes_above_two_to_the_63_keep_their_low_bits():
     assert codes.dtype == np.uint64
     assert set(np.unique(codes).tolist()) == {1, 2**63 + 1}
     assert_proportion(int((codes >> np.uint64(63)).sum()), 400, 0.5, what="P(bit 63 = 1)")
+
+
+def test_stabilizer_refusal_names_only_the_instructions_that_carry_errors():
+    """An error on ``h`` only: the refusal names h and not measure (kills the measure name added
+    whatever the model)."""
+    qc = QuantumCircuit(1, 1)
+    qc.h(0)
+    qc.measure(0, 0)
+    nm = NoiseModel()
+    nm.add_quantum_error(depolarizing_error(0.1, 1), "h", [0])
+    with pytest.raises(InvalidParameter, match=r"quantum errors \(on h\)"):
+        Engine(mode="stabilizer").compile([qc], nm)
+
+
+@pytest.mark.parametrize("mode", ["distribution", "shots"])
+def test_sample_bits_takes_configuration_ids_of_any_shape_as_rounds_in_c_order(mode):
+    """``sample_bits`` returns one row per round, ``(rounds, n_clbits)``, whatever the shape of
+    the configuration ids: a (2, 3) array is six rounds in C order (kills the ids not flattened).
+    Exact answer: configuration c prepares |c> on two qubits, so row k reads the bits of id k."""
+    circuits = []
+    for c in range(4):
+        qc = QuantumCircuit(2, 2)
+        for q in range(2):
+            if (c >> q) & 1:
+                qc.x(q)
+        qc.measure([0, 1], [0, 1])
+        circuits.append(qc)
+    compiled = Engine(mode=mode).compile(circuits)
+    ids = np.array([[0, 3, 1], [2, 2, 3]])
+    bits = compiled.sample_bits(ids, np.random.default_rng(0))
+    assert bits.shape == (6, 2)
+    np.testing.assert_array_equal(bits, [[(c >> q) & 1 for q in range(2)] for c in ids.ravel()])
