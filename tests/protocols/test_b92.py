@@ -31,6 +31,7 @@ def _reference(ch: Channel, p_bob_z: float) -> dict[str, float]:
     q = p_bob_z
     c = q * conclusive["Z"] + (1 - q) * conclusive["X"]
     return {"detection_rate": click_probability(ch), "conclusive_rate": c,
+            "sifted_rate": click_probability(ch) * c,
             "qber": (q * wrong["Z"] + (1 - q) * wrong["X"]) / c,
             "conclusive_rate_z": conclusive["Z"], "conclusive_rate_x": conclusive["X"],
             "qber_z": wrong["Z"] / conclusive["Z"], "qber_x": wrong["X"] / conclusive["X"]}
@@ -100,3 +101,12 @@ def test_a_process_pool_gives_the_serial_result():
     serial = proto.run(ROTATED, rounds=20_000, seed=8, engine=engine)
     with ProcessPoolExecutor(2) as pool:
         assert proto.run(ROTATED, rounds=20_000, seed=8, engine=engine, executor=pool) == serial
+
+
+def test_no_closed_form_is_claimed_with_an_eavesdropper():
+    """B92's closed forms assume no eavesdropper: asked with one, expected() says so instead of
+    returning the clean-channel values (kills the eavesdropper not looked at)."""
+    from qproto import InterceptResend
+
+    with pytest.raises(NotImplementedError, match="eavesdropper"):
+        B92().expected(Channel(), eavesdropper=InterceptResend(fraction=0.5))
