@@ -438,13 +438,14 @@ def test_a_wide_clifford_circuit_with_kraus_noise_is_not_sent_to_the_stabilizer_
 def test_rows_beyond_64_clbits_are_reproducible_and_read_several_registers():
     """The row path (> 64 clbits, quantum noise) with the clbits in two classical registers (Aer
     then writes outcome keys with a space between the registers) and a fixed Aer seed: the same
-    seed gives the same rows, another seed other rows (kills the seed of the Aer run dropped, and
-    the register separator not removed). Exact answer as in the 70-qubit test above: bits 1..69
-    equal in every round, P(bit0 != bit1) = p/2."""
+    seed gives the same rows, another seed (also one 62 apart) other rows, and 65 clbits, the
+    narrowest that needs rows, do not reach the outcome codes (kills the seed of the Aer run
+    dropped or reduced modulo 2 * 31, the register separator not removed, ``n_cl <= 65``). Exact
+    answer as in the 70-qubit test above: bits 1..64 equal in every round, P(bit0 != bit1) = p/2."""
     from qproto.noise_models import channel_marker, channel_noise_model
 
-    n, p = 70, 0.4
-    qc = _wide_ghz(n, registers=[30, 40])
+    n, p = 65, 0.4  # the narrowest width that needs rows
+    qc = _wide_ghz(n, registers=[30, 35])
     marked = QuantumCircuit(*qc.qregs, *qc.cregs)
     for inst in qc.data[:-n]:  # the gates, then a channel marker on qubit 0, then the measurements
         marked.append(inst)
@@ -456,8 +457,10 @@ def test_rows_beyond_64_clbits_are_reproducible_and_read_several_registers():
     first = compiled.sample_bits(ids, np.random.default_rng(8), aer_seed=21)
     again = compiled.sample_bits(ids, np.random.default_rng(8), aer_seed=21)
     other = compiled.sample_bits(ids, np.random.default_rng(8), aer_seed=22)
+    far = compiled.sample_bits(ids, np.random.default_rng(8), aer_seed=21 + 62)
     np.testing.assert_array_equal(first, again)
     assert not np.array_equal(first, other)
+    assert not np.array_equal(first, far)
     assert first.shape == (1000, n)
     assert np.all(first[:, 1:] == first[:, 1:2])
     assert_proportion(int((first[:, 0] != first[:, 1]).sum()), 1000, p / 2, what="P(bit0 != bit1)")
