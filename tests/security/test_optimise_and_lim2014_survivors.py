@@ -124,3 +124,158 @@ def test_box_point_clips_guesses_outside_the_box_to_its_faces():
         got = _BOX.point(guess)
         assert got[0] == face and got[4] == face
         np.testing.assert_allclose(got[1:4], inside[1:4], rtol=0, atol=1e-12)
+
+
+# --- DecoyParameters, _Box.params / decode: the closed form of the module docs ---------------
+
+def test_decoy_parameters_store_python_floats_and_p_z_is_open_at_both_ends():
+    """Guards ``DecoyParameters.__post_init__`` (mutmut 1-53: each field stored as a tuple of
+    Python floats, p_z checked in the open interval (0, 1)): numpy inputs come back as tuples
+    of ``float`` (hashable, equal to the plain-float spelling), p_z = 0 and 1 raise with
+    allowed "(0, 1)".
+    """
+    d = DecoyParameters(np.array([0.5, 0.1, 0.0]), np.array([0.7, 0.2, 0.1]), np.float64(0.9))
+    assert d.intensities == (0.5, 0.1, 0.0) and d.probabilities == (0.7, 0.2, 0.1) and d.p_z == 0.9
+    assert all(type(x) is float for x in d.intensities + d.probabilities) and type(d.p_z) is float
+    assert type(d.intensities) is tuple and type(d.probabilities) is tuple
+    assert hash(d) == hash(DecoyParameters((0.5, 0.1, 0.0), (0.7, 0.2, 0.1), 0.9))
+    for bad in (0.0, 1.0, 1.5):
+        with pytest.raises(InvalidParameter) as exc:
+            DecoyParameters((0.5, 0.1, 0.0), (0.7, 0.2, 0.1), bad)
+        assert (exc.value.name, exc.value.value, exc.value.allowed) == ("p_z", bad, "(0, 1)")
+
+
+def test_box_decode_is_the_closed_form_of_the_module_docs():
+    """Kills ``_Box.params`` arithmetic mutants (mutmut 10-54: signs, ``*``/``/``, constants, the
+    column of u used) and ``_Box.decode``'s (mutmut 7-20): mu1 = lo + (hi - lo) u0,
+    mu2 = mu3 + (mu1 - 2 mu3)(e + (1 - 2e) u1) with e = 1e-4, p1 = p_min + (1 - 3 p_min) u2,
+    p2 = p_min + (1 - p1 - 2 p_min) u3, p3 = 1 - p1 - p2, p_Z = lo_Z + (hi_Z - lo_Z) u4,
+    written out here, at a u with five different coordinates.
+    """
+    u = np.array([0.37, 0.61, 0.23, 0.71, 0.42])
+    mu1 = 0.3 + 0.6 * u[0]
+    mu2 = 0.02 + (mu1 - 0.04) * (1e-4 + (1 - 2e-4) * u[1])
+    p1 = 0.05 + 0.85 * u[2]
+    p2 = 0.05 + (1 - p1 - 0.1) * u[3]
+    d = _BOX.decode(u)
+    np.testing.assert_allclose(d.intensities, (mu1, mu2, 0.02), rtol=1e-14)
+    np.testing.assert_allclose(d.probabilities, (p1, p2, 1 - p1 - p2), rtol=1e-13)
+    assert d.p_z == pytest.approx(0.55 + 0.4 * u[4], rel=1e-14)
+    mu, p, pz = _BOX.params(np.vstack([u, np.zeros(5), np.ones(5)]))
+    assert mu.shape == (3, 3) and p.shape == (3, 3) and pz.shape == (3,)
+    np.testing.assert_allclose(mu[:, 1], (0.3, 0.02 + 0.26 * 1e-4, 0.02), rtol=1e-14)
+    np.testing.assert_allclose(p[:, 2], (0.9, 0.05, 0.05), rtol=1e-13)
+
+
+def test_box_params_clips_coordinates_outside_the_unit_box():
+    """Kills ``_Box.params`` mutmut 3, 4, 6-9 (the clip of u into [0, 1]^5 changed or dropped):
+    u = -0.5 and 1.5 in every coordinate give exactly the parameters of u = 0 and u = 1.
+    """
+    out = _BOX.params(np.array([[-0.5] * 5, [1.5] * 5]))
+    want = _BOX.params(np.array([[0.0] * 5, [1.0] * 5]))
+    for a, b in zip(out, want):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(out[0][0], (0.3, 0.9), rtol=1e-15)
+    np.testing.assert_allclose(out[2], (0.55, 0.95), rtol=1e-15)
+
+
+# --- _PassKernel.evaluate, _surrogate, _value_and_gradient against the validated pass key ---
+
+# Four slots, two of them the same channel (merged by the kernel), E_X != E_Z.
+_SLOTS = dict(n_pulses=np.array([1e9, 2e9, 1e9, 3e9]), eta=np.array([1e-3, 2e-3, 1e-3, 5e-4]),
+              y0=np.array([1e-6, 3e-6, 1e-6, 2e-6]), e_d=np.array([0.01, 0.02, 0.01, 0.015]),
+              e_d_x=np.array([0.03, 0.02, 0.03, 0.04]))
+_SEC = dict(eps_sec=1e-10, eps_cor=1e-15, f_ec=1.2, ec_leakage="efficiency")
+_POINTS = [DecoyParameters((0.5, 0.1, 0.0), (0.7, 0.2, 0.1), 0.9),
+           DecoyParameters((0.35, 0.15, 0.01), (0.5, 0.3, 0.2), 0.6),
+           DecoyParameters((0.8, 0.2, 0.0), (0.6, 0.25, 0.15), 0.75)]
+
+
+def _kernel(p_ap, tails):
+    from qproto.security._optimise import _PassKernel
+    s = _SLOTS
+    return _PassKernel(s["n_pulses"], s["eta"], s["y0"], s["e_d"], s["e_d_x"], p_ap, **_SEC, tails=tails)
+
+
+def _batch(points):
+    mu = np.array([g.intensities for g in points]).T
+    p = np.array([g.probabilities for g in points]).T
+    return mu, p, np.array([g.p_z for g in points])
+
+
+@pytest.mark.parametrize("p_ap, tails, factor", [(0.0, "hoeffding", 1.0), (0.03, "chernoff", 1.0),
+                                                  (0.03, "hoeffding", 10.0)])
+def test_pass_kernel_batch_equals_pass_finite_key_point_by_point(p_ap, tails, factor):
+    """Kills ``_PassKernel.evaluate`` mutmut 1-72 and ``_PassKernel.counts`` arithmetic mutants:
+    for a batch of three different parameter points, the kernel's n_Z, n_X, m_X, QBER_Z and
+    unclipped key equal those of :func:`pass_finite_key` (expected_decoy_counts summed over the
+    slots, then finite_key_length: separately coded counts) of each point, for a pass with
+    merged slots, E_X != E_Z, with and without afterpulsing, and ``factor`` = 10 equal to a pass
+    with 10x the pulses.
+    """
+    from qproto.security._optimise import pass_finite_key
+    r = _kernel(p_ap, tails).evaluate(*_batch(_POINTS), factor)
+    pulses = dict(_SLOTS, n_pulses=_SLOTS["n_pulses"] * factor)
+    for b, g in enumerate(_POINTS):
+        want = pass_finite_key(g, **pulses, **_SEC, tails=tails, afterpulse_probability=p_ap)
+        for key in ("n_z", "n_x", "m_x"):
+            np.testing.assert_allclose(r[key][..., b], np.asarray(getattr(want, key)), rtol=1e-11, err_msg=key)
+        assert r["qber_z"][b] == pytest.approx(float(want.qber_z), rel=1e-11)
+        assert r["ell_unclipped"][b] == pytest.approx(float(want.ell_unclipped), rel=1e-9)
+
+
+def test_pass_kernel_with_no_clicks_has_zero_qber():
+    """Kills ``_PassKernel.evaluate`` mutmut 39-47 (the guard of the QBER division where no Z
+    count is expected): a pass with eta = 0 and y0 = 0 has n_Z = 0 and QBER_Z exactly 0 (not
+    NaN), and no key.
+    """
+    from qproto.security._optimise import _PassKernel
+    z = np.zeros(2)
+    k = _PassKernel(np.array([1e9, 1e9]), z, z, np.array([0.01, 0.02]), np.array([0.01, 0.02]), 0.0,
+                    **_SEC, tails="hoeffding")
+    with np.errstate(all="ignore"):
+        r = k.evaluate(*_batch(_POINTS[:2]))
+    np.testing.assert_array_equal(r["n_z"], 0.0)
+    np.testing.assert_array_equal(r["qber_z"], 0.0)
+    np.testing.assert_array_equal(r["ell"], 0.0)
+
+
+def test_surrogate_is_minus_the_key_over_scale_where_the_bounds_are_positive():
+    """Kills ``_surrogate`` mutmut 6-33 and 41-43 (the parameters passed, the keys read, the
+    negative parts of the single-photon bounds, the scaling): at box points where both
+    single-photon bounds are positive the surrogate is -ell_unclipped / (scale factor), with
+    ell_unclipped from :func:`pass_finite_key` of the decoded parameters and of a pass
+    ``factor`` times longer (one of the points has no key in the short pass: ell_unclipped < 0).
+    """
+    from qproto.security._optimise import _surrogate, pass_finite_key
+    k = _kernel(0.03, "chernoff")
+    us = np.array([[0.3, 0.2, 0.6, 0.7, 0.5], [0.4, 0.3, 0.5, 0.6, 0.6], [0.5, 0.3, 0.7, 0.6, 0.7]])
+    for factor, scale in ((1.0, 7.0), (10.0, 3.0)):
+        vals = _surrogate(k, _BOX, us, factor, scale)
+        pulses = dict(_SLOTS, n_pulses=_SLOTS["n_pulses"] * factor)
+        for u, v in zip(us, vals):
+            fk = pass_finite_key(_BOX.decode(u), **pulses, **_SEC, tails="chernoff", afterpulse_probability=0.03)
+            assert fk.s_z1 > 0 and fk.s_x1 > 0
+            assert v == pytest.approx(-float(fk.ell_unclipped) / (scale * factor), rel=1e-9)
+        assert np.sum(vals > 0) == (1 if factor == 1.0 else 0)  # the third point has no key in the short pass
+
+
+def test_gradient_is_forward_inside_and_backward_on_the_upper_face():
+    """Kills ``_value_and_gradient`` mutmut 8, 10, 11 (a forward step out of the box at u = 1,
+    clipped back: a zero derivative) and 14, 27-32 (step sign, value or difference wrong):
+    the value is the surrogate at u, and each derivative equals the one-sided difference
+    quotient of the surrogate, taken here point by point (backward for the coordinate at 1).
+    """
+    from qproto.security._optimise import _FD_STEP, _surrogate, _value_and_gradient
+    k = _kernel(0.0, "hoeffding")
+    u = _BOX.point(_POINTS[1]).copy()
+    u[4] = 1.0
+    f0, g = _value_and_gradient(u, k, _BOX, 1.0, 5.0)
+    assert f0 == _surrogate(k, _BOX, u[None, :], 1.0, 5.0)[0]
+    for i in range(5):
+        h = _FD_STEP if i < 4 else -_FD_STEP
+        v = u.copy()
+        v[i] += h
+        want = (_surrogate(k, _BOX, v[None, :], 1.0, 5.0)[0] - f0) / h
+        assert want != 0.0
+        assert g[i] == pytest.approx(want, rel=1e-6, abs=1e-9 * abs(want))
