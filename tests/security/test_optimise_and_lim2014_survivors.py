@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from qproto._errors import InvalidParameter
-from qproto.security._optimise import DecoyParameters, _Box, afterpulse_noise_yield
+from qproto.security._optimise import DecoyParameters, _Box, afterpulse_noise_yield, optimise_decoy_parameters
 
 MU = (0.6, 0.2, 0.0)
 P = (0.5, 0.3, 0.2)
@@ -279,3 +279,81 @@ def test_gradient_is_forward_inside_and_backward_on_the_upper_face():
         want = (_surrogate(k, _BOX, v[None, :], 1.0, 5.0)[0] - f0) / h
         assert want != 0.0
         assert g[i] == pytest.approx(want, rel=1e-6, abs=1e-9 * abs(want))
+
+
+# --- optimise_decoy_parameters and pass_finite_key: the validation contract ----------------
+
+_CHEAP = dict(n_pulses=1e10, eta=1e-3, y0=1e-6, e_d=0.01, n_starts=1, screen=0, max_evaluations=20)
+_NOT_DP = ("not", "parameters")
+
+
+@pytest.mark.parametrize("kwargs, name, value, allowed", [
+    (dict(n_pulses=0.0), "n_pulses", 0.0, "(0, inf]"),
+    (dict(eta=1.5), "eta", 1.5, "[0, 1]"), (dict(eta=-0.1), "eta", -0.1, "[0, 1]"),
+    (dict(y0=1.5), "y0", 1.5, "[0, 1]"), (dict(y0=-0.1), "y0", -0.1, "[0, 1]"),
+    (dict(e_d=0.6), "e_d", 0.6, "[0, 0.5]"), (dict(e_d=-0.1), "e_d", -0.1, "[0, 0.5]"),
+    (dict(e_d_x=0.6), "e_d_x", 0.6, "[0, 0.5]"), (dict(e_d_x=-0.1), "e_d_x", -0.1, "[0, 0.5]"),
+    (dict(eps_sec=0.0), "eps_sec", 0.0, "(0, 1)"), (dict(eps_sec=1.0), "eps_sec", 1.0, "(0, 1)"),
+    (dict(eps_cor=0.0), "eps_cor", 0.0, "(0, 1)"), (dict(eps_cor=1.0), "eps_cor", 1.0, "(0, 1)"),
+    (dict(f_ec=0.99), "f_ec", 0.99, "[1, inf)"),
+    (dict(mu3=-0.1), "mu3", -0.1, "[0, inf)"),
+    (dict(mu1_bounds=(0.0, 1.0)), "mu1_bounds[0]", 0.0, "(0, inf)"),
+    (dict(mu1_bounds=(0.5, 0.0)), "mu1_bounds[1]", 0.0, "(0, inf)"),
+    (dict(mu1_bounds=(0.5, 0.5)), "mu1_bounds", (0.5, 0.5), "2 mu3 = 0 < lo < hi"),
+    (dict(mu3=0.1, mu1_bounds=(0.2, 1.0)), "mu1_bounds", (0.2, 1.0), "2 mu3 = 0.2 < lo < hi"),
+    (dict(p_z_bounds=(0.0, 0.9)), "p_z_bounds[0]", 0.0, "(0, 1)"),
+    (dict(p_z_bounds=(0.5, 1.0)), "p_z_bounds[1]", 1.0, "(0, 1)"),
+    (dict(p_z_bounds=(0.7, 0.7)), "p_z_bounds", (0.7, 0.7), "lo < hi"),
+    (dict(min_probability=0.0), "min_probability", 0.0, "(0, 0.333333)"),
+    (dict(min_probability=1.0 / 3.0), "min_probability", 1.0 / 3.0, "(0, 0.333333)"),
+    (dict(n_starts=0), "n_starts", 0, "integers in [1, inf]"),
+    (dict(max_evaluations=19), "max_evaluations", 19, "integers in [20, inf]"),
+    (dict(continuation=0.99), "continuation", 0.99, "[1, inf)"),
+    (dict(seed=-1), "seed", -1, "integers in [0, inf]"),
+    (dict(screen=-1), "screen", -1, "integers in [0, inf]"),
+    (dict(ec_leakage="x"), "ec_leakage", "x", "one of ['efficiency', 'finite_size']"),
+    (dict(tails="x"), "tails", "x", "one of ['chernoff', 'hoeffding']"),
+    (dict(method="x"), "method", "x", "one of ['sqp', 'nelder-mead']"),
+    (dict(afterpulse_probability=1.0), "afterpulse_probability", 1.0, "[0, 1)"),
+    (dict(afterpulse_probability=-0.1), "afterpulse_probability", -0.1, "[0, 1)"),
+    (dict(initial=[_NOT_DP]), "initial[0]", _NOT_DP, "a DecoyParameters"),
+])
+def test_optimise_rejects_each_bad_argument_with_its_name_value_and_range(kwargs, name, value, allowed):
+    """Kills the validation mutants of ``optimise_decoy_parameters`` (mutmut 19-361: a bound
+    changed or dropped, open/closed swapped, the error's value, ``not`` dropped from the
+    mu1/p_Z order checks, ``2 mu3 <= lo``, the ``initial`` type check): each bad argument
+    raises InvalidParameter with exactly the name, value and allowed range written here.
+    """
+    with pytest.raises(InvalidParameter) as exc:
+        optimise_decoy_parameters(**{**_CHEAP, **kwargs})
+    assert exc.value.name == name
+    assert exc.value.value == value
+    assert exc.value.allowed == allowed
+
+
+def test_optimise_unbroadcastable_slots_name_eta_and_carry_its_value():
+    """Kills ``optimise_decoy_parameters`` mutmut 99, 101, 102 (the broadcast error's value or
+    arguments): eta of 3 slots against n_pulses of 2 raises InvalidParameter("eta", <eta>, ...).
+    """
+    eta = [1e-3, 2e-3, 3e-3]
+    with pytest.raises(InvalidParameter) as exc:
+        optimise_decoy_parameters(**{**_CHEAP, "n_pulses": [1e9, 1e9], "eta": eta})
+    assert exc.value.name == "eta" and exc.value.value is eta
+    assert exc.value.allowed == "an array broadcastable with n_pulses, y0, e_d and e_d_x"
+
+
+def test_optimise_accepts_the_boundary_values():
+    """Kills the mutants that shrink an allowed range of ``optimise_decoy_parameters`` (a lower
+    bound 0 -> 1, 1 -> 2, minimum n + 1, 2 mu3 -> 3 mu3, 1/3 -> 1/4): every boundary value
+    allowed by the documented ranges is accepted, and the optimum lies in the boxes given.
+    """
+    o = optimise_decoy_parameters(n_pulses=1e10, eta=np.array([1.0, 1e-3]), y0=np.array([0.0, 1e-6]),
+                                  e_d=np.array([0.0, 0.5]), e_d_x=np.array([0.5, 0.0]), eps_sec=1e-10,
+                                  eps_cor=1e-15, f_ec=1.0, mu3=0.1, mu1_bounds=(0.25, 0.4),
+                                  p_z_bounds=(1e-3, 0.999), min_probability=0.3, n_starts=1,
+                                  max_evaluations=20, continuation=1.0, seed=0, screen=0,
+                                  afterpulse_probability=0.0)
+    mu1, mu2, mu3 = o.parameters.intensities
+    assert mu3 == 0.1 and 0.25 <= mu1 <= 0.4
+    assert min(o.parameters.probabilities) >= 0.3 - 1e-12
+    assert 1e-3 <= o.parameters.p_z <= 0.999
