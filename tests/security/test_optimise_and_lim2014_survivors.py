@@ -357,3 +357,56 @@ def test_optimise_accepts_the_boundary_values():
     assert mu3 == 0.1 and 0.25 <= mu1 <= 0.4
     assert min(o.parameters.probabilities) >= 0.3 - 1e-12
     assert 1e-3 <= o.parameters.p_z <= 0.999
+
+
+# --- pass_finite_key ------------------------------------------------------------------------
+
+_PAR = DecoyParameters((0.5, 0.1, 0.0), (0.7, 0.2, 0.1), 0.9)
+
+
+@pytest.mark.parametrize("bad", [1.0, 1.5, -0.1])
+def test_pass_finite_key_afterpulse_probability_in_zero_one_half_open(bad):
+    """Kills ``pass_finite_key`` mutmut 6-21 (the afterpulse_probability check: bounds, open end,
+    value): p_ap = 1, 1.5 and -0.1 raise InvalidParameter("afterpulse_probability", p_ap, "[0, 1)").
+    """
+    from qproto.security._optimise import pass_finite_key
+    with pytest.raises(InvalidParameter) as exc:
+        pass_finite_key(_PAR, n_pulses=1e9, eta=1e-3, y0=1e-6, e_d=0.01, eps_sec=1e-10, eps_cor=1e-15,
+                        afterpulse_probability=bad)
+    assert (exc.value.name, exc.value.value, exc.value.allowed) == ("afterpulse_probability", bad, "[0, 1)")
+
+
+def test_pass_finite_key_qber_is_the_closed_form_even_below_one_count():
+    """Kills ``pass_finite_key`` mutmut 91-98 (the QBER guard ``n_Z > 0``: ``> 1``, ``>= 0``, the
+    fallback 1.0, ``*`` for ``/``): one slot with n_Z ~ 0.01 expected counts has
+    QBER_Z = sum_k p_k (Y0/2 + e_d (1 - e^{-eta mu_k})) / sum_k p_k (Y0 + 1 - e^{-eta mu_k})
+    (docs/conventions.md A2, written here); a pass without clicks (eta = y0 = 0) has QBER_Z = 0.
+    """
+    from qproto.security._optimise import pass_finite_key
+    eta, y0, e_d = 1e-3, 1e-6, 0.03
+    num = sum(p * (y0 / 2 + e_d * (1 - math.exp(-eta * m))) for p, m in zip(_PAR.probabilities, _PAR.intensities))
+    den = sum(p * (y0 + 1 - math.exp(-eta * m)) for p, m in zip(_PAR.probabilities, _PAR.intensities))
+    fk = pass_finite_key(_PAR, n_pulses=30.0, eta=eta, y0=y0, e_d=e_d, eps_sec=1e-10, eps_cor=1e-15)
+    assert 0 < float(np.sum(fk.n_z)) < 1
+    assert float(fk.qber_z) == pytest.approx(num / den, rel=1e-12)
+    with np.errstate(all="ignore"):
+        zero = pass_finite_key(_PAR, n_pulses=1e9, eta=0.0, y0=0.0, e_d=e_d, eps_sec=1e-10, eps_cor=1e-15)
+    assert float(zero.qber_z) == 0.0 and float(zero.ell) == 0.0
+
+
+def test_pass_finite_key_sums_slots_of_any_shape():
+    """Kills ``pass_finite_key`` mutmut 53-65 (the axes the slot counts are summed over): slots
+    given as a (2, 3) array give the key and per-class bounds of the same six slots
+    flattened, and n_Z is the sum of the six one-slot n_Z's.
+    """
+    from qproto.security._optimise import pass_finite_key
+    eta = np.array([[1e-3, 2e-3, 5e-4], [8e-4, 1.5e-3, 1e-3]])
+    n = np.array([[1e9, 2e9, 1e9], [3e9, 1e9, 2e9]])
+    kw = dict(y0=2e-6, e_d=0.015, eps_sec=1e-10, eps_cor=1e-15)
+    grid = pass_finite_key(_PAR, n_pulses=n, eta=eta, **kw)
+    flat = pass_finite_key(_PAR, n_pulses=n.ravel(), eta=eta.ravel(), **kw)
+    one = [pass_finite_key(_PAR, n_pulses=a, eta=b, **kw).n_z for a, b in zip(n.ravel(), eta.ravel())]
+    assert np.shape(grid.n_z) == () and np.shape(grid.n_z_minus) == (3,)
+    assert float(grid.n_z) == pytest.approx(float(np.sum(one)), rel=1e-12)
+    np.testing.assert_allclose(grid.n_z_minus, flat.n_z_minus, rtol=1e-12)
+    assert float(grid.ell_unclipped) == pytest.approx(float(flat.ell_unclipped), rel=1e-12)
