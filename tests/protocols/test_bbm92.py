@@ -149,3 +149,19 @@ def test_eavesdropper_on_bobs_arm_matches_closed_forms(f, ch_a, seed):
     eve = InterceptResend(fraction=f)
     r = bbm92.run((ch_a, Channel()), rounds=40_000, seed=seed, eavesdropper=eve)
     assert_matches_expected(r, bbm92.expected((ch_a, Channel()), eavesdropper=eve))
+
+
+def test_eve_agreement_is_only_stated_when_eve_attacks_some_rounds():
+    """With an intercept-resend eavesdropper of fraction 0 no round is attacked: no
+    ``eve_agreement`` entry, and the rest is the no-eavesdropper closed form. With fraction 0.3,
+    her basis bias p_E = 0.8, p_Z = 0.7 and Alice's arm depolarised (d_A = 0.9, Bob's 0.8):
+    P(Eve = Alice) = 1/2 + d_A [w_Z p_E + (1 - w_Z)(1 - p_E)] / 2 with w_Z = 0.49/0.58 (kills the
+    condition ``eavesdropper is not None and f > 0`` turned into ``or`` or ``f >= 0``)."""
+    chans = (Channel(depolarisation=0.1), Channel(depolarisation=0.2))
+    proto = BBM92(p_z=0.7)
+    none = proto.expected(chans, eavesdropper=InterceptResend(fraction=0.0, p_z=0.8))
+    assert "eve_agreement" not in none
+    assert none == proto.expected(chans)
+    some = proto.expected(chans, eavesdropper=InterceptResend(fraction=0.3, p_z=0.8))
+    w_z = 0.49 / 0.58
+    assert math.isclose(some["eve_agreement"], 0.5 + 0.9 * (w_z * 0.8 + (1 - w_z) * 0.2) / 2, rel_tol=1e-12)
