@@ -410,3 +410,123 @@ def test_pass_finite_key_sums_slots_of_any_shape():
     assert float(grid.n_z) == pytest.approx(float(np.sum(one)), rel=1e-12)
     np.testing.assert_allclose(grid.n_z_minus, flat.n_z_minus, rtol=1e-12)
     assert float(grid.ell_unclipped) == pytest.approx(float(flat.ell_unclipped), rel=1e-12)
+
+
+# --- _lim2014: validators and the small closed forms ----------------------------------------
+
+@pytest.mark.parametrize("mu, allowed", [
+    ((0.5, 0.1, 0.0, 0.0), "three values (mu1, mu2, mu3)"),
+    ((0.75, 0.5, 0.25), "mu1 > mu2 + mu3 and mu2 > mu3 >= 0"),   # mu1 == mu2 + mu3 exactly in floats
+    ((0.5, 0.1, 0.1), "mu1 > mu2 + mu3 and mu2 > mu3 >= 0"),     # mu2 == mu3
+    ((0.5, 0.05, 0.1), "mu1 > mu2 + mu3 and mu2 > mu3 >= 0"),    # mu2 < mu3
+    ((0.5, -0.1, 0.0), "[0, inf]"),
+])
+def test_check_intensities_rejects_with_the_value_given(mu, allowed):
+    """Kills ``check_intensities`` mutants (shape test, ``>`` -> ``>=`` in either order condition,
+    ``and`` -> ``or``, the error's value): the boundary cases mu1 = mu2 + mu3 and mu2 = mu3 raise
+    InvalidParameter("intensities", <the tuple given>, <allowed>); mu3 = 0 and mu1 just above
+    mu2 + mu3 are accepted.
+    """
+    from qproto.security._lim2014 import check_intensities
+    with pytest.raises(InvalidParameter) as exc:
+        check_intensities(mu)
+    assert (exc.value.name, exc.value.value, exc.value.allowed) == ("intensities", mu, allowed)
+    np.testing.assert_array_equal(check_intensities((0.75 + 1e-12, 0.5, 0.25)), (0.75 + 1e-12, 0.5, 0.25))
+    np.testing.assert_array_equal(check_intensities([0.5, 0.1, 0.0]), (0.5, 0.1, 0.0))
+
+
+@pytest.mark.parametrize("p, allowed", [
+    ((0.5, 0.5), "three probabilities (p1, p2, p3)"),
+    ((0.5, 0.3, 0.2 + 2e-9), "values in (0, 1] summing to 1"),
+    ((0.5, 0.3, 0.2 - 2e-9), "values in (0, 1] summing to 1"),
+    ((0.6, 0.4, 0.0), "(0, 1]"),
+])
+def test_check_probabilities_rejects_with_the_name_given(p, allowed):
+    """Kills ``check_probabilities`` mutants (shape test, the sum tolerance 1e-9 and its sign,
+    the open lower end, the name and value carried): sums off by 2e-9 either way and a zero
+    probability raise InvalidParameter(<name given>, <value given>, <allowed>); sums off by
+    5e-10 pass, and p = 1 is allowed.
+    """
+    from qproto.security._lim2014 import check_probabilities
+    with pytest.raises(InvalidParameter) as exc:
+        check_probabilities("q", p)
+    assert (exc.value.name, exc.value.value, exc.value.allowed) == ("q", p, allowed)
+    for ok in ((0.5, 0.3, 0.2 + 5e-10), (0.5, 0.3, 0.2 - 5e-10)):
+        np.testing.assert_array_equal(check_probabilities("q", ok), ok)
+
+
+def test_gamma_is_the_lim_formula_and_zero_outside_its_domain():
+    """Kills ``gamma`` arithmetic and mask mutants: gamma(a, b, c, d) =
+    sqrt((c + d)(1 - b) b / (c d ln 2) log2((c + d) 21^2 / (c d (1 - b) b a^2))), written here,
+    at three points, with the log clipped at 0 (``max(arg, 1)``) where the argument is below 1
+    (a = 0.9 and large counts: arg = 0.005 and 1.5 below); 0 where b = 0, b = 1, c = 0 or d = 0.
+    """
+    from qproto.security._lim2014 import gamma
+    a = 1e-10
+    b = np.array([0.02, 0.3, 0.49])
+    c = np.array([1e5, 3e4, 7e6])
+    d = np.array([2e4, 9e5, 1e3])
+    want = np.sqrt((c + d) * (1 - b) * b / (c * d * math.log(2))
+                   * np.log2((c + d) * 441.0 / (c * d * (1 - b) * b * a * a)))
+    np.testing.assert_allclose(gamma(a, b, c, d), want, rtol=1e-13)
+    b, c = np.array([0.4, 0.4]), np.array([1e6, 3000.0])
+    arg = 2.0 / c * 441.0 / (0.24 * 0.81)
+    assert arg[0] < 1.0 < arg[1] < 2.0
+    want = np.sqrt(2.0 / c * 0.24 / math.log(2) * np.log2(np.maximum(arg, 1.0)))
+    assert want[0] == 0.0
+    np.testing.assert_allclose(gamma(0.9, b, c, c), want, rtol=1e-12, atol=0)
+    np.testing.assert_array_equal(gamma(a, np.array([0.0, 1.0, 0.2, 0.2]), np.array([1e4, 1e4, 0.0, 1e4]),
+                                        np.array([1e4, 1e4, 1e4, 0.0])), 0.0)
+
+
+def test_finite_size_leakage_closed_form_and_its_edges():
+    """Kills ``finite_size_leakage`` mutants: n h(Q) + (n(1-Q) - F^-1(eps; n, 1-Q) - 1) log2((1-Q)/Q)
+    - log2(n)/2 - log2(1/eps) with scipy's binomial quantile, written here, at n = 10^5 (and
+    n = 10^5 + 0.7 rounded down) and at n = 1 (the formula, not 0); 0 for n < 1 or Q = 0; n for
+    Q >= 1/2.
+    """
+    from scipy.stats import binom
+
+    from qproto.security._lim2014 import finite_size_leakage
+    n, q, eps = 1e5, 0.03, 1e-15
+    h = -q * math.log2(q) - (1 - q) * math.log2(1 - q)
+    want = (n * h + (n * (1 - q) - binom.ppf(eps, n, 1 - q) - 1) * math.log2((1 - q) / q)
+            - 0.5 * math.log2(n) - math.log2(1 / eps))
+    got = finite_size_leakage(np.array([n, n + 0.7, 0.9, 1e5, 1e5, 1e5]),
+                              np.array([q, q, q, 0.0, 0.5, 0.6]), eps)
+    np.testing.assert_allclose(got[:2], want, rtol=1e-12)
+    np.testing.assert_array_equal(got[2:], (0.0, 0.0, 1e5, 1e5))
+    at_one = h + (1 - q - binom.ppf(eps, 1, 1 - q) - 1) * math.log2((1 - q) / q) - math.log2(1 / eps)
+    assert finite_size_leakage(np.array([1.0]), np.array([q]), eps)[0] == pytest.approx(at_one, rel=1e-12)
+
+
+def test_binary_entropy_helper_values():
+    """Kills ``_h`` mutants: h(0.5) = 1, h(0.11) = -0.11 log2 0.11 - 0.89 log2 0.89 (written here),
+    and h = 0 at 0, at 1 and outside [0, 1] (-0.2, 1.3).
+    """
+    from qproto.security._lim2014 import _h
+    x = np.array([0.5, 0.11, 0.0, 1.0, -0.2, 1.3])
+    want = [1.0, -0.11 * math.log2(0.11) - 0.89 * math.log2(0.89), 0.0, 0.0, 0.0, 0.0]
+    np.testing.assert_allclose(_h(x), want, rtol=1e-14, atol=0)
+
+
+def test_model_qber_and_gain_closed_forms_and_e0_without_clicks():
+    """Kills ``model_gain``/``model_qber`` mutants: Q = Y0 + 1 - e^{-eta mu} and
+    E = (e0 Y0 + e_d (1 - e^{-eta mu})) / Q (written here), and E = e0 where Q = 0.
+    """
+    from qproto.security._lim2014 import model_gain, model_qber
+    mu, eta, y0, ed, e0 = np.array([0.5, 0.1, 0.3]), np.array([1e-3, 0.2, 0.0]), np.array([1e-6, 1e-5, 0.0]), 0.02, 0.5
+    q = y0 + 1 - np.exp(-eta * mu)
+    np.testing.assert_allclose(model_gain(mu, eta, y0), q, rtol=1e-9)
+    got = model_qber(mu, eta, y0, ed, e0)
+    np.testing.assert_allclose(got[:2], ((e0 * y0 + ed * (1 - np.exp(-eta * mu)))[:2] / q[:2]), rtol=1e-9)
+    assert got[2] == e0
+
+
+def test_no_afterpulsing_leaves_the_noise_yield_exactly_unchanged():
+    """Kills ``afterpulse_yield``'s ``p_ap == 0`` shortcut mutants (rounding of 1 - (1 - Y0) would
+    change Y0) and checks the p_ap > 0 closed form at y0 = 1 (every window clicks: Y0_eff = 1).
+    """
+    y0 = np.array([1e-7, 3e-9])
+    np.testing.assert_array_equal(_ap(y0=y0, eta=0.2, afterpulse_probability=0.0), y0)
+    assert _ap(y0=1.0, eta=0.2, afterpulse_probability=0.3) == 1.0
