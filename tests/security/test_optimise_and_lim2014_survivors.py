@@ -530,3 +530,83 @@ def test_no_afterpulsing_leaves_the_noise_yield_exactly_unchanged():
     y0 = np.array([1e-7, 3e-9])
     np.testing.assert_array_equal(_ap(y0=y0, eta=0.2, afterpulse_probability=0.0), y0)
     assert _ap(y0=1.0, eta=0.2, afterpulse_probability=0.3) == 1.0
+
+
+# --- optimise_decoy_parameters: the bookkeeping of starts, stages and evaluations ------------
+
+def test_optimiser_starts_stages_and_evaluation_count(monkeypatch):
+    """Kills the bookkeeping mutants of ``optimise_decoy_parameters`` (mutmut ~364-535: the box
+    and kernel it builds, ``scale``, the Sobol batch, screening and its ordering, the number of
+    cold starts, the continuation stages, the evaluation count, the choice of the best start,
+    ``start_values``), with the local optimiser replaced by a recorder that returns its start,
+    7 evaluations and a value that makes the last call best. Expected, written here: scale =
+    10^-2 sum n (Y0 + 1 - e^{-eta/2}); the guess first (its box point, one stage at factor 1);
+    then the two best of scipy's scrambled Sobol batch of 2^5 points (seed 1) by the surrogate
+    of the real pass (factor 1: on this pass the top two differ at factor 2),
+    each through stages 1000, 100, 10, 1; n_evaluations = 32 + 7 (1 + 2 x 4); the best start is
+    the last call; start_values = (9, 5, 1) x scale.
+    """
+    import qproto.security._optimise as m
+    from scipy.stats import qmc
+
+    calls = []
+
+    def recorder(kernel, box, u, factor, scale, method, max_evaluations):
+        calls.append(dict(u=np.array(u, float), factor=factor, scale=scale, method=method, max_ev=max_evaluations,
+                          box=box, kernel=kernel))
+        return np.array(u, float), -float(len(calls)), 7
+
+    monkeypatch.setattr(m, "_local", recorder)
+    g = DecoyParameters((0.5, 0.1, 0.0), (0.7, 0.2, 0.1), 0.9)
+    o = m.optimise_decoy_parameters(n_pulses=1e9, eta=1e-3, y0=1e-6, e_d=0.01, n_starts=3, initial=[g],
+                                    screen=20, seed=1, continuation=1000.0, max_evaluations=33,
+                                    method="nelder-mead")
+    scale = 1e9 * (1e-6 + 1 - math.exp(-0.5e-3)) * 1e-2
+    assert [c["factor"] for c in calls] == pytest.approx([1.0, 1000.0, 100.0, 10.0, 1.0, 1000.0, 100.0, 10.0, 1.0])
+    assert all(c["scale"] == pytest.approx(scale, rel=1e-12) for c in calls)
+    assert all(c["method"] == "nelder-mead" and c["max_ev"] == 33 for c in calls)
+    box = calls[0]["box"]
+    assert (box.mu3, box.mu1_lo, box.mu1_hi, box.pz_lo, box.pz_hi, box.p_min) == (0.0, 0.05, 1.0, 0.5, 0.999, 1e-3)
+    np.testing.assert_allclose(calls[0]["u"], box.point(g), rtol=0, atol=0)
+    batch = qmc.Sobol(d=5, scramble=True, seed=1).random_base2(5)
+    vals = m._surrogate(calls[0]["kernel"], box, batch, 1.0, scale)
+    best_two = batch[np.argsort(vals, kind="stable")[:2]]
+    np.testing.assert_array_equal(calls[1]["u"], best_two[0])
+    np.testing.assert_array_equal(calls[5]["u"], best_two[1])
+    assert o.n_starts == 3 and o.n_evaluations == 32 + 7 * 9
+    assert o.parameters == box.decode(calls[-1]["u"])
+    assert o.start_values == pytest.approx((9 * scale, 5 * scale, 1 * scale), rel=1e-12)
+
+
+@pytest.mark.parametrize("screen, n_starts, continuation, want_batch, want_factors", [
+    (0, 2, 5.0, 0, [5.0, 1.0, 5.0, 1.0]),
+    (1, 1, 1.0, 2, [1.0]),
+])
+def test_optimiser_small_batches(monkeypatch, screen, n_starts, continuation, want_batch, want_factors):
+    """Kills ``optimise_decoy_parameters`` mutmut 443 (a batch of at least 2^2), 450/451 (screening
+    with ``screen >= 0`` / ``screen > 1``) and 499 (at least 2 continuation steps): with
+    ``screen=0`` the cold starts are the first Sobol points in order, unscreened (no batch
+    evaluations), and continuation 5 is one step (5, 1); with ``screen=1`` and one start a batch
+    of 2^1 points is screened and its better point starts. n_evaluations = batch + 7 per stage.
+    """
+    import qproto.security._optimise as m
+    from scipy.stats import qmc
+
+    calls = []
+
+    def recorder(kernel, box, u, factor, scale, method, max_evaluations):
+        calls.append(dict(u=np.array(u, float), factor=factor, kernel=kernel, box=box, scale=scale))
+        return np.array(u, float), 0.0, 7
+
+    monkeypatch.setattr(m, "_local", recorder)
+    o = m.optimise_decoy_parameters(n_pulses=1e9, eta=1e-3, y0=1e-6, e_d=0.01, n_starts=n_starts, screen=screen,
+                                    seed=2, continuation=continuation)
+    assert [c["factor"] for c in calls] == pytest.approx(want_factors)
+    assert o.n_evaluations == want_batch + 7 * len(want_factors)
+    sob = qmc.Sobol(d=5, scramble=True, seed=2).random_base2(1)
+    if screen == 0:
+        np.testing.assert_array_equal([calls[0]["u"], calls[2]["u"]], sob)
+    else:
+        v = m._surrogate(calls[0]["kernel"], calls[0]["box"], sob, 1.0, calls[0]["scale"])
+        assert v[0] != v[1]
+        np.testing.assert_array_equal(calls[0]["u"], sob[int(np.argmin(v))])
