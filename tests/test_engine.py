@@ -534,3 +534,23 @@ def test_sample_bits_takes_configuration_ids_of_any_shape_as_rounds_in_c_order(m
     bits = compiled.sample_bits(ids, np.random.default_rng(0))
     assert bits.shape == (6, 2)
     np.testing.assert_array_equal(bits, [[(c >> q) & 1 for q in range(2)] for c in ids.ravel()])
+
+
+def test_distribution_codes_at_the_integer_width_boundary_and_single_rounds():
+    """The distribution path's codes: H on qubit 8 of nine gives outcomes 0 and 256, the first
+    code that needs 16 bits (kills a uint8 container sized for one outcome fewer, where 256
+    wraps to 0), and a single round of a certain |1> is sampled, not returned as 0 (kills the
+    one-round early return). Exact answers: P(256) = 1/2; code 1 every time."""
+    wide = QuantumCircuit(9, 9)
+    wide.h(8)
+    wide.measure(range(9), range(9))
+    compiled = Engine(mode="distribution").compile([wide])
+    codes = compiled.sample(np.zeros(2000, dtype=np.int64), np.random.default_rng(4))
+    assert set(np.unique(codes).tolist()) == {0, 256}
+    assert_proportion(int((codes == 256).sum()), 2000, 0.5, what="P(code 256)")
+
+    one = QuantumCircuit(1, 1)
+    one.x(0)
+    one.measure(0, 0)
+    single = Engine(mode="distribution").compile([one])
+    assert single.sample(np.array([0]), np.random.default_rng(0)).tolist() == [1]
