@@ -610,3 +610,55 @@ def test_optimiser_small_batches(monkeypatch, screen, n_starts, continuation, wa
         v = m._surrogate(calls[0]["kernel"], calls[0]["box"], sob, 1.0, calls[0]["scale"])
         assert v[0] != v[1]
         np.testing.assert_array_equal(calls[0]["u"], sob[int(np.argmin(v))])
+
+
+# --- _local: the two local searches -----------------------------------------------------------
+
+def _recording_local(monkeypatch, method, u0, factor, max_ev):
+    import qproto.security._optimise as m
+    rows, real = [], m._surrogate
+
+    def spy(kernel, box, u, f, scale):
+        rows.extend((np.array(r, float), f, scale) for r in np.atleast_2d(u))
+        return real(kernel, box, u, f, scale)
+
+    monkeypatch.setattr(m, "_surrogate", spy)
+    k = _kernel(0.0, "hoeffding")
+    # scale as optimise_decoy_parameters sets it for this pass (~1e4 bits: objective values of order 1)
+    out = m._local(k, _BOX, np.array(u0, float), factor, 1e4, method, max_ev)
+    monkeypatch.setattr(m, "_surrogate", real)
+    return out, rows, (lambda u: float(real(k, _BOX, np.asarray(u, float)[None, :], factor, 1e4)[0]))
+
+
+@pytest.mark.parametrize("factor, budget", [(1.0, 60), (10.0, 30)])
+def test_nelder_mead_local_search_start_budget_and_returned_point(monkeypatch, factor, budget):
+    """Kills ``_local`` Nelder-Mead mutants: the start (mutmut 63-72, 82-85: u clipped into
+    [3.4e-4, 1 - 3.4e-4] and mapped by the logit, so the first point evaluated is that clipped
+    u), the budget (mutmut 91-96: ``maxfev`` = max_evaluations at factor 1, half of it
+    otherwise; 60 evaluations do not converge here, so exactly that many are made), the map back
+    (mutmut 54-61, 106-113: the returned value is the surrogate at the returned point, in the
+    box) and the count returned (mutmut 114: the number of points evaluated).
+    """
+    u0 = [0.0, 1.0, 0.3, 0.6, 0.5]
+    (u, fun, nfev), rows, f = _recording_local(monkeypatch, "nelder-mead", u0, factor, 60)
+    np.testing.assert_allclose(rows[0][0], [3.4e-4, 1 - 3.4e-4, 0.3, 0.6, 0.5], rtol=1e-12)
+    assert all(r[1] == factor and r[2] == 1e4 for r in rows)
+    assert nfev == len(rows) == budget
+    assert np.all((u >= 0) & (u <= 1))
+    assert fun == pytest.approx(f(u), rel=1e-12) and fun <= f(rows[0][0])
+
+
+def test_sqp_local_search_counts_points_and_returns_a_point_in_the_box(monkeypatch):
+    """Kills ``_local`` SLSQP mutants: the start (the first point evaluated is u0), the count
+    (mutmut 40, 41: 6 points per objective call, i.e. the number of points evaluated), the
+    bounds and the clip of the result (mutmut 23, 24, 31-38: the result lies in [0, 1]^5, is
+    not pinned to a face, and improves on the start); the value returned is the surrogate at
+    the returned point.
+    """
+    u0 = np.array([0.3, 0.2, 0.6, 0.7, 0.5])
+    (u, fun, nev), rows, f = _recording_local(monkeypatch, "sqp", u0, 1.0, 50)
+    np.testing.assert_array_equal(rows[0][0], u0)
+    assert nev == len(rows) and nev % 6 == 0 and nev > 6
+    assert np.all((u >= 0) & (u <= 1)) and not np.all(u == 1.0)
+    assert fun == pytest.approx(f(u), rel=1e-9)
+    assert fun < f(u0)
