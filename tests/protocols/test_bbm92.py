@@ -165,3 +165,16 @@ def test_eve_agreement_is_only_stated_when_eve_attacks_some_rounds():
     some = proto.expected(chans, eavesdropper=InterceptResend(fraction=0.3, p_z=0.8))
     w_z = 0.49 / 0.58
     assert math.isclose(some["eve_agreement"], 0.5 + 0.9 * (w_z * 0.8 + (1 - w_z) * 0.2) / 2, rel_tol=1e-12)
+
+
+def test_chsh_test_rounds_draw_alices_setting_uniformly_whatever_the_key_basis_bias():
+    """In a CHSH test round (Bob's setting 2 or 3) Alice's setting is uniform on {0, 1}, not her
+    key-basis choice: with p_Z = 0.9 the key basis would give setting 1 only 10 % of the time
+    (kills the test-round override of Alice's setting dropped). Bob's key settings stay biased."""
+    from qproto.testing import assert_proportion
+
+    d = BBM92(p_z=0.9, chsh_fraction=0.5).draw(np.random.default_rng(3), 20_000)
+    test = d["bob_setting"] >= 2
+    assert_proportion(int(test.sum()), test.size, 0.5, what="test rounds")
+    assert_proportion(int((d["alice_setting"][test] == 1).sum()), int(test.sum()), 0.5, what="Alice X | test")
+    assert_proportion(int((d["bob_setting"][~test] == 1).sum()), int((~test).sum()), 0.1, what="Bob X | key")
