@@ -115,3 +115,21 @@ def test_intercept_resend_shows_in_the_y_basis(fraction, p_eve_z):
 
 def test_qproto_verify_six_state():
     assert main(["verify", "six-state", "--examples", "3", "--rounds", "9000", "--no-progress"]) == 0
+
+
+def test_expected_key_rate_takes_each_basis_key_at_its_own_error_rate():
+    """The key rate of expected() sums the three bases' keys, each with its own error rate: with
+    f_EC = 1.3 on a rotated channel (E_X, E_Y, E_Z all different) it is
+    P_click / 9 * sum_m [1 - H(lambda) + (1 - f_EC) h(E_m)], lambda and H written out here from
+    the density-matrix error rates (kills every basis's key computed at E_Z, which f_EC = 1
+    cannot see: the h(E_m) terms cancel there)."""
+    f = 1.3
+    ref = _reference_errors(ROTATED)
+    e = {b: ref[f"qber_{b}"] for b in "xyz"}
+    lam = [1 - (e["x"] + e["y"] + e["z"]) / 2, (e["z"] + e["y"] - e["x"]) / 2,
+           (e["z"] + e["x"] - e["y"]) / 2, (e["x"] + e["y"] - e["z"]) / 2]
+    assert min(lam) > 0
+    h_lam = -sum(p * math.log2(p) for p in lam)
+    want = ROTATED.detection_probability / 9 * sum(max(0.0, 1 - h_lam + (1 - f) * h2(e[b])) for b in "xyz")
+    assert want > 0
+    assert SixState(f_ec=f).expected(ROTATED)["key_rate"] == pytest.approx(want, rel=1e-12)
