@@ -133,3 +133,20 @@ def test_expected_key_rate_takes_each_basis_key_at_its_own_error_rate():
     want = ROTATED.detection_probability / 9 * sum(max(0.0, 1 - h_lam + (1 - f) * h2(e[b])) for b in "xyz")
     assert want > 0
     assert SixState(f_ec=f).expected(ROTATED)["key_rate"] == pytest.approx(want, rel=1e-12)
+
+
+def test_measured_key_rate_weighs_each_basis_key_at_its_own_measured_error_rate():
+    """The run's key-rate point value is sum_m (sifted_m / rounds) [1 - H(lambda) + (1 - f_EC)
+    h(E_m)] at the measured error rates, written out here (f_EC = 1.3, rotated channel: the
+    three rates differ; kills every basis's key taken at E_Z, invisible at f_EC = 1)."""
+    f = 1.3
+    r = SixState(f_ec=f).run(ROTATED, rounds=20_000, seed=5)
+    e = {b: r.tallies[f"errors_{b}"] / r.tallies[f"sifted_{b}"] for b in "xyz"}
+    assert len({round(v, 3) for v in e.values()}) == 3
+    lam = [1 - (e["x"] + e["y"] + e["z"]) / 2, (e["z"] + e["y"] - e["x"]) / 2,
+           (e["z"] + e["x"] - e["y"]) / 2, (e["x"] + e["y"] - e["z"]) / 2]
+    assert min(lam) > 0
+    h_lam = -sum(p * math.log2(p) for p in lam)
+    want = sum(r.tallies[f"sifted_{b}"] / r.rounds * max(0.0, 1 - h_lam + (1 - f) * h2(e[b])) for b in "xyz")
+    assert want > 0
+    assert r.estimates()["key_rate"].best == pytest.approx(want, rel=1e-9)
