@@ -554,3 +554,22 @@ def test_distribution_codes_at_the_integer_width_boundary_and_single_rounds():
     one.measure(0, 0)
     single = Engine(mode="distribution").compile([one])
     assert single.sample(np.array([0]), np.random.default_rng(0)).tolist() == [1]
+
+
+def test_many_outcome_codes_keep_the_shape_of_the_configuration_ids():
+    """``sample`` returns codes shaped like the configuration ids, also on the binary-search
+    path (more than 15 thresholds: 32 outcomes here): kills the ids or the output not flattened
+    there. Exact answer: configuration c prepares |c> on five qubits, so code = id."""
+    circuits = []
+    for c in range(32):
+        qc = QuantumCircuit(5, 5)
+        for q in range(5):
+            if (c >> q) & 1:
+                qc.x(q)
+        qc.measure(range(5), range(5))
+        circuits.append(qc)
+    compiled = Engine(mode="distribution").compile(circuits)
+    ids = np.array([[0, 31, 17], [5, 5, 30]])
+    codes = compiled.sample(ids, np.random.default_rng(0))
+    assert codes.shape == (2, 3)
+    np.testing.assert_array_equal(codes, ids)
