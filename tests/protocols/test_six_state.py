@@ -150,3 +150,42 @@ def test_measured_key_rate_weighs_each_basis_key_at_its_own_measured_error_rate(
     want = sum(r.tallies[f"sifted_{b}"] / r.rounds * max(0.0, 1 - h_lam + (1 - f) * h2(e[b])) for b in "xyz")
     assert want > 0
     assert r.estimates()["key_rate"].best == pytest.approx(want, rel=1e-9)
+
+
+def test_key_fraction_defaults_validation_and_clipped_pauli_weights():
+    """``six_state_key_fraction``: f_EC defaults to 1 (then the key is 1 - H(lambda) in every
+    basis); error rates above 1 and f_EC above 2 are refused by name; rates that no Pauli
+    channel gives (E_X = 0.04, E_Y = E_Z = 0: lambda = (0.98, -0.02, 0.02, 0.02)) have their
+    negative weight clipped and the rest renormalised to (0.98, 0, 0.02, 0.02) / 1.02, written out here (kills the
+    default f_EC 2, the upper bounds 2 and 3, the clip dropped and the renormalisation
+    multiplied)."""
+    from qproto import InvalidParameter
+
+    q = 0.05
+    lam = [1 - 1.5 * q, q / 2, q / 2, q / 2]
+    assert six_state_key_fraction(q, q, q) == pytest.approx(1 + sum(p * math.log2(p) for p in lam), abs=1e-12)
+    for name, kw in (("e_x", dict(e_x=1.5, e_y=0.0, e_z=0.0)), ("e_y", dict(e_x=0.0, e_y=1.5, e_z=0.0)),
+                     ("e_z", dict(e_x=0.0, e_y=0.0, e_z=1.5))):
+        with pytest.raises(InvalidParameter) as info:
+            six_state_key_fraction(**kw)
+        assert info.value.name == name
+    with pytest.raises(InvalidParameter) as info:
+        six_state_key_fraction(0.01, 0.01, 0.01, f_ec=2.5)
+    assert info.value.name == "f_ec"
+    clipped = [0.98 / 1.02, 0.02 / 1.02, 0.02 / 1.02]
+    h_lam = -sum(p * math.log2(p) for p in clipped)
+    assert 1 - h_lam > 0.5
+    assert six_state_key_fraction(0.04, 0.0, 0.0, key_basis="z") == pytest.approx(1 - h_lam, abs=1e-12)
+    assert six_state_key_fraction(0.04, 0.0, 0.0, key_basis="x", f_ec=1.5) == \
+        pytest.approx(1 - h_lam - 0.5 * h2(0.04), abs=1e-12)
+
+
+def test_a_run_without_a_key_reports_zero_at_the_runs_confidence():
+    """No transmission: no sifted bit, so the key-rate estimate is exactly 0 and carries the
+    run's confidence level like every other estimate (kills the confidence dropped there)."""
+    import dataclasses
+
+    r = dataclasses.replace(SixState().run(Channel(transmittance=0.0), rounds=300, seed=2), confidence=0.9)
+    k = r.estimates()["key_rate"]
+    assert (k.low, k.best, k.high) == (0.0, 0.0, 0.0)
+    assert k.confidence == r.confidence == 0.9
