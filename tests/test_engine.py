@@ -557,19 +557,20 @@ def test_distribution_codes_at_the_integer_width_boundary_and_single_rounds():
 
 
 def test_many_outcome_codes_keep_the_shape_of_the_configuration_ids():
-    """``sample`` returns codes shaped like the configuration ids, also on the binary-search
-    path (more than 15 thresholds: 32 outcomes here): kills the ids or the output not flattened
-    there. Exact answer: configuration c prepares |c> on five qubits, so code = id."""
-    circuits = []
-    for c in range(32):
-        qc = QuantumCircuit(5, 5)
-        for q in range(5):
-            if (c >> q) & 1:
-                qc.x(q)
-        qc.measure(range(5), range(5))
-        circuits.append(qc)
-    compiled = Engine(mode="distribution").compile(circuits)
-    ids = np.array([[0, 31, 17], [5, 5, 30]])
-    codes = compiled.sample(ids, np.random.default_rng(0))
-    assert codes.shape == (2, 3)
-    np.testing.assert_array_equal(codes, ids)
+    """``sample`` returns codes shaped like the configuration ids, on the binary-search path
+    (more than 15 thresholds: 32 outcomes) and on the linear path (three thresholds: four
+    outcomes): kills the ids or the output not flattened on either path. Exact answer:
+    configuration c prepares |c>, so code = id."""
+    for n_qubits, ids in ((5, np.array([[0, 31, 17], [5, 5, 30]])), (2, np.array([[0, 3, 1], [2, 2, 3]]))):
+        circuits = []
+        for c in range(2**n_qubits):
+            qc = QuantumCircuit(n_qubits, n_qubits)
+            for q in range(n_qubits):
+                if (c >> q) & 1:
+                    qc.x(q)
+            qc.measure(range(n_qubits), range(n_qubits))
+            circuits.append(qc)
+        compiled = Engine(mode="distribution").compile(circuits)
+        codes = compiled.sample(ids, np.random.default_rng(0))
+        assert codes.shape == (2, 3)
+        np.testing.assert_array_equal(codes, ids)
