@@ -16,8 +16,8 @@ p_Z. For a given pass, described by the pulses sent and the channel in each time
   valid: mu1 = lo + (hi - lo) u0, mu2 = mu3 + (mu1 - 2 mu3)(e + (1 - 2e) u1) (so
   mu1 > mu2 + mu3 and mu2 > mu3), p1 = p_min + (1 - 3 p_min) u2,
   p2 = p_min + (1 - p1 - 2 p_min) u3 (so p3 >= p_min), p_Z = lo_Z + (hi_Z - lo_Z) u4.
-  The default method is bounded quasi-Newton (:func:`scipy.optimize.minimize`,
-  ``L-BFGS-B``); ``method="nelder-mead"`` (unconstrained, through a logistic map of
+  The default method is bounded sequential quadratic programming
+  (:func:`scipy.optimize.minimize`, ``SLSQP``); ``method="nelder-mead"`` (unconstrained, through a logistic map of
   the box) is the slower reference.
 * **A smooth objective.** The clipped length is 0 on a large region (no key), which
   gives a local optimiser nothing to follow from a poor start; we maximise the
@@ -337,7 +337,7 @@ def optimise_decoy_parameters(*, n_pulses: ArrayLike, eta: ArrayLike, y0: ArrayL
         min_probability: smallest allowed intensity probability, in (0, 1/3).
         n_starts: number of local optimisations (>= 1), ``initial`` guesses first.
         initial: starting guesses (e.g. a neighbouring window's optimum), refined directly.
-        max_evaluations: iterations (L-BFGS-B) or objective evaluations (Nelder-Mead) per start
+        max_evaluations: iterations (SLSQP) or objective evaluations (Nelder-Mead) per start
             and stage (>= 20).
         continuation: >= 1; each cold start is first optimised for a pass this many times longer
             and then for the real one, in steps of x10 (default 1: off; module docs).
@@ -349,7 +349,7 @@ def optimise_decoy_parameters(*, n_pulses: ArrayLike, eta: ArrayLike, y0: ArrayL
         tails: ``"hoeffding"`` (default) or ``"chernoff"``.
         afterpulse_probability: detector afterpulse probability in [0, 1); the noise yield of each
             candidate is computed with the candidate's own intensities and probabilities.
-        method: ``"lbfgs"`` (default; bounded quasi-Newton with batched finite-difference
+        method: ``"sqp"`` (default; SciPy's bounded SLSQP with batched finite-difference
             gradients) or ``"nelder-mead"`` (derivative-free reference, slower).
 
     Returns:
