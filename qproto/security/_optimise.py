@@ -368,10 +368,17 @@ def optimise_decoy_parameters(*, n_pulses: ArrayLike, eta: ArrayLike, y0: ArrayL
     y0_a = check_array_in_range("y0", y0, 0.0, 1.0)
     ed_a = check_array_in_range("e_d", e_d, 0.0, 0.5)
     edx_a = ed_a if e_d_x is None else check_array_in_range("e_d_x", e_d_x, 0.0, 0.5)
-    try:
-        n, eta_a, y0_a, ed_a, edx_a = np.broadcast_arrays(n, eta_a, y0_a, ed_a, edx_a)
-    except ValueError:
-        raise InvalidParameter("eta", eta, "an array broadcastable with n_pulses, y0, e_d and e_d_x") from None
+    slots = {"n_pulses": (n_pulses, n), "eta": (eta, eta_a), "y0": (y0, y0_a), "e_d": (e_d, ed_a),
+             "e_d_x": (e_d_x, edx_a)}
+    shape: tuple[int, ...] = ()
+    for name, (given, arr) in slots.items():  # name the first argument that does not fit the others
+        try:
+            shape = np.broadcast_shapes(shape, arr.shape)
+        except ValueError:
+            others = [k for k in slots if k != name]
+            raise InvalidParameter(name, given, "an array broadcastable with "
+                                   + ", ".join(others[:-1]) + " and " + others[-1]) from None
+    n, eta_a, y0_a, ed_a, edx_a = np.broadcast_arrays(n, eta_a, y0_a, ed_a, edx_a)
     check_in_range("eps_sec", eps_sec, 0.0, 1.0, lo_open=True, hi_open=True)
     check_in_range("eps_cor", eps_cor, 0.0, 1.0, lo_open=True, hi_open=True)
     check_in_range("f_ec", f_ec, 1.0, math.inf, hi_open=True)

@@ -128,3 +128,16 @@ def test_rejects_bad_new_options(kwargs, name):
     with pytest.raises(InvalidParameter) as e:
         optimise_decoy_parameters(**PASS, **SEC, **kwargs)
     assert e.value.name == name
+
+
+@pytest.mark.parametrize("name", ["y0", "e_d", "e_d_x"])
+def test_slots_that_do_not_broadcast_are_named_by_the_argument_that_does_not_fit(name):
+    """Three slots of n_pulses and eta against two values of another argument: the error names
+    that argument and carries its value (it used to name eta whatever did not fit)."""
+    kw = dict(n_pulses=[1e10] * 3, eta=[1e-3] * 3, y0=1e-6, e_d=0.01, eps_sec=1e-10, eps_cor=1e-15)
+    bad = {"y0": [1e-6, 2e-6], "e_d": [0.01, 0.02], "e_d_x": [0.01, 0.02]}[name]
+    kw[name] = bad
+    with pytest.raises(InvalidParameter) as info:
+        optimise_decoy_parameters(**kw)
+    assert info.value.name == name and info.value.value is bad
+    assert info.value.allowed.startswith("an array broadcastable with n_pulses, eta")
