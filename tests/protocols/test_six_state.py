@@ -182,10 +182,14 @@ def test_key_fraction_defaults_validation_and_clipped_pauli_weights():
 
 def test_a_run_without_a_key_reports_zero_at_the_runs_confidence():
     """No transmission: no sifted bit, so the key-rate estimate is exactly 0 and carries the
-    run's confidence level like every other estimate (kills the confidence dropped there)."""
+    run's confidence level like every other estimate; so does a positive key rate (kills the
+    confidence dropped on either return)."""
     import dataclasses
 
     r = dataclasses.replace(SixState().run(Channel(transmittance=0.0), rounds=300, seed=2), confidence=0.9)
     k = r.estimates()["key_rate"]
     assert (k.low, k.best, k.high) == (0.0, 0.0, 0.0)
     assert k.confidence == r.confidence == 0.9
+    keyed = dataclasses.replace(SixState().run(Channel(depolarisation=0.02), rounds=3000, seed=2), confidence=0.9)
+    assert keyed.estimates()["key_rate"].best > 0
+    assert keyed.estimates()["key_rate"].confidence == 0.9
