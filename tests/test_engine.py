@@ -574,3 +574,20 @@ def test_many_outcome_codes_keep_the_shape_of_the_configuration_ids():
         codes = compiled.sample(ids, np.random.default_rng(0))
         assert codes.shape == (2, 3)
         np.testing.assert_array_equal(codes, ids)
+
+
+@pytest.mark.parametrize("mode", ["stabilizer", "shots"])
+def test_outcome_codes_are_refused_for_65_clbits_and_rows_given(mode):
+    """65 clbits do not fit an integer outcome code: ``sample`` refuses by name and points to
+    ``sample_bits`` (kills the limit moved to 65, where the stabilizer path's weights overflow
+    and the shots path's keys do not fit), and ``sample_bits`` gives the 65 columns. Exact
+    answer: X on every qubit, all ones."""
+    qc = QuantumCircuit(65, 65)
+    qc.x(range(65))
+    qc.measure(range(65), range(65))
+    compiled = Engine(mode=mode).compile([qc])
+    with pytest.raises(InvalidParameter) as info:
+        compiled.sample(np.zeros(5, dtype=np.int64), np.random.default_rng(0))
+    assert info.value.name == "circuits" and "sample_bits" in str(info.value)
+    bits = compiled.sample_bits(np.zeros(5, dtype=np.int64), np.random.default_rng(0))
+    assert bits.shape == (5, 65) and bits.all()
