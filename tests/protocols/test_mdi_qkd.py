@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 import pytest
-from _reference import apply, basis_kets, bell, click_kraus, dm, kron
+from _reference import apply, basis_kets, bell, click_kraus, dm, h2, kron
 
 from qproto import Channel, Engine, InterceptResend
 from qproto._errors import InvalidParameter
@@ -325,3 +325,20 @@ def test_infinite_decoy_model_rate_is_zero_without_transmission(eta_a, eta_b):
     assert est["plob_product_eta"] == 0.0
     assert est["key_rate_infinite_decoy_model"] == 0.0
     assert est["key_rate"].best == 0.0 and est["key_rate"].high == 0.0
+
+
+def test_decoy_key_rate_default_range_checks_and_error_rates_above_one_half():
+    """``mdi_decoy_key_rate``: f_EC defaults to 1.16; gains and error rates above 1 are refused by
+    name; an error rate above 1/2 counts as 1/2 (a bit no better than a coin: h = 1), so
+    e11_X = 0.8 leaves no key and E_Z = 0.8 costs the whole Z gain (kills the default 2.16, the
+    upper bounds 2 and the 1/2 caps raised to 1.5, where h(0.8) < 1 would create key)."""
+
+    assert mdi_decoy_key_rate(q11_z=0.3, e11_x=0.0, q_z=0.1, e_z=0.1) == pytest.approx(0.3 - 0.1 * 1.16 * h2(0.1), abs=1e-15)
+    for name in ("q11_z", "q_z", "e11_x", "e_z"):
+        kw = dict(q11_z=0.3, e11_x=0.0, q_z=0.1, e_z=0.1)
+        kw[name] = 1.5
+        with pytest.raises(InvalidParameter) as info:
+            mdi_decoy_key_rate(**kw)
+        assert info.value.name == name
+    assert mdi_decoy_key_rate(q11_z=0.5, e11_x=0.8, q_z=0.01, e_z=0.0) == 0.0
+    assert mdi_decoy_key_rate(q11_z=0.5, e11_x=0.0, q_z=0.1, e_z=0.8, f_ec=1.0) == pytest.approx(0.4, abs=1e-15)
