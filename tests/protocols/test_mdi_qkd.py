@@ -342,3 +342,23 @@ def test_decoy_key_rate_default_range_checks_and_error_rates_above_one_half():
         assert info.value.name == name
     assert mdi_decoy_key_rate(q11_z=0.5, e11_x=0.8, q_z=0.01, e_z=0.0) == 0.0
     assert mdi_decoy_key_rate(q11_z=0.5, e11_x=0.0, q_z=0.1, e_z=0.8, f_ec=1.0) == pytest.approx(0.4, abs=1e-15)
+
+
+def test_expected_key_rate_with_a_linear_bsm_and_inefficient_error_correction():
+    """Closed-form key rate with a linear-optics BSM (half the Bell states: success 1/2) and
+    f_EC = 1.4, p_Z = 0.7, asymmetric arms (Alice's rotated about Z, so E_X != E_Z): det * 1/2 * [p_Z^2 (1 - h(E_X) - f h(E_Z)) + p_X^2 (1 -
+    h(E_Z) - f h(E_X))], each term clipped at 0, written out from the closed-form error rates
+    (kills det / s, and f_EC dropped in either term). With an intercept-resend eavesdropper of
+    fraction 0 there is no ``eve_agreement`` (kills ``f > 0 -> f >= 0``)."""
+    chans = (Channel(transmittance=0.6, depolarisation=0.02, rotation_rad=0.3, rotation_axis=(0, 0, 1)),
+             Channel(transmittance=0.3, depolarisation=0.03))
+    proto = MDIQKD(bsm="linear", f_ec=1.4, p_z=0.7)
+    e = proto.expected(chans)
+    ex, ez = e["qber_x"], e["qber_z"]
+    assert ex != pytest.approx(ez)
+    det = chans[0].detection_probability * chans[1].detection_probability
+    want = det * 0.5 * (0.49 * max(0.0, 1 - h2(ex) - 1.4 * h2(ez)) + 0.09 * max(0.0, 1 - h2(ez) - 1.4 * h2(ex)))
+    assert want > 0
+    assert e["key_rate"] == pytest.approx(want, rel=1e-12)
+    none = proto.expected(chans, eavesdropper=InterceptResend(fraction=0.0))
+    assert "eve_agreement" not in none and none == e
