@@ -362,3 +362,13 @@ def test_expected_key_rate_with_a_linear_bsm_and_inefficient_error_correction():
     assert e["key_rate"] == pytest.approx(want, rel=1e-12)
     none = proto.expected(chans, eavesdropper=InterceptResend(fraction=0.0))
     assert "eve_agreement" not in none and none == e
+
+
+def test_parameters_rebuild_the_protocol_and_name_it():
+    """``parameters()`` gives the constructor's keywords, so a protocol rebuilt from them has the
+    same settings, and ``repr`` names them (kills the bsm and relay keys renamed)."""
+    p = MDIQKD(bsm="linear", relay="z-parity", p_z=0.7, f_ec=1.3, mu=0.4, sigma=0.2)
+    again = MDIQKD(**p.parameters())
+    assert again.parameters() == p.parameters()
+    assert (again.bsm, again.relay) == ("linear", "z-parity")
+    assert repr(p).startswith("MDIQKD(bsm='linear', relay='z-parity', ")
