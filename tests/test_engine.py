@@ -489,16 +489,17 @@ def test_outcome_codes_from_several_registers_and_aer_seeds_far_apart():
     assert not np.array_equal(a, b)
 
 
-def test_64_clbit_codes_above_two_to_the_63_keep_their_low_bits():
+@pytest.mark.parametrize("mode", ["shots", "stabilizer"])
+def test_64_clbit_codes_above_two_to_the_63_keep_their_low_bits(mode):
     """Outcome codes of 64 clbits mix values below and above 2**63; built without the code dtype,
     numpy would hold [1, 2**63 + 1] as float64 and lose the low bit (kills the dtype dropped
-    when Aer's keys become codes). Exact answer: X on qubit 0, H on qubit 63: codes 1 and
+    when Aer's keys become codes, and the stabilizer path's codes left as float64). Exact answer: X on qubit 0, H on qubit 63: codes 1 and
     2**63 + 1, each with probability 1/2."""
     qc = QuantumCircuit(64, 64)
     qc.x(0)
     qc.h(63)
     qc.measure(range(64), range(64))
-    codes = Engine(mode="shots").compile([qc]).sample(np.zeros(400, dtype=np.int64), np.random.default_rng(1))
+    codes = Engine(mode=mode).compile([qc]).sample(np.zeros(400, dtype=np.int64), np.random.default_rng(1))
     assert codes.dtype == np.uint64
     assert set(np.unique(codes).tolist()) == {1, 2**63 + 1}
     assert_proportion(int((codes >> np.uint64(63)).sum()), 400, 0.5, what="P(bit 63 = 1)")
@@ -588,6 +589,7 @@ def test_outcome_codes_are_refused_for_65_clbits_and_rows_given(mode):
     compiled = Engine(mode=mode).compile([qc])
     with pytest.raises(InvalidParameter) as info:
         compiled.sample(np.zeros(5, dtype=np.int64), np.random.default_rng(0))
-    assert info.value.name == "circuits" and "sample_bits" in str(info.value)
+    assert (info.value.name, info.value.value, info.value.allowed) == ("circuits", "65 clbits", "at most 64 clbits")
+    assert "sample_bits" in str(info.value)
     bits = compiled.sample_bits(np.zeros(5, dtype=np.int64), np.random.default_rng(0))
     assert bits.shape == (5, 65) and bits.all()
