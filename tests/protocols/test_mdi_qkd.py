@@ -372,3 +372,24 @@ def test_parameters_rebuild_the_protocol_and_name_it():
     assert again.parameters() == p.parameters()
     assert (again.bsm, again.relay) == ("linear", "z-parity")
     assert repr(p) == "MDIQKD(bsm='linear', relay='z-parity', p_z=0.7, f_ec=1.3, mu=0.4, sigma=0.2)"
+
+
+@pytest.mark.parametrize("chans", [(Channel(), Channel()), (Channel(transmittance=0.5), Channel(transmittance=0.4))],
+                         ids=["all-heralded", "lossy"])
+def test_chunks_pass_their_aer_seed_to_the_shots_engine(chans):
+    """On the shots path Aer draws the relay's outcomes, seeded per chunk: the same generator
+    state with another Aer seed gives other outcomes (kills the chunk's ``aer_seed`` not passed
+    to the engine, which would give every chunk Aer seed 0), in both branches (every round
+    heralded, and only the heralded rounds sampled). Depolarised arms make the outcomes random."""
+    noisy = tuple(Channel(transmittance=c.transmittance, depolarisation=0.3) for c in chans)
+    proto = MDIQKD()
+    channels, eve, compiled = proto.prepare(noisy, engine=Engine(mode="shots"))
+    assert compiled.mode == "shots"
+
+    def chunk(aer_seed):
+        rounds = proto.sample_chunk(compiled, channels, 3000, np.random.default_rng(9), eavesdropper=eve,
+                                    form="fast", aer_seed=aer_seed)
+        return proto.analyse(rounds)
+
+    assert chunk(5) == chunk(5)
+    assert chunk(5) != chunk(6)
