@@ -393,3 +393,10 @@ def test_chunks_pass_their_aer_seed_to_the_shots_engine(chans):
 
     assert chunk(5) == chunk(5)
     assert chunk(5) != chunk(6)
+
+
+def test_sifted_bits_count_both_bases():
+    """On ideal arms with a full BSM every round is heralded, so the sifted bits are the rounds
+    whose bases match: a fraction p_Z^2 + p_X^2 = 0.68 at p_Z = 0.8 (kills Z minus X, 0.60)."""
+    r = MDIQKD(p_z=0.8).run((Channel(), Channel()), rounds=8000, seed=4)
+    assert_proportion(int(r.estimates()["sifted_bits"]), 8000, 0.68, what="sifted fraction")
