@@ -14,6 +14,7 @@ from hypothesis import given, settings, strategies as st
 from qproto import Channel, Engine
 from qproto._errors import InvalidParameter, InvalidType
 from qproto.protocols import Teleportation
+from qproto.protocols._teleportation import TeleportationResult
 from qproto.security import teleportation_fidelity
 from qproto.testing import assert_proportion, assert_reproducible, assert_round_trip, probabilities
 
@@ -153,3 +154,117 @@ def test_invariant41_octahedron_average_is_the_horodecki_value_for_a_rotated_res
     v = (1 - 0.05) * (1 - 0.3)
     assert _probs(tp, plain_a, plain_b)[:, :4].sum(axis=1).mean() == pytest.approx((1 + v) / 2, abs=1e-9)
     assert tp.expected((plain_a, plain_b))["fidelity"] == pytest.approx((1 + v) / 2, abs=1e-12)
+
+
+# ---- sampled rounds, per state and per Bell outcome (mutation survivors of the fourth run) -------
+def test_invariant40_41_sampled_rounds_per_state_and_outcome_match_the_reference():
+    """Invariants 40-41 [STAT] on sampled rounds with rotated, asymmetric, lossy halves and five
+    input states whose fidelities differ: every (state, Bell outcome) cell holds 1/20 of the
+    delivered rounds, its pass rate is the reference teleportation's fidelity for that outcome,
+    `state_fidelity(i)` and `fidelity` are the reference's per-state and mean values, and the
+    detection rate is P_A P_B = (eta + (1 - eta) Y0) per half, written out here.
+
+    catches: input states drawn from 1..n-1 (state 0 never sent), Bell bits read from the wrong
+    bits of the outcome code (m0 = code & 2, m1 = code << 1 or >> 2), the tally key packed with
+    other strides, `state_fidelity` summing the wrong tallies (another key field, the whole run,
+    another prefix), the lossless branch's `detected` lost."""
+    tp = Teleportation(states=STATES)
+    rounds = 80_000
+    result = tp.run((HALF_A, HALF_B), rounds=rounds, seed=11)
+    t = result.tallies
+    p_det = 1.0 * (0.5 + 0.5 * 0.02)  # HALF_A is lossless and noise-free; HALF_B: eta 0.5, Y0 0.02
+    assert_proportion(t["detected"], rounds, p_det, what="detection rate")
+    delivered = t["detected"]
+    assert sum(t[f"n_{i}_{m}"] for i in range(len(STATES)) for m in range(4)) == delivered
+    ref_avg = []
+    for i, (theta, phi) in enumerate(STATES):
+        p_ref, f_ref = _ref_teleport(theta, phi)
+        for m1 in (0, 1):
+            for m0 in (0, 1):
+                m = 2 * m1 + m0
+                assert_proportion(t[f"n_{i}_{m}"], delivered, 1 / (4 * len(STATES)), what=f"cell ({i}, {m})")
+                assert_proportion(t[f"ok_{i}_{m}"], t[f"n_{i}_{m}"], f_ref[m1, m0], what=f"pass rate ({i}, {m})")
+        ref_avg.append(sum(p_ref[m] * f_ref[m] for m in p_ref))
+        ok_i = sum(t[f"ok_{i}_{m}"] for m in range(4))
+        n_i = sum(t[f"n_{i}_{m}"] for m in range(4))
+        assert result.state_fidelity(i).best == pytest.approx(ok_i / n_i, abs=1e-12)
+        assert_proportion(ok_i, n_i, ref_avg[-1], what=f"state {i} fidelity")
+    assert result.fidelity.best == pytest.approx(tp_ok(result) / delivered, abs=1e-12)
+    est = result.estimates()
+    hand = [sum(t[f"ok_{i}_{m}"] for m in range(4)) / sum(t[f"n_{i}_{m}"] for m in range(4))
+            for i in range(len(STATES))]
+    assert est["min_state_fidelity"] == pytest.approx(min(hand), abs=1e-12)
+    assert max(hand) - min(hand) > 0.02  # the minimum is not the pooled value
+    assert est["fidelity"].best == pytest.approx(result.fidelity.best, abs=1e-12)
+
+
+def test_state_fidelity_reads_the_state_field_of_the_tally_key():
+    """Hand tallies for 12 input states (two-digit indices): `state_fidelity(i)` sums exactly the
+    `ok_i_m` and `n_i_m` of state i. catches: the key split at the outcome field, `!=` for `==`,
+    a pooled sum for one state, a prefix that matches nothing."""
+    states = [(0.1 * k, 0.0) for k in range(12)]
+    tallies = {"rounds": 10_000, "detected": 0}
+    for i in range(12):
+        for m in range(4):
+            tallies[f"n_{i}_{m}"] = 10 + 7 * i + 3 * m
+            tallies[f"ok_{i}_{m}"] = 5 + 2 * i + m + (i == 1)  # state 1 differs from 10 and 11
+            tallies["detected"] += tallies[f"n_{i}_{m}"]
+    res = TeleportationResult(protocol="teleportation", parameters={"states": [list(s) for s in states]},
+                              channels=(Channel(), Channel()), rounds=10_000, seed=0, eavesdropper=None,
+                              tallies=tallies)
+    for i in range(12):
+        ok = sum(5 + 2 * i + m + (i == 1) for m in range(4))
+        n = sum(10 + 7 * i + 3 * m for m in range(4))
+        assert res.state_fidelity(i).best == pytest.approx(ok / n, abs=1e-15)
+    all_ok = sum(v for k, v in tallies.items() if k.startswith("ok_"))
+    assert res.fidelity.best == pytest.approx(all_ok / tallies["detected"], abs=1e-15)
+    est = res.estimates()
+    assert est["min_state_fidelity"] == pytest.approx(min(res.state_fidelity(i).best for i in range(12)))
+
+
+def test_nothing_delivered_gives_no_fidelity_and_the_classical_limit_is_two_thirds():
+    """With no resource pair delivered there is no fidelity to report: `min_state_fidelity` is
+    None (not NaN, not a number) and the pooled fidelity has no value. The classical limit is the
+    measure-and-prepare bound 2/3 (Massar and Popescu 1995) in both estimates() and expected().
+
+    catches: the guard on an all-NaN list dropped or inverted, the limit's constant changed."""
+    tp = Teleportation()
+    dark = Channel(transmittance=0.0)
+    res = tp.run((dark, Channel()), rounds=500, seed=1)
+    assert res.tallies["detected"] == 0
+    est = res.estimates()
+    assert est["min_state_fidelity"] is None
+    assert est["classical_limit"] == 2 / 3 and tp.expected((dark, Channel()))["classical_limit"] == 2 / 3
+    lit = tp.run((Channel(), Channel()), rounds=200, seed=1)
+    assert lit.tallies["detected"] == 200  # both halves lossless: every round delivered
+    assert lit.estimates()["min_state_fidelity"] == 1.0 and lit.estimates()["classical_limit"] == 2 / 3
+
+
+def test_circuits_are_three_qubits_named_by_state_and_errors_carry_their_values():
+    """The circuits hold exactly the three qubits the docstring names and are labelled by input
+    index; refusals carry the offending value (for error reports) and the limit of 64 states is
+    exact. catches: a fourth qubit, names lost, `None` or a missing value in an error, the 64-state
+    limit moved by one."""
+    tp = Teleportation(states=STATES)
+    circuits = tp.build_circuits()
+    assert [c.num_qubits for c in circuits] == [3] * len(STATES)
+    assert [c.name for c in circuits] == [f"teleport_{i}" for i in range(len(STATES))]
+    with pytest.raises(InvalidParameter) as err:
+        tp.build_circuits(form="exact")
+    assert err.value.name == "form" and "teleportation" in str(err.value)
+    with pytest.raises(InvalidParameter) as err:
+        tp.build_circuits(eavesdropper="intercept")
+    assert (err.value.name, err.value.value) == ("eavesdropper", "intercept")
+    with pytest.raises(InvalidParameter) as err:
+        Teleportation(states="cube")
+    assert err.value.value == "cube"
+    with pytest.raises(InvalidType) as err:
+        Teleportation(states=[])
+    assert err.value.value == []
+    with pytest.raises(InvalidType) as err:
+        Teleportation(states=[(0.0, 0.0), (0.1,)])
+    assert (err.value.name, err.value.value) == ("states[1]", (0.1,))
+    assert len(Teleportation(states=[(0.01 * k, 0.0) for k in range(64)]).states) == 64
+    with pytest.raises(InvalidParameter) as err:
+        Teleportation(states=[(0.01 * k, 0.0) for k in range(65)])
+    assert (err.value.name, err.value.value) == ("states", "65 states") and "64" in err.value.allowed

@@ -143,3 +143,167 @@ def test_bad_inputs():
     with pytest.raises(InvalidParameter) as err:
         TrustedRelay(p_z=1.2)
     assert err.value.name == "p_z"
+
+
+# ---- mutation survivors of the fourth run --------------------------------------------------------
+def test_links_are_bb84_results_with_the_relays_f_ec_and_confidence():
+    """Each link's result is a BB84 result whose key rate uses the relay's own f_EC (1.5 here,
+    not the 1.16 default) and the relay result's confidence level, and its secret key rate is the
+    Shor-Preskill rate written out from the link's own sifted counts.
+
+    catches: f_EC read under another name (the default 1.16 used instead), the link labelled as
+    another protocol, the confidence level lost."""
+    import dataclasses
+
+    relay = TrustedRelay(n_links=2, p_z=P_Z, f_ec=1.5)
+    result = relay.run(CHANS[:2], rounds=30_000, seed=4)
+    result = dataclasses.replace(result, confidence=0.9)
+    for i in range(2):
+        link = result.link_result(i)
+        assert link.protocol == "bb84" and link.parameters["f_ec"] == 1.5 and link.confidence == 0.9
+        t = {k.split(".", 1)[1]: v for k, v in result.tallies.items() if k.startswith(f"link{i}.")}
+        ez, ex = t["errors_z"] / t["sifted_z"], t["errors_x"] / t["sifted_x"]
+        hand = (t["sifted_z"] * max(0.0, 1 - h2(ex) - 1.5 * h2(ez))
+                + t["sifted_x"] * max(0.0, 1 - h2(ez) - 1.5 * h2(ex))) / 30_000
+        assert link.key_rate.best == pytest.approx(hand, rel=1e-9)
+        assert hand > 0
+
+
+def test_worst_link_qber_is_the_largest_link_qber_and_a_dark_link_is_the_worst():
+    """`worst_link_qber` is the link QBER with the largest value, whichever position that link
+    holds; a link with no sifted bit (dark) has no QBER and counts as the worst.
+
+    catches: the largest replaced by the first, the NaN test inverted or dropped, no value at all."""
+    clean, noisy, dark = Channel(depolarisation=0.02), Channel(depolarisation=0.2), Channel(transmittance=0.0)
+    relay = TrustedRelay(n_links=2)
+    for chans, worst in (([clean, noisy], 1), ([noisy, clean], 0)):
+        res = relay.run(chans, rounds=20_000, seed=6)
+        t = res.tallies
+        qbers = [(t[f"link{i}.errors_z"] + t[f"link{i}.errors_x"]) / (t[f"link{i}.sifted_z"] + t[f"link{i}.sifted_x"])
+                 for i in range(2)]
+        assert res.estimates()["worst_link_qber"].best == pytest.approx(qbers[worst], abs=1e-12)
+        assert qbers[worst] > qbers[1 - worst] + 0.05
+    for chans in ([noisy, dark], [dark, noisy]):
+        est = relay.run(chans, rounds=5000, seed=6).estimates()
+        assert math.isnan(est["worst_link_qber"].best)
+
+
+@pytest.mark.parametrize("n_links,knows", [(1, 0), (2, 1), (3, 1)])
+def test_relays_know_the_key_only_when_there_are_relays(n_links, knows):
+    """One link has no relay: nobody but the two ends holds the key (0); any relay holds it (1).
+    One link also has no broadcasts, so expected() gives no broadcast statistics.
+
+    catches: the relay count compared with >= or with 2, a constant answer."""
+    relay = TrustedRelay(n_links=n_links)
+    chans = [Channel(depolarisation=0.05)] * n_links
+    res = relay.run(chans, rounds=2000, seed=3)
+    assert res.estimates()["relays_know_key"] == knows
+    exp = relay.expected(chans)
+    assert ("broadcast_ones" in exp) == (n_links > 1) and ("broadcast_equal_key" in exp) == (n_links > 1)
+    assert ("broadcast_ones" in res.estimates()) == (n_links > 1)
+
+
+def test_expected_key_rate_uses_the_relays_f_ec():
+    """expected()'s key rate is the Shor-Preskill rate with the relay's f_EC, written out here for
+    a depolarising link (E_Z = E_X = p/2) and biased bases.
+
+    catches: f_EC dropped in either basis term (the 1.16 default used)."""
+    p, pz = 0.06, 0.8
+    e = p / 2
+    for f_ec in (1.0, 1.4):
+        hand = (pz**2 + (1 - pz) ** 2) * max(0.0, 1 - h2(e) - f_ec * h2(e))
+        relay = TrustedRelay(n_links=1, p_z=pz, f_ec=f_ec)
+        assert relay.expected(Channel(depolarisation=p))["key_rate"] == pytest.approx(hand, rel=1e-12)
+
+
+def test_parameter_ranges_are_exact():
+    """p_Z lies in the open interval (0, 1) and f_EC in [1, 2]; the refusals name the value.
+
+    catches: either end of p_Z's interval closed, its upper end moved, f_EC's upper end moved."""
+    for bad in (0.0, 1.0, 1.5, -0.1):
+        with pytest.raises(InvalidParameter) as err:
+            TrustedRelay(p_z=bad)
+        assert (err.value.name, err.value.value) == ("p_z", bad)
+    for bad in (0.99, 2.01, 2.5):
+        with pytest.raises(InvalidParameter) as err:
+            TrustedRelay(f_ec=bad)
+        assert (err.value.name, err.value.value) == ("f_ec", bad)
+    assert TrustedRelay(f_ec=2.0).f_ec == 2.0 and TrustedRelay(f_ec=1.0).f_ec == 1.0
+    assert TrustedRelay(p_z=1e-9).p_z == 1e-9
+
+
+def test_one_link_chain_from_a_list_and_refusals_carry_their_values():
+    """A one-link chain given as a one-element list runs; the empty list, an eavesdropper, a
+    non-fast form and a non-Engine engine are refused with the offending value and the protocol's
+    name. The circuits and noise model are link BB84's.
+
+    catches: a one-element list taken for the empty chain, values dropped from errors, the noise
+    model built from two channels."""
+    from qproto.protocols import BB84
+
+    relay = TrustedRelay(n_links=1)
+    assert relay.run([Channel(depolarisation=0.05)], rounds=500, seed=1).tallies["rounds"] == 500
+    with pytest.raises(InvalidParameter) as err:
+        TrustedRelay(n_links=3).run([], rounds=10)
+    assert err.value.value == "[]" and "3 channel(s)" in err.value.allowed
+    for call in (lambda: relay.build_circuits(eavesdropper="intercept"),
+                 lambda: relay.prepare([Channel()], eavesdropper="intercept")):
+        with pytest.raises(InvalidParameter) as err:
+            call()
+        assert (err.value.name, err.value.value) == ("eavesdropper", "intercept")
+    for call in (lambda: relay.build_circuits(form="exact"), lambda: relay.prepare([Channel()], form="exact")):
+        with pytest.raises(InvalidParameter) as err:
+            call()
+        assert err.value.name == "form" and "trusted-relay" in str(err.value)
+    from qproto._errors import InvalidType
+
+    with pytest.raises(InvalidType) as err:
+        relay.prepare([Channel()], engine="aer")
+    assert (err.value.name, err.value.value) == ("engine", "aer")
+    bb84 = BB84()
+    assert [c.name for c in relay.build_circuits()] == [c.name for c in bb84.build_circuits()]
+    a, b = Channel(depolarisation=0.1), Channel(depolarisation=0.3)
+    assert relay.noise_model((a, b)) == bb84.noise_model((a,))
+
+
+def test_prepare_compiles_with_the_engine_given():
+    """The engine a caller passes compiles every link (not a fresh default engine).
+
+    catches: the engine argument ignored."""
+    from qproto import Engine
+
+    calls = []
+
+    class Spy(Engine):
+        def compile(self, *args, **kwargs):
+            calls.append(1)
+            return super().compile(*args, **kwargs)
+
+    TrustedRelay(n_links=3).prepare(CHANS, engine=Spy())
+    assert len(calls) == 3
+
+
+def test_record_keys_and_tallies_are_the_hand_counts():
+    """A sampled chunk's record satisfies its docstring, checked bit by bit: sender and receiver
+    keys differ exactly where the link erred, each broadcast is the XOR of the relay's two keys,
+    node n's key is node 0's XOR every link's error pattern; the tallies are the hand counts of
+    that record (broadcast bits equal to node 0's key among them).
+
+    catches: sender or receiver keys missing from the record, broadcast_equal_key counting the
+    unequal bits instead."""
+    relay = TrustedRelay(n_links=3, p_z=P_Z)
+    record = relay.sample(CHANS, rounds=20_000, seed=9)
+    n = record.alice_key.size
+    assert n > 1000 and all(k.size == n for k in (*record.sender_keys, *record.receiver_keys))
+    errors = [s ^ r for s, r in zip(record.sender_keys, record.receiver_keys)]
+    assert all(e.any() for e in errors)  # every link is noisy
+    for j, b in enumerate(record.broadcasts, start=1):
+        np.testing.assert_array_equal(b, record.receiver_keys[j - 1] ^ record.sender_keys[j])
+        np.testing.assert_array_equal(record.relay_knowledge[j - 1][0], record.receiver_keys[j - 1])
+    np.testing.assert_array_equal(record.alice_key, record.sender_keys[0])
+    np.testing.assert_array_equal(record.bob_key, record.alice_key ^ errors[0] ^ errors[1] ^ errors[2])
+    t = relay.analyse(record)
+    assert t["relayed_raw_errors"] == int(np.count_nonzero(errors[0] ^ errors[1] ^ errors[2]))
+    assert t["broadcast_bits"] == 2 * n
+    assert t["broadcast_ones"] == int(record.broadcasts[0].sum() + record.broadcasts[1].sum())
+    assert t["broadcast_equal_key"] == sum(int(np.count_nonzero(b == record.alice_key)) for b in record.broadcasts)
