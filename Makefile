@@ -42,6 +42,8 @@ bench: $(VENV)/.test-installed
 ##   make mutate                                     every module of the list in tools/mutate.py
 ##   make mutate MODULES="qproto/security/_decoy.py"  files or folders, repository paths
 ##   make mutate REF=HEAD                            a commit instead of the working tree
+##   make mutate MODULES=qproto/_engine.py TESTS="tests/test_engine.py tests/test_stabilizer.py"
+##                                                   against a selection of tests (default: all)
 ## Runs in build/mutate/ (a staging tree with the installed package layout); one worker.
 MODULES ?=
 REF ?=
@@ -52,7 +54,7 @@ $(VENV)/.mutate-installed: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.test-installed $(VENV)/.run-installed
 
 mutate: $(VENV)/.mutate-installed
-	$(BIN)/python tools/mutate.py run --workers $(MUTATE_WORKERS) $(if $(REF),--ref $(REF)) $(MUTATE_FLAGS) $(MODULES)
+	$(BIN)/python tools/mutate.py run --workers $(MUTATE_WORKERS) $(if $(REF),--ref $(REF)) $(MUTATE_FLAGS) $(MODULES) $(if $(TESTS),--tests $(TESTS))
 	$(BIN)/python tools/mutate.py report --output build/mutate/report.md $(MODULES) > /dev/null
 	@echo "score table and surviving mutants: build/mutate/report.md"
 

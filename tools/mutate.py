@@ -16,7 +16,7 @@ entry mutmut inserts; ``check`` proves it before every run.
 
 Commands (``make mutate`` runs ``run``)::
 
-    python tools/mutate.py run [--ref REF] [--workers N] [MODULE ...]
+    python tools/mutate.py run [--ref REF] [--workers N] [MODULE ...] [--tests PATH ...]
     python tools/mutate.py report [MODULE ...]     # tables from the last results
     python tools/mutate.py stage [--ref REF]       # only build the staging tree
 
@@ -25,7 +25,11 @@ MODULE is a repository path, a file or a folder: ``qproto/security/``,
 Without MODULE every module of DEFAULT_MODULES is run, one mutmut run per
 file, each timed on its own.  ``--ref HEAD`` stages a commit (via ``git
 archive``) instead of the working tree, which keeps a run stable while other
-people edit files.
+people edit files.  ``--tests`` runs the mutants against a selection of test
+files or folders instead of the whole suite (the issue's "fast selection":
+a module's own tests, seconds per mutant instead of minutes for a module that
+every test imports, such as the engine); a new selection runs every mutant
+again, and the report names the selection.
 """
 
 from __future__ import annotations
@@ -210,6 +214,12 @@ def extra_exclusions(workdir: Path) -> list[str]:
     return json.loads(f.read_text()) if f.is_file() else []
 
 
+def test_selection(workdir: Path) -> list[str]:
+    """The test paths of the run (``--tests``; the whole of ``tests`` by default)."""
+    f = workdir / "selection.json"
+    return json.loads(f.read_text()) if f.is_file() else ["tests"]
+
+
 def write_config(workdir: Path, mutate_files: list[str]) -> None:
     """pyproject.toml of the staging tree: mutmut's table plus the project's pytest table."""
     project = tomllib.loads((workdir / "source-pyproject.toml").read_text())
@@ -220,7 +230,7 @@ def write_config(workdir: Path, mutate_files: list[str]) -> None:
         # mutate_plugin: Hypothesis draws the literals of the unmutated source (tools/mutate_plugin.py)
         "pytest_add_cli_args": ["-p", "no:cacheprovider", "-p", "no:xdist", "-p", "mutate_plugin"],
         "also_copy": ["mutate_plugin.py"],
-        "pytest_add_cli_args_test_selection": ["tests", *EXCLUDED_TESTS, *extra_exclusions(workdir)],
+        "pytest_add_cli_args_test_selection": [*test_selection(workdir), *EXCLUDED_TESTS, *extra_exclusions(workdir)],
         "timeout_multiplier": TIMEOUT_MULTIPLIER,
         "timeout_constant": TIMEOUT_CONSTANT,
         # fork straight from mutmut's main process deadlocks: it has run tests, so library thread
@@ -603,6 +613,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         # and the stats must be collected again by the path below, which lists those failures
         # (left to itself, mutmut re-collects them with the failing tests in and stops)
         (workdir / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
+    selection = args.tests or ["tests"]
+    for t in selection:
+        if not (REPO / t).exists():
+            print(f"mutate: --tests {t}: no such file or folder under {REPO}")
+            return 2
+    if selection != test_selection(workdir):  # other tests: which test covers what must be recorded again
+        # and results found with other tests are not this selection's: every mutant runs again
+        (workdir / "selection.json").write_text(json.dumps(selection))
+        (workdir / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
+        for meta in (workdir / "mutants").rglob("*.meta"):
+            meta.unlink()
     default_files = expand_modules(DEFAULT_MODULES, workdir)
     targets = expand_modules(args.modules or DEFAULT_MODULES, workdir)
     mutate_files = sorted(set(default_files) | set(targets))
@@ -691,6 +712,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     text = format_report(load_results(workdir, files), times)
     left_out = extra_exclusions(workdir)
     text += ("\nStaged from: " + (workdir / "STAGED_FROM").read_text().strip()
+             + "\nTests: " + " ".join(test_selection(workdir))
              + ("\nLeft out for failing on the unmutated code: " + " ".join(left_out) if left_out else "")
              + (f"\nStats run (all selected tests once): {times['_stats']:.0f} s" if "_stats" in times else ""))
     if args.output:
@@ -714,6 +736,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("modules", nargs="*", help="repository paths (files or folders)")
     run.add_argument("--ref", default=None, help="stage this git commit instead of the working tree")
     run.add_argument("--workers", type=int, default=1, help="mutmut --max-children (default 1)")
+    run.add_argument("--tests", nargs="+", default=None, metavar="PATH",
+                     help="run the mutants against these test files or folders only (default: all of tests/)")
     run.add_argument("--rerun", action="store_true", help="test every mutant again, not only those without a result")
     run.add_argument("--retry-timeouts", action="store_true", help="test the mutants that timed out again")
     run.add_argument("--with-messages", action="store_true",
