@@ -622,8 +622,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         # and results found with other tests are not this selection's: every mutant runs again
         (workdir / "selection.json").write_text(json.dumps(selection))
         (workdir / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
-        for meta in (workdir / "mutants").rglob("*.meta"):
-            meta.unlink()
+        for meta in (workdir / "mutants").rglob("*.meta"):  # keep mutmut's list of mutants
+            data = json.loads(meta.read_text())
+            data["exit_code_by_key"] = dict.fromkeys(data.get("exit_code_by_key", {}))
+            meta.write_text(json.dumps(data))
     default_files = expand_modules(DEFAULT_MODULES, workdir)
     targets = expand_modules(args.modules or DEFAULT_MODULES, workdir)
     mutate_files = sorted(set(default_files) | set(targets))
