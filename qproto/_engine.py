@@ -412,10 +412,8 @@ def _distributions_cdf(circuits: tuple[QuantumCircuit, ...], measured: list[list
                     qc.append(err.to_instruction(), [q])
         qc.save_probabilities(qubits)
         prepared.append(qc)
-    if noise is None:
-        method = "statevector" if noise_model is None or noise_model.is_ideal() else "density_matrix"
-    else:
-        method = "density_matrix" if noise.has_quantum_errors else "statevector"
+    # noise is None exactly when the model is None or ideal (_NoiseTerms.of): a pure state then
+    method = "density_matrix" if noise is not None and noise.has_quantum_errors else "statevector"
     sim = AerSimulator(method=method, noise_model=noise_model)
     result = sim.run(prepared, shots=1).result()
     probs = np.array([np.asarray(result.data(i)["probabilities"], dtype=float) for i in range(len(prepared))])

@@ -593,3 +593,15 @@ def test_outcome_codes_are_refused_for_65_clbits_and_rows_given(mode):
     assert "sample_bits" in str(info.value)
     bits = compiled.sample_bits(np.zeros(5, dtype=np.int64), np.random.default_rng(0))
     assert bits.shape == (5, 65) and bits.all()
+
+
+def test_distribution_path_refuses_circuits_with_different_clbit_counts():
+    """One outcome table needs one width: circuits measuring 1 and 2 clbits are refused, naming
+    `circuits` and the clbit counts. catches: the refusal's name or value lost."""
+    a = QuantumCircuit(1, 1)
+    a.measure(0, 0)
+    b = QuantumCircuit(2, 2)
+    b.measure([0, 1], [0, 1])
+    with pytest.raises(InvalidParameter) as err:
+        Engine(mode="distribution").compile([a, b], None)
+    assert (err.value.name, err.value.value) == ("circuits", [1, 2])
