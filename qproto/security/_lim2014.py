@@ -113,8 +113,8 @@ def finite_size_leakage(n: np.ndarray, qber: np.ndarray, eps_cor: float) -> np.n
 
 
 def _h(x: np.ndarray) -> np.ndarray:
-    """Binary entropy without validation (x in [0, 1]); h(0) = h(1) = 0."""
-    x = np.clip(x, 0.0, 1.0)
+    """Binary entropy without validation; h = 0 at 0, at 1 and outside [0, 1]."""
+    x = np.asarray(x, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         v = -x * np.log2(x) - (1.0 - x) * np.log2(1.0 - x)
     return np.where((x > 0.0) & (x < 1.0), v, 0.0)
