@@ -135,3 +135,26 @@ def test_without_fluctuations_gamma_has_the_batch_shape():
                             eps_sec=EPS_SEC, eps_cor=EPS_COR, fluctuations=False)
     assert np.shape(got.gamma) == (2,) and np.all(np.asarray(got.gamma) == 0.0)
     assert np.shape(got.phi_z) == (2,)
+
+
+def test_gamma_below_one_count_and_no_warnings_outside_its_domain():
+    """gamma(a, b, c, d) = sqrt((c + d)(1 - b) b / (c d ln 2) log2((c + d) 21^2 / (c d (1 - b) b a^2)))
+    (Lim et al. 2014, eq. 5) holds for any positive c and d, fractions of a count included; outside
+    its domain (b <= 0 or b >= 1, c or d <= 0) it is 0 without any numpy warning.
+
+    catches: the domain test moved to c > 1 or d > 1, a filler value outside the domain that makes
+    numpy warn (an invalid square root)."""
+    import warnings
+
+    from qproto.security._lim2014 import gamma
+
+    a = 1e-9
+    b, c, d = np.array([0.2, 0.05]), np.array([0.5, 3.0]), np.array([0.7, 0.4])
+    want = np.sqrt((c + d) * (1 - b) * b / (c * d * math.log(2))
+                   * np.log2((c + d) * 21**2 / (c * d * (1 - b) * b * a**2)))
+    np.testing.assert_allclose(gamma(a, b, c, d), want, rtol=1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = gamma(a, np.array([0.0, 1.0, 1.5, 0.2, 0.2]), np.array([5.0, 5.0, 5.0, 0.0, 5.0]),
+                    np.array([5.0, 5.0, 5.0, 5.0, -1.0]))
+    np.testing.assert_array_equal(out, 0.0)
