@@ -605,3 +605,20 @@ def test_distribution_path_refuses_circuits_with_different_clbit_counts():
     with pytest.raises(InvalidParameter) as err:
         Engine(mode="distribution").compile([a, b], None)
     assert (err.value.name, err.value.value) == ("circuits", [1, 2])
+
+
+@pytest.mark.parametrize("mode", ["distribution", "shots", "stabilizer"])
+def test_codes_use_the_smallest_unsigned_dtype_at_the_byte_boundaries(mode):
+    """`sample` returns codes in the smallest unsigned dtype that holds them: uint8 for 8 clbits
+    (256 outcomes, every one possible here: H on each qubit), uint16 for 9 clbits; each path.
+
+    catches: the dtype chosen for one outcome more (`n + 2`) or with `<` / `max - 1` at the
+    boundary (a 256-outcome circuit stored in uint16)."""
+    for n, dtype in ((8, np.uint8), (9, np.uint16)):
+        qc = QuantumCircuit(n, n)
+        qc.h(range(n))
+        qc.measure(range(n), range(n))
+        codes = Engine(mode=mode).compile([qc]).sample(np.zeros(4000, dtype=np.int64), np.random.default_rng(3),
+                                                        aer_seed=5)
+        assert codes.dtype == dtype, (mode, n, codes.dtype)
+        assert int(codes.max()) >= 2 ** n - 40  # the top codes occur (uniform over 2**n outcomes)
