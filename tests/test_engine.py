@@ -622,3 +622,15 @@ def test_codes_use_the_smallest_unsigned_dtype_at_the_byte_boundaries(mode):
                                                         aer_seed=5)
         assert codes.dtype == dtype, (mode, n, codes.dtype)
         assert int(codes.max()) >= 2 ** n - 40  # the top codes occur (uniform over 2**n outcomes)
+
+
+def test_engine_settings_accept_exactly_their_documented_ranges():
+    """max_distribution_qubits in [1, 14] and chunk_size >= 1, ends included; one beyond is
+    refused with the parameter's name. catches: either end moved by one or dropped."""
+    assert Engine(max_distribution_qubits=1).max_distribution_qubits == 1
+    assert Engine(max_distribution_qubits=14).max_distribution_qubits == 14
+    assert Engine(chunk_size=1).chunk_size == 1
+    for kwargs in (dict(max_distribution_qubits=0), dict(max_distribution_qubits=15), dict(chunk_size=0)):
+        with pytest.raises(InvalidParameter) as err:
+            Engine(**kwargs)
+        assert err.value.name == next(iter(kwargs))
