@@ -18,9 +18,9 @@ from qiskit import QuantumCircuit
 from scipy import stats
 
 from qproto import Channel, Engine, InvalidParameter, InvalidType, get_protocol
-from qproto.noise_models import channel_marker
+from qproto.noise_models import CHANNEL_LABEL, channel_marker
 from qproto.protocols._multiparty import (
-    MultipartyResult, Tally, effective_depolarisations, party_noise_model, randomise_noise_clicks,
+    MultipartyResult, Tally, effective_depolarisations, ghz_prefix, party_noise_model, randomise_noise_clicks,
     sample_arrivals_all, tally,
 )
 
@@ -41,6 +41,12 @@ def test_tallies_add_element_wise_and_keep_keys_only_one_side_has():
     assert a == {"errors": (3, 7), "rounds": (100,)}  # the left operand is not modified
     with pytest.raises(TypeError):
         a + 5  # noqa: B018  (not a tally: Python's TypeError, not a silent result)
+
+
+def test_tally_builds_tuples_of_plain_ints_from_ints_and_arrays():
+    t = tally(errors=np.array([[3, 4], [5, 6]], dtype=np.int64), rounds=np.uint16(9), tests=[1])
+    assert isinstance(t, Tally) and t == {"errors": (3, 4, 5, 6), "rounds": (9,), "tests": (1,)}
+    assert all(type(x) is int for v in t.values() for x in v)
 
 
 # ---- MultipartyResult validation -----------------------------------------------------------
@@ -146,13 +152,74 @@ def test_a_part_larger_than_its_whole_is_refused_naming_both_entries_and_equal_i
         _ghz_result(_ghz_counts(parity_errors=(401,)))
     assert e.value.name == "counts['parity_errors'][0]" and e.value.value == 401
     r = _ghz_result(_ghz_counts(errors_ab=(600, 30), parity_errors=(400,)))
-    assert r.c("errors_ab", 0) == 600 and r.c("parity_errors") == 400
+    assert r.c("errors_ab", 0) == 600 and r.c("errors_ab", 1) == 30 and r.c("parity_errors") == 400
 
 
 # ---- MultipartyProtocol --------------------------------------------------------------------
 def test_repr_names_the_class_and_every_parameter():
     assert repr(get_protocol("ghz-cka", parties=4, p_key=0.6, attacked_party=2)) == (
         "GHZConferenceKey(parties=4, p_key=0.6, attacked_party=2, noise_form='auto')")
+
+
+def test_the_number_of_parties_is_checked_against_the_protocols_range():
+    """HBB secret sharing: 3..8 parties (a dealer and at least two players)."""
+    for bad in (2, 9):
+        with pytest.raises(InvalidParameter) as e:
+            get_protocol("hbb-secret-sharing", parties=bad)
+        assert e.value.name == "parties" and e.value.value == bad and "[3, 8]" in e.value.allowed
+    for good in (3, 8):
+        p = get_protocol("hbb-secret-sharing", parties=good)
+        assert p.parties == good and p.n_channels == good
+
+
+def test_a_party_index_is_checked_against_the_number_of_parties():
+    """attacked_party in [1, N-1] for HBB (the dealer, party 0, is not attacked); sender in [0, N-1]."""
+    for bad in (0, 5):
+        with pytest.raises(InvalidParameter) as e:
+            get_protocol("hbb-secret-sharing", parties=5, attacked_party=bad)
+        assert e.value.name == "attacked_party" and e.value.value == bad and "[1, 4]" in e.value.allowed
+    assert get_protocol("hbb-secret-sharing", parties=5, attacked_party=1).attacked_party == 1
+    assert get_protocol("hbb-secret-sharing", parties=5, attacked_party=4).attacked_party == 4
+    with pytest.raises(InvalidParameter) as e:
+        get_protocol("ghz-cka", parties=4, attacked_party=4)
+    assert e.value.name == "attacked_party" and "[0, 3]" in e.value.allowed
+
+
+def test_make_result_records_the_run():
+    from qproto import InterceptResend
+    proto = get_protocol("ghz-cka", parties=3)
+    chans = (Channel(depolarisation=0.1), Channel(transmittance=0.5), Channel())
+    counts = _ghz_counts()
+    r = proto.make_result(Tally(counts), channels=chans, rounds=1200, seed=17, eavesdropper=None)
+    assert type(r).__name__ == "GHZConferenceResult" and r.protocol == "ghz-cka"
+    assert r.parameters == proto.parameters() and r.channels == chans
+    assert r.rounds == 1200 and r.seed == 17 and r.eavesdropper is None and r.counts == counts
+    eve = InterceptResend()
+    assert proto.make_result(Tally(counts), channels=chans, rounds=1200, seed=17,
+                             eavesdropper=eve).eavesdropper == eve.to_dict()
+
+
+# ---- circuits ------------------------------------------------------------------------------
+def test_ghz_prefix_prepares_ghz_n_with_a_marker_on_each_party_qubit():
+    """(|0...0> + |1...1>) / sqrt 2 on the N party qubits, extra qubits left in |0>."""
+    from qiskit.quantum_info import Statevector
+    qc = ghz_prefix(3)
+    assert qc.name == "ghz" and qc.num_qubits == 3 and qc.num_clbits == 3
+    marked = [qc.find_bit(i.qubits[0]).index for i in qc.data if i.operation.label == CHANNEL_LABEL]
+    assert marked == [0, 1, 2]
+    amp = Statevector(qc.remove_final_measurements(inplace=False)).data
+    expected = np.zeros(8, dtype=complex)
+    expected[[0, 7]] = 1 / math.sqrt(2)
+    np.testing.assert_allclose(amp, expected, atol=1e-12)
+
+    qc = ghz_prefix(3, 5, 2, name="x", markers=False)
+    assert qc.name == "x" and qc.num_qubits == 5 and qc.num_clbits == 2
+    assert not any(i.operation.label == CHANNEL_LABEL for i in qc.data)
+    amp = Statevector(qc).data  # qubit 0 is the least significant bit of the index
+    expected = np.zeros(32, dtype=complex)
+    expected[[0, 0b00111]] = 1 / math.sqrt(2)
+    np.testing.assert_allclose(amp, expected, atol=1e-12)
+    assert ghz_prefix(2, n_clbits=0).num_clbits == 0
 
 
 # ---- noise -----------------------------------------------------------------------------------
