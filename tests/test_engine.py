@@ -634,3 +634,65 @@ def test_engine_settings_accept_exactly_their_documented_ranges():
         with pytest.raises(InvalidParameter) as err:
             Engine(**kwargs)
         assert err.value.name == next(iter(kwargs))
+
+
+def test_refusals_of_circuits_and_noise_models_carry_their_values():
+    """Every refusal of `compile` names the parameter, carries the offending value and the
+    allowed range, and its message says which error is the problem; a multi-qubit readout error
+    is refused exactly when its qubits are measured (whatever other gates the circuit has).
+
+    catches: values replaced by None or dropped, the allowed text dropped, the kind of error
+    missing from the message, measured qubits collected from the other instructions, a
+    2-qubit error on 'measure' let through."""
+    from qiskit_aer.noise import pauli_error
+
+    with pytest.raises(InvalidParameter) as err:
+        Engine().compile([], None)
+    assert (err.value.name, err.value.value) == ("circuits", ())
+    with pytest.raises(InvalidType) as err:
+        Engine().compile(["not a circuit"], None)
+    assert (err.value.name, err.value.value) == ("circuits[0]", "not a circuit")
+    idle = QuantumCircuit(1, name="idle")
+    with pytest.raises(InvalidParameter) as err:
+        Engine().compile([idle], None)
+    assert (err.value.name, err.value.value) == ("circuits[0]", "idle") and "clbit" in err.value.allowed
+
+    def wide():  # gates on qubits 0, 1; qubits 2, 3 measured
+        qc = QuantumCircuit(4, 2)
+        qc.h(0)
+        qc.cx(0, 1)
+        qc.x(2)
+        qc.measure([2, 3], [0, 1])
+        return qc
+
+    ro = NoiseModel()
+    ro.add_readout_error(ReadoutError(np.kron([[0.9, 0.1], [0.2, 0.8]], [[0.7, 0.3], [0.1, 0.9]])), [2, 3])
+    with pytest.raises(InvalidParameter) as err:
+        Engine().compile([wide()], ro)
+    assert err.value.name == "noise_model" and err.value.value is ro
+    assert "single-qubit" in err.value.allowed and "2-qubit ReadoutError on qubits [2, 3]" in str(err.value)
+    on_gates = NoiseModel()  # the same error on qubits 0, 1: never measured, nothing to drop
+    on_gates.add_readout_error(ReadoutError(np.kron([[0.9, 0.1], [0.2, 0.8]], [[0.7, 0.3], [0.1, 0.9]])), [0, 1])
+    Engine().compile([wide()], on_gates)
+    meas = NoiseModel()
+    meas.add_quantum_error(pauli_error([("XX", 0.3), ("II", 0.7)]), "measure", [2, 3])
+    with pytest.raises(InvalidParameter) as err:
+        Engine().compile([wide()], meas)
+    assert err.value.value is meas and "2-qubit quantum error on 'measure' on qubits [2, 3]" in str(err.value)
+    bar = NoiseModel()
+    bar.add_all_qubit_quantum_error(pauli_error([("X", 0.3), ("I", 0.7)]), "barrier")
+    qc = QuantumCircuit(1, 1)
+    qc.barrier()
+    qc.measure(0, 0)
+    with pytest.raises(InvalidParameter) as err:
+        Engine().compile([qc], bar)
+    assert err.value.value is bar and "barrier" in err.value.allowed
+
+
+def test_a_circuit_of_exactly_max_distribution_qubits_takes_the_distribution_path():
+    """`max_distribution_qubits` is inclusive. catches: `<` for `<=`."""
+    qc = QuantumCircuit(3, 3)
+    qc.h(0)
+    qc.measure(range(3), range(3))
+    assert Engine(max_distribution_qubits=3).compile([qc]).mode == "distribution"
+    assert Engine(max_distribution_qubits=2).compile([qc]).mode != "distribution"
