@@ -21,7 +21,7 @@ from qproto import Channel, Engine, InvalidParameter, InvalidType, get_protocol
 from qproto.noise_models import CHANNEL_LABEL, channel_marker
 from qproto.protocols._multiparty import (
     MultipartyResult, Tally, effective_depolarisations, ghz_prefix, party_noise_model, randomise_noise_clicks,
-    sample_arrivals_all, tally,
+    sample_arrivals_all, sample_bits, tally,
 )
 
 
@@ -220,6 +220,20 @@ def test_ghz_prefix_prepares_ghz_n_with_a_marker_on_each_party_qubit():
     expected[[0, 0b00111]] = 1 / math.sqrt(2)
     np.testing.assert_allclose(amp, expected, atol=1e-12)
     assert ghz_prefix(2, n_clbits=0).num_clbits == 0
+
+
+def test_sample_bits_keeps_the_engines_default_aer_seed():
+    """Without aer_seed, the same rows as the engine's own default (a fixed seed: reproducible);
+    the Aer seed does matter here (shots path, uniformly random outcomes)."""
+    qc = QuantumCircuit(3, 3)
+    qc.h([0, 1, 2])
+    qc.measure(range(3), range(3))
+    compiled = Engine(mode="shots").compile([qc])
+    ids = np.zeros(64, dtype=np.int64)
+    ours = sample_bits(compiled, ids, np.random.default_rng(5))
+    assert ours.shape == (64, 3)
+    np.testing.assert_array_equal(ours, compiled.sample_bits(ids, np.random.default_rng(5)))
+    assert not np.array_equal(ours, sample_bits(compiled, ids, np.random.default_rng(5), aer_seed=1))
 
 
 # ---- noise -----------------------------------------------------------------------------------
