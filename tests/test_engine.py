@@ -696,3 +696,32 @@ def test_a_circuit_of_exactly_max_distribution_qubits_takes_the_distribution_pat
     qc.measure(range(3), range(3))
     assert Engine(max_distribution_qubits=3).compile([qc]).mode == "distribution"
     assert Engine(max_distribution_qubits=2).compile([qc]).mode != "distribution"
+
+
+def test_a_forced_path_that_cannot_hold_names_the_mode_and_every_compiled_keeps_its_noise_model():
+    """`mode="distribution"` for 11 qubits and `mode="stabilizer"` for a non-Clifford circuit are
+    refused naming `mode` with its value and the modes that would work; on every path the
+    compiled configurations keep the noise model they run under (a documented attribute).
+
+    catches: the refusals' value or allowed text lost, the noise model dropped from the
+    distribution or stabilizer result."""
+    big = QuantumCircuit(11, 11)
+    big.h(0)
+    big.measure(range(11), range(11))
+    t = QuantumCircuit(1, 1)
+    t.t(0)
+    t.measure(0, 0)
+    for mode, qc in (("distribution", big), ("stabilizer", t)):
+        with pytest.raises(InvalidParameter) as err:
+            Engine(mode=mode).compile([qc])
+        assert (err.value.name, err.value.value) == ("mode", mode)
+        assert err.value.allowed == "'shots' or 'auto' for these circuits"
+    nm = NoiseModel()
+    nm.add_all_qubit_readout_error(ReadoutError([[0.9, 0.1], [0.2, 0.8]]))
+    bell = QuantumCircuit(2, 2)
+    bell.h(0)
+    bell.cx(0, 1)
+    bell.measure([0, 1], [0, 1])
+    for mode in ("distribution", "stabilizer", "shots"):
+        compiled = Engine(mode=mode).compile([bell], nm)
+        assert compiled.mode == mode and compiled.noise_model is nm
