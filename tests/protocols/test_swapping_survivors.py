@@ -1,0 +1,151 @@
+"""protocols/_swapping.py's own machinery, written against its mutmut survivors (issue 9).
+
+Everything expected here is written in the test: closed forms of Bell-diagonal weights (a
+rotation by theta about the unit axis n on Bob's half sends Phi+ to cos(theta/2) Phi+ - i
+sin(theta/2) (n_x Psi+ + i n_y Psi- + n_z Phi-)), the bilateral-CNOT success probability, and
+the estimators' formulas computed by hand from small tally tables (docs/conventions.md B:
+E = (agree - disagree)/N, F = (1 + E_XX - E_YY + E_ZZ)/4, the Laplace-smoothed variance
+4 p (1 - p)/N with p = (agree + 1)/(N + 2)).
+"""
+
+import math
+
+import pytest
+
+from qproto import Channel
+from qproto.protocols import Swapping
+from qproto.protocols._swapping import SwappingResult
+
+X, Y, Z = 1, 2, 0
+
+
+# ---- end_pair_coefficients: Bell weights in the order (Phi+, Psi-, Psi+, Phi-) ----------------
+def _rotated_weights(v, theta, axis):
+    """(Phi+, Psi-, Psi+, Phi-) weights of Phi+ whose Bob half is rotated by theta about ``axis``
+    (normalised here) and then depolarised to visibility v: the Pauli components of the rotation
+    I -> Phi+, Y -> Psi-, X -> Psi+, Z -> Phi- with weights cos^2, sin^2 n_y^2, sin^2 n_x^2, sin^2 n_z^2."""
+    norm = math.sqrt(sum(a * a for a in axis))
+    nx, ny, nz = (a / norm for a in axis)
+    c2, s2 = math.cos(theta / 2) ** 2, math.sin(theta / 2) ** 2
+    return tuple(v * w + (1 - v) / 4 for w in (c2, s2 * ny * ny, s2 * nx * nx, s2 * nz * nz))
+
+
+def test_end_pair_coefficients_of_a_rotated_link_are_its_four_distinct_bell_weights():
+    """One link rotated about (1, 2, 3): all four weights differ, so a ket swapped, a sign flipped
+    (Psi- <-> Psi+, Phi- <-> Phi+), a wrong normalisation or a wrong entry shows."""
+    ch = Channel(depolarisation=0.1, rotation_rad=1.2, rotation_axis=(1.0, 2.0, 3.0))
+    coeffs, p_s = Swapping(n_links=1).end_pair_coefficients([ch])
+    expected = _rotated_weights(0.9, 1.2, (1.0, 2.0, 3.0))
+    assert len(set(round(w, 6) for w in expected)) == 4
+    assert coeffs == pytest.approx(expected, abs=1e-12)
+    assert sum(coeffs) == pytest.approx(1.0, abs=1e-12)
+    assert p_s == 1.0
+
+
+def test_end_pair_coefficients_of_an_asymmetric_chain_with_a_twirled_rotation():
+    """Two links: a plain depolarising one, then a rotated one (the swap twirls it into the same
+    Pauli mixture). A single Channel (not a list) is accepted for every link."""
+    chans = [Channel(depolarisation=0.2), Channel(depolarisation=0.05, rotation_rad=2.0, rotation_axis=(3.0, 1.0, 2.0))]
+    coeffs, p_s = Swapping(n_links=2).end_pair_coefficients(chans)
+    assert coeffs == pytest.approx(_rotated_weights(0.8 * 0.95, 2.0, (3.0, 1.0, 2.0)), abs=1e-12)
+    assert p_s == 1.0
+    coeffs1, _ = Swapping(n_links=3).end_pair_coefficients(Channel(depolarisation=0.1))
+    v = 0.9 ** 3
+    assert coeffs1 == pytest.approx(((1 + 3 * v) / 4, (1 - v) / 4, (1 - v) / 4, (1 - v) / 4), abs=1e-12)
+
+
+def test_end_pair_coefficients_after_bbpssw_and_its_success_probability():
+    """A Bell-diagonal input (a, b, c, d) = (Phi+, Psi-, Psi+, Phi-) through the bilateral CNOT
+    kept on equal target outcomes: success N = (a + d)^2 + (b + c)^2, output
+    ((a^2 + d^2), 2bc, (b^2 + c^2), 2ad)/N (docs/conventions.md A11)."""
+    chans = [Channel(depolarisation=0.1), Channel(depolarisation=0.05, rotation_rad=1.5, rotation_axis=(1.0, 3.0, 2.0))]
+    a, b, c, d = _rotated_weights(0.9 * 0.95, 1.5, (1.0, 3.0, 2.0))
+    n = (a + d) ** 2 + (b + c) ** 2
+    coeffs, p_s = Swapping(n_links=2, purification="bbpssw").end_pair_coefficients(chans)
+    assert p_s == pytest.approx(n, abs=1e-12)
+    assert coeffs == pytest.approx(((a * a + d * d) / n, 2 * b * c / n, (b * b + c * c) / n, 2 * a * d / n), abs=1e-12)
+
+
+# ---- __repr__ -----------------------------------------------------------------------------------
+def test_repr_lists_every_parameter_and_evaluates_back():
+    sw = Swapping(n_links=3, purification="dejmps", p_z=0.5, p_y=0.25, chsh_fraction=0.1, f_ec=1.2)
+    text = ("Swapping(n_links=3, layout='reuse', purification='dejmps', p_z=0.5, p_y=0.25, "
+            "chsh_fraction=0.1, f_ec=1.2)")
+    assert repr(sw) == text
+    assert eval(repr(sw), {"Swapping": Swapping}).parameters() == sw.parameters()
+
+
+# ---- SwappingResult's estimators, from tally tables written here ------------------------------
+def _result(tallies, *, purification=None):
+    params = Swapping(purification=purification).parameters()
+    return SwappingResult(protocol="swapping", parameters=params, channels=(Channel(), Channel()),
+                          rounds=tallies["rounds"], seed=7, tallies=tallies)
+
+
+# Phi+-like data: ZZ 90 of 100 agree (E = 0.8), XX 40 of 50 (E = 0.6), YY 0 of 40 (E = -1, the
+# zero tally left out as a sparse table would), CHSH settings with 4 different correlators.
+SPARSE = {"rounds": 1000, "heralded": 600, "kept": 500,
+          "n_0_0": 100, "agree_0_0": 90, "n_1_1": 50, "agree_1_1": 40, "n_2_2": 40,
+          "n_0_3": 60, "agree_0_3": 51, "n_0_4": 70, "agree_0_4": 14, "n_1_3": 80, "agree_1_3": 68,
+          "n_1_4": 90, "agree_1_4": 72}
+
+
+def _var(agree, n):
+    p = (agree + 1) / (n + 2)
+    return 4 * p * (1 - p) / n
+
+
+def test_fidelity_and_its_sigma_from_a_sparse_tally_table():
+    """F = (1 + 0.6 + 1 + 0.8)/4 = 0.85; a missing agree tally counts as 0 (E_YY = -1), and the
+    sigma is sqrt(sum of the Laplace-smoothed variances)/4."""
+    r = _result(SPARSE)
+    f = r.fidelity
+    assert f.best == pytest.approx(0.85, abs=1e-12)
+    sigma = math.sqrt(_var(90, 100) + _var(40, 50) + _var(0, 40)) / 4
+    assert f.sigma == pytest.approx(sigma, rel=1e-12)
+    assert f.low == pytest.approx(0.85 - 1.959963984540054 * sigma, rel=1e-9)
+
+
+def test_chsh_and_its_sigma_from_a_tally_table():
+    """E(Z,3) = 0.7, E(Z,4) = -0.6, E(X,3) = 0.7, E(X,4) = 0.6: S = 0.7 + 0.6 + 0.7 + 0.6 = 2.6."""
+    r = _result(SPARSE)
+    assert r.chsh.best == pytest.approx(2.6, abs=1e-12)
+    sigma = math.sqrt(_var(51, 60) + _var(14, 70) + _var(68, 80) + _var(72, 90))
+    assert r.chsh_sigma == pytest.approx(sigma, rel=1e-12)
+    assert r.chsh.sigma == pytest.approx(sigma, rel=1e-12)
+
+
+def test_variance_is_never_zero_for_all_agreeing_rounds():
+    """Five rounds that all agree: E = 1 but p = 6/7, so each variance is 4 (6/7)(1/7)/5 > 0."""
+    t = {"rounds": 15, "heralded": 15, "kept": 15, "n_0_0": 5, "agree_0_0": 5, "n_1_1": 5, "agree_1_1": 5,
+         "n_2_2": 5, "agree_2_2": 0}
+    f = _result(t).fidelity
+    assert f.best == pytest.approx(1.0, abs=1e-12)
+    assert f.sigma == pytest.approx(math.sqrt(3 * 4 * (6 / 7) * (1 / 7) / 5) / 4, rel=1e-12)
+
+
+def test_a_table_without_setting_tallies_reports_no_data():
+    """Only the required tallies (no kept round of any setting pair): fidelity NaN in [0, 1], no
+    CHSH, QBERs NaN, key rate 0."""
+    r = _result({"rounds": 100, "heralded": 0, "kept": 0})
+    f = r.fidelity
+    assert math.isnan(f.best) and (f.low, f.high) == (0.0, 1.0)
+    assert r.chsh is None and r.chsh_sigma is None
+    assert math.isnan(r.qber_z.best) and math.isnan(r.qber_x.best)
+    assert r.key_rate == 0.0
+
+
+def test_estimates_hold_every_quantity_and_purification_success_only_with_purification():
+    r = _result(SPARSE)
+    est = r.estimates()
+    assert set(est) == {"herald_rate", "fidelity", "chsh", "qber_z", "qber_x", "key_rate"}
+    assert (est["herald_rate"].successes, est["herald_rate"].trials) == (600, 1000)
+    assert est["fidelity"].best == pytest.approx(0.85, abs=1e-12)
+    assert est["chsh"].best == pytest.approx(2.6, abs=1e-12)
+    assert (est["qber_z"].successes, est["qber_z"].trials) == (10, 100)
+    assert (est["qber_x"].successes, est["qber_x"].trials) == (10, 50)
+    assert est["key_rate"] == r.key_rate
+    rp = _result(SPARSE, purification="dejmps")
+    est = rp.estimates()
+    assert (est["purification_success"].successes, est["purification_success"].trials) == (500, 600)
+    assert est["purification_success"].best == pytest.approx(500 / 600)
