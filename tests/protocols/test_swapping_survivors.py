@@ -10,11 +10,14 @@ E = (agree - disagree)/N, F = (1 + E_XX - E_YY + E_ZZ)/4, the Laplace-smoothed v
 
 import math
 
+import numpy as np
 import pytest
 
 from qproto import Channel
+from qproto._errors import InvalidParameter
 from qproto.protocols import Swapping
 from qproto.protocols._swapping import SwappingResult
+from qproto.testing import assert_proportion
 
 X, Y, Z = 1, 2, 0
 
@@ -149,3 +152,60 @@ def test_estimates_hold_every_quantity_and_purification_success_only_with_purifi
     est = rp.estimates()
     assert (est["purification_success"].successes, est["purification_success"].trials) == (500, 600)
     assert est["purification_success"].best == pytest.approx(500 / 600)
+
+
+# ---- normalise_channels --------------------------------------------------------------------------
+def test_an_empty_chain_is_refused_with_its_value_and_the_link_count():
+    with pytest.raises(InvalidParameter) as err:
+        Swapping(n_links=3).end_pair_state([])
+    assert err.value.name == "channel"
+    assert err.value.value == "[]"
+    assert err.value.allowed.startswith("3 channel(s)")
+
+
+# ---- sample_chunk: the per-round record (Protocol.sample) ----------------------------------------
+def test_settings_are_independent_with_the_requested_probabilities():
+    """[STAT] Alice and Bob each pick Z, X, Y with p_z, 1 - p_z - p_y, p_y independently on the
+    non-CHSH rounds; on a chsh_fraction of rounds Alice picks Z or X and Bob pi/4 or 3pi/4, each
+    with probability 1/2, so P(a, b) = (1 - f) P(a) P(b) for b < 3 and f/4 for a < 2 <= b, and Alice
+    never measures Y on a CHSH round (exactly 0)."""
+    p_z, p_y, f = 0.5, 0.2, 0.2
+    single = {Z: p_z, X: 1 - p_z - p_y, Y: p_y}
+    rec = Swapping(n_links=1, p_z=p_z, p_y=p_y, chsh_fraction=f).sample(Channel(), rounds=40_000, seed=11)
+    a, b = rec.alice_setting.astype(int), rec.bob_setting.astype(int)
+    n = a.size
+    for sa in range(3):
+        for sb in range(5):
+            p0 = (1 - f) * single[sa] * single[sb] if sb < 3 else (f / 4 if sa < 2 else 0.0)
+            assert_proportion(int(np.count_nonzero((a == sa) & (b == sb))), n, p0, what=f"settings ({sa}, {sb})")
+
+
+def test_record_layout_dtypes_and_unheralded_rounds_carry_no_outcome():
+    """Settings and bits are one byte per round (uint8), heralded/kept booleans; a round in which a
+    link failed to herald has no end-pair outcome (bits 0) and is not kept; the reuse layout has
+    no Bell-outcome record (bsm None)."""
+    rec = Swapping(n_links=2, chsh_fraction=0.0).sample([Channel(transmittance=0.5), Channel()], rounds=4000, seed=3)
+    for arr in (rec.alice_setting, rec.bob_setting, rec.alice_bit, rec.bob_bit):
+        assert arr.dtype == np.uint8 and arr.shape == (4000,)
+    assert rec.heralded.dtype == bool and rec.kept.dtype == bool
+    assert rec.bsm is None
+    lost = ~rec.heralded
+    assert_proportion(int(np.count_nonzero(lost)), 4000, 0.5, what="unheralded rounds")
+    assert not rec.kept[lost].any()
+    assert not rec.alice_bit[lost].any() and not rec.bob_bit[lost].any()
+    # the heralded rounds do carry outcomes: both bit values occur among them
+    assert set(rec.alice_bit[rec.heralded].tolist()) == {0, 1}
+
+
+def test_full_layout_records_uniform_bell_outcomes_of_the_intermediate_nodes():
+    """Full layout, 3 noiseless links: bsm holds the 2 x 2 intermediate Bell bits as a code in
+    [0, 16), each code with probability 1/16, and the end pair still agrees in Z and X (Phi+)."""
+    rec = Swapping(n_links=3, layout="full", chsh_fraction=0.0, p_z=0.5, p_y=0.0).sample(
+        Channel(), rounds=3200, seed=5)
+    assert rec.bsm is not None and rec.bsm.shape == (3200,)
+    codes = rec.bsm.astype(int)
+    assert codes.min() >= 0 and codes.max() < 16
+    for c in range(16):
+        assert_proportion(int(np.count_nonzero(codes == c)), 3200, 1 / 16, what=f"Bell outcome code {c}")
+    same = rec.alice_setting == rec.bob_setting
+    assert (rec.alice_bit[same] == rec.bob_bit[same]).all()
