@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 import pytest
+from _reference import h2
 
 from qproto import Channel
 from qproto._errors import InvalidParameter
@@ -79,8 +80,8 @@ def test_repr_lists_every_parameter_and_evaluates_back():
 
 
 # ---- SwappingResult's estimators, from tally tables written here ------------------------------
-def _result(tallies, *, purification=None):
-    params = Swapping(purification=purification).parameters()
+def _result(tallies, **swapping_params):
+    params = Swapping(**swapping_params).parameters()
     return SwappingResult(protocol="swapping", parameters=params, channels=(Channel(), Channel()),
                           rounds=tallies["rounds"], seed=7, tallies=tallies)
 
@@ -125,6 +126,19 @@ def test_variance_is_never_zero_for_all_agreeing_rounds():
     f = _result(t).fidelity
     assert f.best == pytest.approx(1.0, abs=1e-12)
     assert f.sigma == pytest.approx(math.sqrt(3 * 4 * (6 / 7) * (1 / 7) / 5) / 4, rel=1e-12)
+
+
+def test_key_rate_is_the_shor_preskill_fraction_of_each_basis_per_round():
+    """BBM92 with key from both bases: (N_ZZ/R)(1 - h(e_x) - f h(e_z)) + (N_XX/R)(1 - h(e_z) - f h(e_x)),
+    here e_z = 12/400, e_x = 10/200, R = 1000 and the run's own f_EC = 1.2."""
+    t = {"rounds": 1000, "heralded": 800, "kept": 800, "n_0_0": 400, "agree_0_0": 388, "n_1_1": 200,
+         "agree_1_1": 190, "n_2_2": 100, "agree_2_2": 3}
+    ez, ex, f = 0.03, 0.05, 1.2
+    expected = 0.4 * (1 - h2(ex) - f * h2(ez)) + 0.2 * (1 - h2(ez) - f * h2(ex))
+    assert _result(t, f_ec=f).key_rate == pytest.approx(expected, rel=1e-12)
+    # a basis above the Shor-Preskill threshold contributes nothing (the fraction is clipped at 0)
+    t_noisy = dict(t, agree_1_1=150)  # e_x = 0.25: both fractions negative
+    assert _result(t_noisy, f_ec=f).key_rate == 0.0
 
 
 def test_a_table_without_setting_tallies_reports_no_data():
@@ -209,3 +223,36 @@ def test_full_layout_records_uniform_bell_outcomes_of_the_intermediate_nodes():
         assert_proportion(int(np.count_nonzero(codes == c)), 3200, 1 / 16, what=f"Bell outcome code {c}")
     same = rec.alice_setting == rec.bob_setting
     assert (rec.alice_bit[same] == rec.bob_bit[same]).all()
+
+
+# ---- __init__: every bound, both sides ---------------------------------------------------------
+@pytest.mark.parametrize("kwargs", [
+    {"n_links": 1}, {"n_links": 64}, {"p_z": 0.0, "p_y": 0.0}, {"p_z": 1.0, "p_y": 0.0}, {"p_z": 0.0, "p_y": 1.0},
+    {"p_z": 0.6, "p_y": 0.4}, {"chsh_fraction": 0.0}, {"chsh_fraction": 0.999}, {"f_ec": 1.0}, {"f_ec": 2.0},
+    {"layout": "full", "n_links": 6, "chsh_fraction": 0.3}, {"layout": "full", "n_links": 7, "chsh_fraction": 0.0},
+    {"purification": "bbpssw"}, {"purification": "dejmps", "layout": "reuse"}])
+def test_accepted_parameters_are_stored(kwargs):
+    sw = Swapping(**kwargs)
+    params = sw.parameters()
+    for k, v in kwargs.items():
+        assert params[k] == v and getattr(sw, k) == v
+    assert sw.n_channels == sw.n_links
+    assert sw.copies == (1 if sw.purification is None else 2)
+
+
+@pytest.mark.parametrize("kwargs,name,value,allowed", [
+    ({"n_links": 0}, "n_links", 0, "[1, 64]"), ({"n_links": 65}, "n_links", 65, "[1, 64]"),
+    ({"layout": "chain"}, "layout", "chain", "'reuse'"), ({"purification": "magic"}, "purification", "magic", "'dejmps'"),
+    ({"layout": "full", "purification": "dejmps"}, "purification", "dejmps", "None with layout='full'"),
+    ({"p_z": -0.1}, "p_z", -0.1, "[0, 1]"), ({"p_z": 1.1}, "p_z", 1.1, "[0, 1]"),
+    ({"p_y": -0.1}, "p_y", -0.1, "[0, 1]"), ({"p_y": 1.1, "p_z": 0.0}, "p_y", 1.1, "[0, 1]"),
+    ({"p_z": 0.7, "p_y": 0.35}, "p_y", 0.35, "at most 1 - p_z = 0.3"),
+    ({"chsh_fraction": 1.0}, "chsh_fraction", 1.0, "[0, 1)"), ({"chsh_fraction": -0.01}, "chsh_fraction", -0.01, "[0, 1)"),
+    ({"f_ec": 0.99}, "f_ec", 0.99, "[1, 2]"), ({"f_ec": 2.01}, "f_ec", 2.01, "[1, 2]"),
+    ({"layout": "full", "n_links": 7, "chsh_fraction": 0.25}, "chsh_fraction", 0.25, "0 with layout='full' and n_links > 6"),
+])
+def test_refused_parameters_name_themselves_their_value_and_the_allowed_range(kwargs, name, value, allowed):
+    with pytest.raises(InvalidParameter) as err:
+        Swapping(**kwargs)
+    assert (err.value.name, err.value.value) == (name, value)
+    assert allowed in err.value.allowed
