@@ -725,3 +725,28 @@ def test_a_forced_path_that_cannot_hold_names_the_mode_and_every_compiled_keeps_
     for mode in ("distribution", "stabilizer", "shots"):
         compiled = Engine(mode=mode).compile([bell], nm)
         assert compiled.mode == mode and compiled.noise_model is nm
+
+
+def test_a_noise_model_whose_tables_cannot_be_read_never_takes_an_exact_path(monkeypatch):
+    """If a qiskit-aer version stores its errors elsewhere, the engine cannot see which noise acts
+    on measurements: it must refuse the distribution and stabilizer paths (and `auto` must fall back
+    to Aer shots, which apply everything), never drop the noise. Simulated by making the engine
+    look for a table this Aer does not have, with a model carrying a 30 % readout error.
+
+    catches: such a model read as carrying no noise at all (`opaque=False`), which would sample
+    P(1) = 0 instead of 0.3 on the distribution path (the issue's class-1 bug)."""
+    nm = NoiseModel()
+    nm.add_all_qubit_readout_error(ReadoutError([[0.7, 0.3], [0.3, 0.7]]))
+    import qproto._engine as engine_module
+
+    monkeypatch.setattr(engine_module, "_NOISE_TABLES", (*engine_module._NOISE_TABLES, "_table_of_a_future_aer"))
+    qc = QuantumCircuit(1, 1)
+    qc.measure(0, 0)
+    for mode in ("distribution", "stabilizer"):
+        with pytest.raises(InvalidParameter) as err:
+            Engine(mode=mode).compile([qc], nm)
+        assert err.value.name == "mode"
+    compiled = Engine().compile([qc], nm)
+    assert compiled.mode == "shots"
+    codes = compiled.sample(np.zeros(20_000, dtype=np.int64), np.random.default_rng(1), aer_seed=2)
+    assert_proportion(int(codes.sum()), codes.size, 0.3, what="P(1) through a 30 % readout error")
