@@ -750,3 +750,23 @@ def test_a_noise_model_whose_tables_cannot_be_read_never_takes_an_exact_path(mon
     assert compiled.mode == "shots"
     codes = compiled.sample(np.zeros(20_000, dtype=np.int64), np.random.default_rng(1), aer_seed=2)
     assert_proportion(int(codes.sum()), codes.size, 0.3, what="P(1) through a 30 % readout error")
+
+
+def test_barriers_before_or_after_the_measurements_keep_the_distribution_path():
+    """A barrier is no operation: circuits with a barrier before their measurements, or after them
+    on measured qubits, still have terminal measurements (distribution path, exact probabilities).
+
+    catches: the barrier test misspelt (a barrier after a measurement read as an operation on a
+    measured qubit) or `break` for `continue` (measurements after a barrier never seen)."""
+    before = QuantumCircuit(2, 2)
+    before.h(0)
+    before.barrier()
+    before.measure([0, 1], [0, 1])
+    after = QuantumCircuit(2, 2)
+    after.h(0)
+    after.measure([0, 1], [0, 1])
+    after.barrier()
+    for qc in (before, after):
+        compiled = Engine().compile([qc])
+        assert compiled.mode == "distribution"
+        np.testing.assert_allclose(compiled.probabilities[0], [0.5, 0.5, 0.0, 0.0], atol=1e-12)
