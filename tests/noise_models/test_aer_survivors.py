@@ -82,3 +82,12 @@ def test_one_channel_for_several_given_qubits():
     nm = channel_noise_model(Channel(depolarisation=0.3), qubits=(2, 5))
     assert sorted(q for q in nm.noise_qubits) == [2, 5]
     assert math.isclose(len(nm.to_dict()["errors"]), 2)
+
+
+def test_an_unknown_form_is_refused_with_the_allowed_forms():
+    """catches: the allowed forms replaced by the message text."""
+    from qproto import InvalidParameter
+
+    with pytest.raises(InvalidParameter) as err:
+        channel_noise_model(Channel(), form="slow")
+    assert (err.value.name, err.value.value, err.value.allowed) == ("form", "slow", "'fast' or 'erasure'")
