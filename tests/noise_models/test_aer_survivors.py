@@ -91,3 +91,12 @@ def test_an_unknown_form_is_refused_with_the_allowed_forms():
     with pytest.raises(InvalidParameter) as err:
         channel_noise_model(Channel(), form="slow")
     assert (err.value.name, err.value.value, err.value.allowed) == ("form", "slow", "'fast' or 'erasure'")
+
+
+def test_a_data_qubit_without_a_flag_is_refused_naming_the_qubit():
+    """catches: the allowed text replaced by the message."""
+    from qproto import InvalidParameter
+
+    with pytest.raises(InvalidParameter) as err:
+        channel_noise_model({3: Channel()}, form="erasure", flags={0: 1})
+    assert (err.value.name, err.value.value, err.value.allowed) == ("flags", {0: 1}, "a flag qubit for data qubit 3")
