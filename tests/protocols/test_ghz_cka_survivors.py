@@ -61,3 +61,14 @@ def test_expected_bipartite_rate_uses_the_protocols_key_round_probability():
     rates = [0.8 * (1 - 2 * h2((1 - (1 - p[0]) * (1 - p[i])) / 2)) for i in (1, 2)]
     exp = get_protocol("ghz-cka", parties=3, p_key=0.8).expected(chans)
     assert exp["bipartite_rate"] == pytest.approx(min(rates) / 2, rel=1e-12)
+
+
+def test_the_key_rate_interval_has_the_results_confidence_level():
+    """catches: the confidence level dropped from the key-rate estimate (both the no-key and the
+    normal branch)."""
+    proto = get_protocol("ghz-cka", parties=3, p_key=0.02)
+    chans = [Channel(depolarisation=0.05)] * 3
+    none = dataclasses.replace(proto.run(chans, rounds=40, seed=3), confidence=0.9)
+    some = dataclasses.replace(get_protocol("ghz-cka", parties=3).run(chans, rounds=2000, seed=3), confidence=0.9)
+    assert none.key_rate_estimate().confidence == 0.9 and some.key_rate_estimate().confidence == 0.9
+    assert some.key_rate_estimate().best > 0
