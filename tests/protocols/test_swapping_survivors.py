@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 from _reference import h2
 
-from qproto import Channel
+from qproto import Channel, Engine
+from qproto._attacks import parse_eavesdropper
 from qproto._errors import InvalidParameter
 from qproto.protocols import Swapping
 from qproto.protocols._swapping import SwappingResult
@@ -256,3 +257,55 @@ def test_refused_parameters_name_themselves_their_value_and_the_allowed_range(kw
         Swapping(**kwargs)
     assert (err.value.name, err.value.value) == (name, value)
     assert allowed in err.value.allowed
+
+
+def test_defaults_are_the_documented_signature():
+    assert Swapping().parameters() == {"n_links": 2, "layout": "reuse", "purification": None, "p_z": 0.4,
+                                       "p_y": 0.2, "chsh_fraction": 0.2, "f_ec": 1.16}
+
+
+# ---- build_circuits ------------------------------------------------------------------------------
+def test_circuits_refuse_an_eavesdropper_and_the_erasure_form_naming_them():
+    eve = parse_eavesdropper("intercept-resend:0.5")
+    with pytest.raises(InvalidParameter) as err:
+        Swapping(n_links=1).run(Channel(), rounds=10, seed=1, eavesdropper=eve)
+    assert err.value.name == "eavesdropper" and err.value.value is eve
+    with pytest.raises(InvalidParameter) as err:
+        Swapping(n_links=1).build_circuits(form="erasure")
+    assert (err.value.name, err.value.value) == ("form", "erasure")
+    assert "swapping" in str(err.value)  # the message says which protocol refuses
+
+
+@pytest.mark.parametrize("kwargs,qubits,clbits", [({"n_links": 3, "layout": "full"}, 6, 6),
+                                                  ({"n_links": 5, "layout": "full"}, 10, 10),
+                                                  ({"n_links": 5}, 4, 2), ({"n_links": 5, "purification": "dejmps"}, 8, 4)])
+def test_circuit_sizes_and_names(kwargs, qubits, clbits):
+    """Full layout: 2n qubits and 2n clbits (Alice, Bob, the 2(n-1) Bell bits); reuse: 4 qubits and 2
+    clbits per chain copy, whatever n. Configuration a * 5 + b is named after its settings."""
+    circuits = Swapping(**kwargs).build_circuits()
+    assert len(circuits) == 15
+    for cfg, qc in enumerate(circuits):
+        assert (qc.num_qubits, qc.num_clbits) == (qubits, clbits)
+        a, b = divmod(cfg, 5)
+        assert qc.name.endswith(f"{kwargs['n_links']}_a{a}_b{b}")
+        assert qc.name.startswith("swap_full" if kwargs.get("layout") == "full" else "swap_reuse")
+
+
+def test_dejmps_on_two_three_link_chains_from_the_circuits():
+    """[EXACT] Two copies of an asymmetric 3-link chain (a twirled rotation on link 1), DEJMPS:
+    success N = (a + b)^2 + (c + d)^2 and kept <ZZ> = A + D - B - C with (A, B, C, D) =
+    ((a^2 + b^2), 2cd, (c^2 + d^2), 2ab)/N, from the compiled distributions (docs/conventions.md A11)."""
+    chans = [Channel(depolarisation=0.1), Channel(depolarisation=0.05, rotation_rad=1.5, rotation_axis=(1.0, 3.0, 2.0)),
+             Channel(depolarisation=0.02)]
+    a, b, c, d = _rotated_weights(0.9 * 0.95 * 0.98, 1.5, (1.0, 3.0, 2.0))
+    n = (a + b) ** 2 + (c + d) ** 2
+    big_a, big_b, big_c, big_d = (a * a + b * b) / n, 2 * c * d / n, (c * c + d * d) / n, 2 * a * b / n
+    sw = Swapping(n_links=3, purification="dejmps")
+    zz = sw.build_circuits()[Z * 5 + Z]
+    probs = Engine(mode="distribution").compile([zz], sw.noise_model(tuple(chans))).probabilities[0]
+    codes = np.arange(probs.size)
+    kept = ((codes >> 2) & 1) == ((codes >> 3) & 1)
+    agree = (codes & 1) == ((codes >> 1) & 1)
+    assert probs[kept].sum() == pytest.approx(n, abs=1e-9)
+    e_zz = (probs[kept & agree].sum() - probs[kept & ~agree].sum()) / probs[kept].sum()
+    assert e_zz == pytest.approx(big_a + big_d - big_b - big_c, abs=1e-9)
