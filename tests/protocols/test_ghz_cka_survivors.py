@@ -72,3 +72,65 @@ def test_the_key_rate_interval_has_the_results_confidence_level():
     some = dataclasses.replace(get_protocol("ghz-cka", parties=3).run(chans, rounds=2000, seed=3), confidence=0.9)
     assert none.key_rate_estimate().confidence == 0.9 and some.key_rate_estimate().confidence == 0.9
     assert some.key_rate_estimate().best > 0
+
+
+def test_conference_key_fraction_counts_error_rates_above_half_as_half():
+    """An error rate above 1/2 leaves no key (its entropy is capped at h(1/2) = 1), in Q_X and in any
+    Q_AB. catches: the caps moved above 1/2 (h(0.7) = 0.88 would leave key)."""
+    from qproto.protocols._ghz_cka import conference_key_fraction
+
+    assert conference_key_fraction(0.7, [0.0]) == 0.0
+    assert conference_key_fraction(0.0, [0.0, 0.7]) == 0.0
+    assert conference_key_fraction(0.05, [0.02]) == pytest.approx(1 - h2(0.05) - h2(0.02), abs=1e-12)
+
+
+def test_bipartite_rate_by_hand_with_a_noisier_alice():
+    """bipartite_conference_rate over unrotated depolarising channels, Alice the noisiest party:
+    min over Bobs i >= 1 of p_key P_A P_i [1 - 2 h(Q_i)], Q_i = [1 - (1 - p_A)(1 - p_i)]/2, over
+    N - 1; p_key defaults to 1. catches: Alice paired with herself or Bob 1 with each Bob, the error
+    rates scaled, the default p_key changed."""
+    from qproto.protocols._ghz_cka import bipartite_conference_rate
+
+    p = [0.08, 0.02, 0.03]
+    chans = [Channel(depolarisation=x, transmittance=t) for x, t in zip(p, (0.9, 0.8, 0.7))]
+    links = [0.9 * t * (1 - 2 * h2((1 - (1 - p[0]) * (1 - p[i])) / 2)) for i, t in ((1, 0.8), (2, 0.7))]
+    assert bipartite_conference_rate(chans) == pytest.approx(min(links) / 2, rel=1e-12)
+    assert bipartite_conference_rate(chans, p_key=0.3) == pytest.approx(0.3 * min(links) / 2, rel=1e-12)
+
+
+def test_result_estimates_keep_confidence_p_key_and_the_no_key_rule():
+    """estimates(): the worst Bob's QBER interval with its own ends and the result's confidence;
+    `bipartite_rate` with the run's p_key; `key_fraction` 0 when no key round happened; all Bobs
+    agree with Alice in every key round over noiseless channels. catches: confidence or an end
+    dropped, p_key dropped, the no-key guard needing both rates unknown, all_equal counting
+    disagreements."""
+    p = [0.02, 0.05, 0.08]
+    chans = [Channel(depolarisation=x) for x in p]
+    res = dataclasses.replace(get_protocol("ghz-cka", parties=3, p_key=0.8).run(chans, rounds=3000, seed=5),
+                              confidence=0.9)
+    est = res.estimates()
+    assert res.counts["errors_ab"][1] > res.counts["errors_ab"][0]  # Bob 2 (p = 0.08) is the worst
+    worst = est["qber_ab_2"]
+    assert (est["qber_ab_max"].low, est["qber_ab_max"].high, est["qber_ab_max"].confidence) == (
+        worst.low, worst.high, 0.9)
+    rates = [0.8 * (1 - 2 * h2((1 - (1 - p[0]) * (1 - p[i])) / 2)) for i in (1, 2)]
+    assert est["bipartite_rate"] == pytest.approx(min(rates) / 2, rel=1e-12)
+    none = get_protocol("ghz-cka", parties=3, p_key=0.02).run([Channel(depolarisation=0.05)] * 3, rounds=40, seed=3)
+    assert none.estimates()["key_fraction"] == 0.0
+    clean = get_protocol("ghz-cka", parties=4).run([Channel()] * 4, rounds=400, seed=1)
+    assert clean.c("all_equal") == clean.c("key_rounds") > 100
+
+
+def test_count_shapes_follow_the_recorded_parties_or_else_the_counts():
+    """A result's Alice-Bob error tally has one entry per Bob: refused when it disagrees with the
+    recorded number of parties; inferred from the tally when no party count is recorded.
+    catches: the recorded parties not read (every length accepted), the inference off by one."""
+    from qproto import InvalidParameter
+
+    res = get_protocol("ghz-cka", parties=3).run([Channel(depolarisation=0.05)] * 3, rounds=300, seed=1)
+    wrong = {**res.counts, "errors_ab": (*res.counts["errors_ab"], 0)}
+    with pytest.raises(InvalidParameter):
+        dataclasses.replace(res, counts=wrong)
+    params = {k: v for k, v in res.parameters.items() if k != "parties"}
+    inferred = dataclasses.replace(res, parameters=params)
+    assert inferred.count_shapes()["errors_ab"] == 2
