@@ -134,3 +134,15 @@ def test_count_shapes_follow_the_recorded_parties_or_else_the_counts():
     params = {k: v for k, v in res.parameters.items() if k != "parties"}
     inferred = dataclasses.replace(res, parameters=params)
     assert inferred.count_shapes()["errors_ab"] == 2
+
+
+@pytest.mark.parametrize("axis", [(0, 0, 1), (1, 0, 0)])
+def test_a_link_with_one_basis_fully_flipped_has_no_bipartite_key(axis):
+    """A pi rotation about z flips every X outcome (E_X = 1, E_Z = 0), one about x every Z outcome:
+    either error rate counts as 1/2 (h = 1) and the link, so the conference, has no key.
+    catches: a cap above 1/2 in either basis (h(1) = 0 would give a full bit)."""
+    from qproto.protocols._ghz_cka import bipartite_conference_rate
+
+    flipped = Channel(rotation_rad=np.pi, rotation_axis=axis)
+    assert bipartite_conference_rate([Channel(), flipped]) == pytest.approx(0.0, abs=1e-12)
+    assert bipartite_conference_rate([Channel(), Channel()]) == pytest.approx(1.0, abs=1e-12)
