@@ -243,14 +243,17 @@ def test_accepted_parameters_are_stored(kwargs):
 
 @pytest.mark.parametrize("kwargs,name,value,allowed", [
     ({"n_links": 0}, "n_links", 0, "[1, 64]"), ({"n_links": 65}, "n_links", 65, "[1, 64]"),
-    ({"layout": "chain"}, "layout", "chain", "'reuse'"), ({"purification": "magic"}, "purification", "magic", "'dejmps'"),
+    ({"layout": "chain"}, "layout", "chain", "'reuse'"),
+    ({"purification": "magic"}, "purification", "magic", "'dejmps'"),
     ({"layout": "full", "purification": "dejmps"}, "purification", "dejmps", "None with layout='full'"),
     ({"p_z": -0.1}, "p_z", -0.1, "[0, 1]"), ({"p_z": 1.1}, "p_z", 1.1, "[0, 1]"),
     ({"p_y": -0.1}, "p_y", -0.1, "[0, 1]"), ({"p_y": 1.1, "p_z": 0.0}, "p_y", 1.1, "[0, 1]"),
     ({"p_z": 0.7, "p_y": 0.35}, "p_y", 0.35, "at most 1 - p_z = 0.3"),
-    ({"chsh_fraction": 1.0}, "chsh_fraction", 1.0, "[0, 1)"), ({"chsh_fraction": -0.01}, "chsh_fraction", -0.01, "[0, 1)"),
+    ({"chsh_fraction": 1.0}, "chsh_fraction", 1.0, "[0, 1)"),
+    ({"chsh_fraction": -0.01}, "chsh_fraction", -0.01, "[0, 1)"),
     ({"f_ec": 0.99}, "f_ec", 0.99, "[1, 2]"), ({"f_ec": 2.01}, "f_ec", 2.01, "[1, 2]"),
-    ({"layout": "full", "n_links": 7, "chsh_fraction": 0.25}, "chsh_fraction", 0.25, "0 with layout='full' and n_links > 6"),
+    ({"layout": "full", "n_links": 7, "chsh_fraction": 0.25}, "chsh_fraction", 0.25,
+     "0 with layout='full' and n_links > 6"),
 ])
 def test_refused_parameters_name_themselves_their_value_and_the_allowed_range(kwargs, name, value, allowed):
     with pytest.raises(InvalidParameter) as err:
@@ -278,7 +281,8 @@ def test_circuits_refuse_an_eavesdropper_and_the_erasure_form_naming_them():
 
 @pytest.mark.parametrize("kwargs,qubits,clbits", [({"n_links": 3, "layout": "full"}, 6, 6),
                                                   ({"n_links": 5, "layout": "full"}, 10, 10),
-                                                  ({"n_links": 5}, 4, 2), ({"n_links": 5, "purification": "dejmps"}, 8, 4)])
+                                                  ({"n_links": 5}, 4, 2),
+                                                  ({"n_links": 5, "purification": "dejmps"}, 8, 4)])
 def test_circuit_sizes_and_names(kwargs, qubits, clbits):
     """Full layout: 2n qubits and 2n clbits (Alice, Bob, the 2(n-1) Bell bits); reuse: 4 qubits and 2
     clbits per chain copy, whatever n. Configuration a * 5 + b is named after its settings."""
