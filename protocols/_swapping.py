@@ -38,7 +38,6 @@ import numpy as np
 from qiskit import QuantumCircuit
 from qiskit.circuit.library import IGate
 from qiskit_aer.noise import NoiseModel
-from scipy import stats
 
 from qproto._attacks import Eavesdropper
 from qproto._channel import Channel
@@ -138,9 +137,6 @@ class SwappingResult(TallyResult):
 
     def _e(self, a: int, b: int) -> float:
         return pauli_correlator(self.tallies.get(f"agree_{a}_{b}", 0), self._n(a, b))
-
-    def _z(self) -> float:
-        return float(stats.norm.ppf(0.5 + self.confidence / 2))
 
     def _var(self, a: int, b: int) -> float:
         """Variance of the correlator estimate E_ab: docs/conventions.md B's (1 - E^2)/N with E taken from the

@@ -146,3 +146,47 @@ def test_a_link_with_one_basis_fully_flipped_has_no_bipartite_key(axis):
     flipped = Channel(rotation_rad=np.pi, rotation_axis=axis)
     assert bipartite_conference_rate([Channel(), flipped]) == pytest.approx(0.0, abs=1e-12)
     assert bipartite_conference_rate([Channel(), Channel()]) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_key_rounds_happen_with_probability_p_key():
+    """A round is a key round with probability p_key (0.8 here, not 1/2 where both readings agree).
+    catches: the key/test choice inverted (key rounds with probability 1 - p_key)."""
+    from qproto.testing import assert_proportion
+
+    res = get_protocol("ghz-cka", parties=3, p_key=0.8).run([Channel()] * 3, rounds=4000, seed=2)
+    assert_proportion(res.c("key_rounds"), 4000, 0.8, what="key rounds")
+
+
+def test_noise_clicks_read_random_bits_so_the_error_rates_match_the_closed_forms():
+    """With lossy channels and dark counts, a party whose click came from noise alone reads a random
+    bit (docs/conventions.md A0): the Alice-Bob and parity error rates then match expected()'s closed
+    forms within 5 sigma; asymmetric parties. catches: noise-only clicks left with the circuit's bits
+    (error rates far below the closed forms)."""
+    from qproto.testing import assert_proportion
+
+    chans = [Channel(transmittance=0.3, noise_click=0.1, depolarisation=0.02),
+             Channel(transmittance=0.5, noise_click=0.05), Channel(depolarisation=0.05)]
+    proto = get_protocol("ghz-cka", parties=3)
+    res = proto.run(chans, rounds=60_000, seed=4)
+    exp = proto.expected(chans)
+    for i in (1, 2):
+        assert_proportion(res.counts["errors_ab"][i - 1], res.c("key_rounds"), exp[f"qber_ab_{i}"], what=f"Q_AB_{i}")
+    assert_proportion(res.c("parity_errors"), res.c("test_rounds"), exp["qber_x"], what="Q_X")
+    assert exp["qber_ab_1"] > 0.1  # the noise clicks matter here
+
+
+def test_an_eavesdropper_without_a_closed_form_and_a_non_fast_form_are_refused_with_their_values():
+    """catches: the refused eavesdropper or form missing from the error, or the allowed text lost."""
+    from qproto import InterceptResend, InvalidParameter
+
+    class Tailored(InterceptResend):
+        """A subclass: not the attack the closed forms describe."""
+
+    eve = Tailored(fraction=0.5)
+    proto = get_protocol("ghz-cka", parties=3)
+    with pytest.raises(InvalidParameter) as err:
+        proto.expected([Channel()] * 3, eavesdropper=eve)
+    assert (err.value.name, err.value.value, err.value.allowed) == ("eavesdropper", eve, "one of ['InterceptResend']")
+    with pytest.raises(InvalidParameter) as err:
+        proto.build_circuits(form="erasure")
+    assert (err.value.name, err.value.value, err.value.allowed) == ("form", "erasure", "'fast'")
