@@ -190,3 +190,42 @@ def test_an_eavesdropper_without_a_closed_form_and_a_non_fast_form_are_refused_w
     with pytest.raises(InvalidParameter) as err:
         proto.build_circuits(form="erasure")
     assert (err.value.name, err.value.value, err.value.allowed) == ("form", "erasure", "'fast'")
+
+
+def test_party_observable_is_the_heisenberg_image_through_a_general_rotation():
+    """A party's measured Pauli, pulled back through its channel, is (1 - p_eff) U^dag sigma_b U
+    for the channel's unitary U, computed here with matrices (axis with three nonzero components).
+    catches: a wrong entry of the Rodrigues cross-product matrix."""
+    from qproto.protocols._ghz_cka import party_observable
+
+    sig = {"X": np.array([[0, 1], [1, 0]]), "Y": np.array([[0, -1j], [1j, 0]]), "Z": np.diag([1.0, -1.0])}
+    ch = Channel(depolarisation=0.1, rotation_rad=0.9, rotation_axis=(0.3, -0.5, 0.8))
+    u = ch.unitary
+    v = 1 - ch.effective_depolarisation
+    for b in "XYZ":
+        pulled = u.conj().T @ sig[b] @ u
+        want = [0.0] + [v * float(np.real(np.trace(pulled @ sig[k]))) / 2 for k in "XYZ"]
+        np.testing.assert_allclose(party_observable(ch, b), want, atol=1e-12)
+
+
+def test_constructor_ranges_defaults_circuits_and_the_readout_refusal():
+    """p_key lies in the open interval (0, 1); the attacked party defaults to the last; without an
+    eavesdropper there are two circuits (Z and X rounds) named by size, branch and basis; the
+    readout form refuses a rotated channel naming noise_form, its value and the alternative.
+    catches: p_key = 0 accepted, another default party, circuits for a second (unused) branch,
+    names lost, values dropped from the refusal."""
+    from qproto import InvalidParameter
+
+    for bad in (0.0, 1.0):
+        with pytest.raises(InvalidParameter) as err:
+            get_protocol("ghz-cka", p_key=bad)
+        assert (err.value.name, err.value.value) == ("p_key", bad)
+    assert get_protocol("ghz-cka", parties=5).attacked_party == 4
+    circuits = get_protocol("ghz-cka", parties=3).build_circuits()
+    assert [c.name for c in circuits] == ["ghz3_e0_Z", "ghz3_e0_X"]
+    proto = get_protocol("ghz-cka", parties=3, noise_form="readout")
+    rotated = [Channel(rotation_rad=0.3)] * 3
+    with pytest.raises(InvalidParameter) as err:
+        proto.noise_model(tuple(rotated))
+    assert (err.value.name, err.value.value, err.value.allowed) == (
+        "noise_form", "readout", "'depolarising' for rotated channels")
