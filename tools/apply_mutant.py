@@ -25,8 +25,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-LAYOUT = {"qproto": "qproto", "protocols": "qproto/protocols", "noise_models": "qproto/noise_models"}
+from mutate import LAYOUT, REPO, staged_path  # the staging layout of `make mutate` (same folder)
 
 
 def _copy(dst: Path) -> None:
@@ -37,11 +36,6 @@ def _copy(dst: Path) -> None:
     shutil.copy(REPO / "pyproject.toml", dst)
 
 
-def _staged(path: str) -> str:
-    top, rest = path.split("/", 1)
-    return f"{LAYOUT[top]}/{rest}"
-
-
 def check(spec: str) -> str:
     fields = [x.replace("\0", "|") for x in spec.replace("\\|", "\0").split("|")]
     if len(fields) != 5:
@@ -50,7 +44,7 @@ def check(spec: str) -> str:
     with tempfile.TemporaryDirectory(prefix="mutant-") as tmp:
         root = Path(tmp)
         _copy(root)
-        target = root / _staged(path)
+        target = root / staged_path(path)
         lines = target.read_text().split("\n")
         i = int(line) - 1
         if old not in lines[i]:
