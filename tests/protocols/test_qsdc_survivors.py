@@ -243,3 +243,12 @@ def test_dl04_circuit_layout_and_check_rounds_cross_one_leg():
     eve = InterceptResend()
     attacked = DL04().build_circuits(eavesdropper=eve)
     assert len(attacked) == 16 * eve.n_branches and all(qc.num_qubits == 4 for qc in attacked)
+
+
+def test_dl04_carrier_error_with_no_transmission_is_the_noise_click_limit():
+    """First leg with transmittance 0: a carrier that clicks at Bob is only ever a noise click, which
+    reads a random bit (error 1/2) whatever leg 2's depolarisation; the case with no noise clicks at
+    all (the click itself impossible) takes that same limit rather than leg 2's p/2."""
+    for nc in (0.0, 1e-6, 0.3):
+        errs = DL04().bit_errors((Channel(transmittance=0.0), Channel(depolarisation=0.1, noise_click=nc)))
+        np.testing.assert_allclose(errs, [0.5, 0.5], atol=1e-12)
