@@ -40,7 +40,20 @@ def test_message_of_exactly_the_maximum_length_is_accepted():
     assert DL04(message=bytes(MAX_MESSAGE_BYTES)).carriers == 8 * MAX_MESSAGE_BYTES
     with pytest.raises(InvalidParameter) as err:
         DL04(message=bytes(MAX_MESSAGE_BYTES + 1))
-    assert err.value.name == "message" and err.value.allowed == f"1 to {MAX_MESSAGE_BYTES} bytes"
+    assert (err.value.name, err.value.value, err.value.allowed) == \
+        ("message", f"<{MAX_MESSAGE_BYTES + 1} bytes>", f"1 to {MAX_MESSAGE_BYTES} bytes")
+
+
+@pytest.mark.parametrize("cls", [QSDCTwoStep, DL04])
+def test_defaults_and_the_threshold_range(cls):
+    """Defaults: message b"qproto", second_check_fraction 0.5, qber_threshold 0.11; the abort
+    threshold is a QBER, so at most 1/2 (0.5 accepted, 0.6 refused with the range)."""
+    proto = cls()
+    assert (proto.message, proto.second_check_fraction, proto.qber_threshold) == (b"qproto", 0.5, 0.11)
+    assert cls(qber_threshold=0.5).qber_threshold == 0.5
+    with pytest.raises(InvalidParameter) as err:
+        cls(qber_threshold=0.6)
+    assert (err.value.name, err.value.value, err.value.allowed) == ("qber_threshold", 0.6, "[0, 0.5]")
 
 
 def test_repr_names_the_class():
