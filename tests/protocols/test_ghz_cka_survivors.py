@@ -12,6 +12,13 @@ from qproto import Channel, get_protocol
 from qproto.protocols._ghz_cka import dephase, ghz_local_depolarising_errors
 
 
+def _link_rates_by_hand(p, p_key, det=None):
+    """Bipartite link rates p_key P_A P_i [1 - 2 h(Q_i)], Q_i = [1 - (1 - p_A)(1 - p_i)]/2, for Bobs
+    i >= 1 over unrotated depolarising channels (conventions A3, A7); det the click probabilities."""
+    det = [1.0] * len(p) if det is None else det
+    return [p_key * det[0] * det[i] * (1 - 2 * h2((1 - (1 - p[0]) * (1 - p[i])) / 2)) for i in range(1, len(p))]
+
+
 def test_local_depolarising_errors_by_enumerating_the_flips():
     """Q_AB_i and Q_X of GHZ_4 under local depolarising p_j (asymmetric): each party's Z (and X)
     outcome flips independently with probability p_j/2; Q_AB_i = P(Alice's and party i's flips
@@ -58,7 +65,7 @@ def test_expected_bipartite_rate_uses_the_protocols_key_round_probability():
     A7), written out. catches: p_key dropped (the default 1 used)."""
     p = [0.02, 0.05, 0.08]
     chans = [Channel(depolarisation=x) for x in p]
-    rates = [0.8 * (1 - 2 * h2((1 - (1 - p[0]) * (1 - p[i])) / 2)) for i in (1, 2)]
+    rates = _link_rates_by_hand(p, 0.8)
     exp = get_protocol("ghz-cka", parties=3, p_key=0.8).expected(chans)
     assert exp["bipartite_rate"] == pytest.approx(min(rates) / 2, rel=1e-12)
 
@@ -93,7 +100,7 @@ def test_bipartite_rate_by_hand_with_a_noisier_alice():
 
     p = [0.08, 0.02, 0.03]
     chans = [Channel(depolarisation=x, transmittance=t) for x, t in zip(p, (0.9, 0.8, 0.7))]
-    links = [0.9 * t * (1 - 2 * h2((1 - (1 - p[0]) * (1 - p[i])) / 2)) for i, t in ((1, 0.8), (2, 0.7))]
+    links = _link_rates_by_hand(p, 1.0, det=(0.9, 0.8, 0.7))
     assert bipartite_conference_rate(chans) == pytest.approx(min(links) / 2, rel=1e-12)
     assert bipartite_conference_rate(chans, p_key=0.3) == pytest.approx(0.3 * min(links) / 2, rel=1e-12)
 
@@ -113,7 +120,7 @@ def test_result_estimates_keep_confidence_p_key_and_the_no_key_rule():
     worst = est["qber_ab_2"]
     assert (est["qber_ab_max"].low, est["qber_ab_max"].high, est["qber_ab_max"].confidence) == (
         worst.low, worst.high, 0.9)
-    rates = [0.8 * (1 - 2 * h2((1 - (1 - p[0]) * (1 - p[i])) / 2)) for i in (1, 2)]
+    rates = _link_rates_by_hand(p, 0.8)
     assert est["bipartite_rate"] == pytest.approx(min(rates) / 2, rel=1e-12)
     none = get_protocol("ghz-cka", parties=3, p_key=0.02).run([Channel(depolarisation=0.05)] * 3, rounds=40, seed=3)
     assert none.estimates()["key_fraction"] == 0.0
