@@ -1,0 +1,252 @@
+"""protocols/_anonymous.py's own machinery, written against its mutmut survivors (issue 9).
+
+Expected values are written here: the A9 pair-fidelity formula F = (1 + E_XX - E_YY + E_ZZ)/4 from
+given tallies with scipy's exact (Clopper-Pearson) binomial intervals, the per-round record layout
+(configuration r_S * n_tests + test, state bit = test % 2, teleportation bits uniform), the
+quantum anonymous bit's error 1/2 when a party clicks on noise only, and the refusals' exact
+(name, value, allowed).
+"""
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from qproto import Channel, Engine, InterceptResend, InvalidParameter
+from qproto.protocols._anonymous import (
+    AnonymousTransmission, AnonymousTransmissionResult, BroadbentTapp, QuantumAnonymousBit,
+    anonymous_pair_fidelity, coalition_view_distribution,
+)
+from qproto.testing import assert_proportion
+
+
+def _cp(k, n, confidence):
+    """Exact Clopper-Pearson interval, from scipy's binomtest (independent of qproto's Estimate)."""
+    ci = stats.binomtest(k, n).proportion_ci(confidence_level=confidence, method="exact")
+    return ci.low, ci.high
+
+
+def _at_result(counts, *, parameters=None, confidence=0.95, rounds=1000):
+    params = {"parties": 4, "sender": 0, "receiver": 1, "mode": "entanglement"} if parameters is None \
+        else parameters
+    return AnonymousTransmissionResult(protocol="anonymous-transmission", parameters=params,
+                                       channels=(Channel(),) * 4, rounds=rounds, seed=1, counts=counts,
+                                       confidence=confidence)
+
+
+# ---- anonymous_pair_fidelity ------------------------------------------------------------------------
+def test_pair_fidelity_formula_in_double_precision_for_float32_input():
+    """F = [1 + 2 prod_j (1-p_j) + (1-p_S)(1-p_R)]/4 (formula written here) evaluated in double
+    precision on the given values, even when they come as a float32 array.
+
+    catches: np.asarray(p) without dtype=float (the whole formula then runs in float32, ~1e-8 off)."""
+    p32 = np.array([0.1, 0.2, 0.3, 0.05], dtype=np.float32)
+    p = [float(x) for x in p32]  # the exact values the caller passed
+    v = [1.0 - x for x in p]
+    want = (1.0 + 2.0 * v[0] * v[1] * v[2] * v[3] + v[2] * v[0]) / 4.0
+    assert anonymous_pair_fidelity(p32, 2, 0) == pytest.approx(want, rel=0, abs=1e-14)
+
+
+# ---- AnonymousTransmissionResult ----------------------------------------------------------------------
+def test_pair_fidelity_estimate_from_tallies_with_exact_intervals():
+    """pair_fidelity = (1 + E_XX - E_YY + E_ZZ)/4 with E_b = 2 P_agree,b - 1 (best at the observed
+    proportions); its interval takes the low end of XX and ZZ and the HIGH end of YY (sign -1) for
+    the low fidelity, the opposite for the high one (Clopper-Pearson ends from scipy), at the
+    result's confidence.
+
+    catches: /4 -> *4, 1 -> 2, sign * -> /, 2v-1 -> 2v+1 or 3v-1, the YY sign ignored in the
+    interval, the fidelity clipped from below at 1, the confidence dropped or replaced by 0.95."""
+    tests, agree = (200, 150, 250), (170, 45, 230)
+    r = _at_result({"detected": (600,), "tests": tests, "agree": agree}, confidence=0.9)
+    est = r.estimates()["pair_fidelity"]
+    p = [a / n for a, n in zip(agree, tests)]
+    assert est.best == pytest.approx((1 + (2 * p[0] - 1) - (2 * p[1] - 1) + (2 * p[2] - 1)) / 4, abs=1e-12)
+    assert est.best == pytest.approx(0.735, abs=1e-12)
+    ci = [_cp(a, n, 0.9) for a, n in zip(agree, tests)]
+    low = (1 + (2 * ci[0][0] - 1) - (2 * ci[1][1] - 1) + (2 * ci[2][0] - 1)) / 4
+    high = (1 + (2 * ci[0][1] - 1) - (2 * ci[1][0] - 1) + (2 * ci[2][1] - 1)) / 4
+    assert est.low == pytest.approx(low, abs=1e-9)
+    assert est.high == pytest.approx(high, abs=1e-9)
+    assert est.low < est.best < est.high
+    assert est.confidence == 0.9
+    assert r.estimates()["detection_rate"].best == 0.6
+
+
+def test_pair_fidelity_interval_clipped_to_zero_one_without_test_rounds():
+    """No test round at all: each P_agree is unknown in [0, 1], so the unclipped bounds are
+    f(0, 1, 0) = -1/2 and f(1, 0, 1) = 1; a fidelity lies in [0, 1], so the interval is [0, 1]
+    and the point estimate NaN.
+
+    catches: the clip skipped (low -0.5 returned)."""
+    est = _at_result({"detected": (0,), "tests": (0, 0, 0), "agree": (0, 0, 0)}).estimates()["pair_fidelity"]
+    assert (est.low, est.high) == (0.0, 1.0)
+    assert math.isnan(est.best)
+
+
+def test_agreements_above_the_test_rounds_are_refused_in_both_modes():
+    """A tally with more agreeing rounds than test rounds in one basis (or more successes than
+    teleported states) describes no run: refused, naming the entry.
+
+    catches: the bound comparing a tally with itself."""
+    with pytest.raises(InvalidParameter) as err:
+        _at_result({"detected": (30,), "tests": (10, 10, 10), "agree": (5, 11, 5)})
+    assert (err.value.name, err.value.value) == ("counts['agree'][1]", 11)
+    qubit = {"parties": 4, "sender": 0, "receiver": 1, "mode": "qubit"}
+    with pytest.raises(InvalidParameter) as err:
+        _at_result({"detected": (12,), "states": (2,) * 6, "success": (1, 1, 1, 3, 1, 1)}, parameters=qubit)
+    assert (err.value.name, err.value.value) == ("counts['success'][3]", 3)
+
+
+def test_result_without_a_mode_parameter_reads_as_entanglement_mode():
+    """``mode`` defaults to "entanglement" (the protocol's default): a result whose parameters omit it
+    (e.g. written by hand or before the qubit mode existed) has the XX/YY/ZZ tallies and a pair
+    fidelity, and its count bounds are those of the test bases.
+
+    catches: the default mode of count_shapes / count_bounds changed (the tallies refused or looked
+    up under "states")."""
+    params = {"parties": 4, "sender": 0, "receiver": 1}
+    r = _at_result({"detected": (30,), "tests": (10, 10, 10), "agree": (10, 0, 10)}, parameters=params)
+    assert r.estimates()["pair_fidelity"].best == 1.0
+    with pytest.raises(InvalidParameter) as err:
+        _at_result({"detected": (30,), "tests": (10, 10, 10), "agree": (10, 0, 12)}, parameters=params)
+    assert err.value.name == "counts['agree'][2]"
+
+
+# ---- AnonymousTransmission's per-round record ---------------------------------------------------------
+LOSSY = (Channel(transmittance=0.9), Channel(transmittance=0.8), Channel(transmittance=0.95), Channel())
+
+
+def test_qubit_mode_record_layout():
+    """Qubit mode, lossy noiseless channels (S = 2, R = 0): ``detected`` is the bool per round with
+    P_all = 0.9 * 0.8 * 0.95; ``config`` = r_S * 6 + test with r_S = S's broadcast; the sender's
+    outcome is the secret state's bit (test % 2, uint8 like the receiver's, who finds it every
+    round); the two teleportation bits per detected round are uniform on {0,1}^2 (Bennett et al.)
+    whatever the state.
+
+    catches: detected, config or teleport_bits recorded as None, the teleportation bits stacked
+    the wrong way round ((2, n) instead of (n, 2)), the state bits recorded as int64."""
+    rounds = 4000
+    rec = AnonymousTransmission(parties=4, sender=2, receiver=0, mode="qubit").sample(LOSSY, rounds=rounds,
+                                                                                       seed=11)
+    n_det = len(rec.test)
+    assert rec.detected.dtype == bool and rec.detected.shape == (rounds,)
+    assert int(rec.detected.sum()) == n_det
+    assert_proportion(n_det, rounds, 0.9 * 0.8 * 0.95, what="P_all")
+    assert np.array_equal(rec.config, rec.broadcasts[:, 2].astype(np.int64) * 6 + rec.test)
+    assert np.array_equal(rec.outcome_s, rec.test % 2)
+    assert rec.outcome_s.dtype == np.uint8 and rec.outcome_r.dtype == np.uint8
+    assert np.array_equal(rec.outcome_r, rec.test % 2)  # noiseless pair: teleportation always succeeds
+    assert rec.teleport_bits.shape == (n_det, 2)
+    codes = rec.teleport_bits[:, 0].astype(np.int64) * 2 + rec.teleport_bits[:, 1]
+    counts = np.bincount(codes, minlength=4)
+    for k in range(4):
+        assert_proportion(int(counts[k]), n_det, 0.25, what=f"teleport bits {k:02b}")
+
+
+def test_entanglement_mode_record_has_no_teleport_bits_and_records_detection():
+    rec = AnonymousTransmission(parties=4, sender=1, receiver=3).sample(LOSSY, rounds=500, seed=2)
+    assert rec.teleport_bits is None
+    assert rec.detected.shape == (500,) and int(rec.detected.sum()) == len(rec.test)
+    assert np.array_equal(rec.config, rec.broadcasts[:, 1].astype(np.int64) * 3 + rec.test)
+
+
+# ---- QuantumAnonymousBit -----------------------------------------------------------------------------
+def test_anonymous_bit_circuits_refusals_and_names():
+    """build_circuits refuses an eavesdropper itself (name, value, allowed), and its two circuits
+    are named by the message bit.
+
+    catches: the eavesdropper not passed to the check, the message loop over (0, 2), the names dropped."""
+    proto = QuantumAnonymousBit(parties=3, sender=1)
+    eve = InterceptResend()
+    with pytest.raises(InvalidParameter) as err:
+        proto.build_circuits(eavesdropper=eve)
+    assert (err.value.name, err.value.value, err.value.allowed) == ("eavesdropper", eve, "None")
+    assert [c.name for c in proto.build_circuits()] == ["qab_d0", "qab_d1"]
+
+
+def test_anonymous_bit_expected_refuses_an_eavesdropper_with_name_value_allowed():
+    eve = InterceptResend()
+    with pytest.raises(InvalidParameter) as err:
+        QuantumAnonymousBit().expected(Channel(), eavesdropper=eve)
+    assert (err.value.name, err.value.value, err.value.allowed) == ("eavesdropper", eve, "None")
+
+
+def test_anonymous_bit_noise_only_party_randomises_the_output():
+    """A party whose clicks are all noise (transmittance 0, Y0 = 0.5) broadcasts a uniformly random bit,
+    so the broadcast parity is wrong half the time (error 1/2), and only rounds where all clicked
+    count (P_all = 0.5). The record keeps the detection flag of every round.
+
+    catches: noise-only clicks not randomised (error 0 with these otherwise perfect channels), the
+    detection flags recorded as None."""
+    chans = [Channel(), Channel(transmittance=0.0, noise_click=0.5), Channel(), Channel()]
+    proto = QuantumAnonymousBit(parties=4, sender=2)
+    r = proto.run(chans, rounds=3000, seed=6)
+    assert_proportion(r.c("errors"), r.c("detected"), 0.5, what="error rate")
+    assert_proportion(r.c("detected"), 3000, 0.5, what="P_all")
+    assert proto.expected(chans)["error_rate"] == pytest.approx(0.5)
+    rec = proto.sample(chans, rounds=400, seed=6)
+    assert rec.detected.shape == (400,) and int(rec.detected.sum()) == len(rec.message)
+
+
+# ---- BroadbentTapp -----------------------------------------------------------------------------------
+def test_broadbent_tapp_coin_circuit_and_refusals():
+    """The default call builds the one coin circuit (1 qubit, 1 clbit, named "coin", a fair coin);
+    an eavesdropper is refused by build_circuits itself.
+
+    catches: the default form changed (default call refused), the eavesdropper not passed to the
+    check, a second qubit or another name."""
+    proto = BroadbentTapp(parties=3, sender=1)
+    (qc,) = proto.build_circuits()
+    assert (qc.name, qc.num_qubits, qc.num_clbits) == ("coin", 1, 1)
+    np.testing.assert_allclose(Engine().compile((qc,), None).probabilities, [[0.5, 0.5]], atol=1e-12)
+    eve = InterceptResend()
+    with pytest.raises(InvalidParameter) as err:
+        proto.build_circuits(eavesdropper=eve)
+    assert (err.value.name, err.value.value, err.value.allowed) == ("eavesdropper", eve, "None")
+
+
+# ---- coalition_view_distribution ---------------------------------------------------------------------
+def test_coalition_view_two_parties_reveal_the_message():
+    """N = 2 is allowed (Broadbent-Tapp's minimum): with one honest player the coalition's view
+    (its input, shares, both broadcasts) fixes the parity, i.e. the message: the two messages give
+    disjoint view distributions, 4 equally likely views each (2 free shares)."""
+    d0 = coalition_view_distribution(2, 0, [1], 0)
+    d1 = coalition_view_distribution(2, 0, [1], 1)
+    assert sum(d0.values()) == 1.0 and sum(d1.values()) == 1.0
+    assert set(d0.values()) == {0.25} and set(d1.values()) == {0.25}
+    assert not set(d0) & set(d1)
+
+
+@pytest.mark.parametrize("args, name, value, allowed", [
+    ((1, 0, [], 0), "parties", 1, "integers in [2, 4]"),
+    ((5, 0, [1], 0), "parties", 5, "integers in [2, 4]"),
+    ((3, 3, [1], 0), "sender", 3, "integers in [0, 2]"),
+    ((3, -1, [7], 5), "sender", -1, "integers in [0, 2]"),  # checked first, before coalition and message
+    ((3, 0, [-1], 0), "coalition", -1, "integers in [0, 2]"),
+    ((3, 0, [3], 0), "coalition", 3, "integers in [0, 2]"),
+    ((3, 0, [1], -1), "message", -1, "integers in [0, 1]"),
+    ((3, 0, [1], 2), "message", 2, "integers in [0, 1]"),
+])
+def test_coalition_view_distribution_refusals(args, name, value, allowed):
+    """Every argument is checked on entry, in order, against its own range (N in [2, 4] for the
+    enumeration, parties indices in [0, N-1], a bit for the message).
+
+    catches: a bound dropped or widened (then numpy indexing errors, negative indices silently
+    accepted, a 2^20-row enumeration, or Broadbent-Tapp's own [2, 64] range reported)."""
+    with pytest.raises(InvalidParameter) as err:
+        coalition_view_distribution(*args)
+    assert (err.value.name, err.value.value, err.value.allowed) == (name, value, allowed)
+
+
+def test_coalition_view_distribution_accepts_the_last_party_as_sender():
+    """Sender N-1 is a valid party (the range is [0, N-1], inclusive). Every view includes all the
+    broadcasts, whose parity is the message, so the two messages' view distributions have disjoint
+    supports, with or without the sender in the coalition; each sums to 1.
+
+    catches: the sender's upper bound lowered to N-2."""
+    for coalition in ([0], [2]):
+        d0 = coalition_view_distribution(3, 2, coalition, 0)
+        d1 = coalition_view_distribution(3, 2, coalition, 1)
+        assert sum(d0.values()) == 1.0 and sum(d1.values()) == 1.0
+        assert not set(d0) & set(d1)
