@@ -1,0 +1,131 @@
+"""Tests for the survivors of the sixth mutation run of ``qproto/security/_optimise.py`` (issue 9).
+
+Each test names the mutmut mutants it kills (function and number of the run in /tmp/mhB) and
+checks an answer that does not come from the line under test: the documented defaults of
+:func:`optimise_decoy_parameters` (a call without an argument behaves as a call with its
+documented value), the direction of a finite-difference step (which point is evaluated), and
+what normalising probabilities means (dividing by a float sum below 1 can only raise them).
+Verdicts for every survivor: /work/helpers/verdicts-optimise6.md.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import qproto.security._optimise as m
+from qproto.security._optimise import DecoyParameters, _Box
+
+# mu3 > 0, mu1_lo > 0, p_min > 0 and pz_lo > 0: every term of the box map shows.
+_BOX = _Box(mu3=0.02, mu1_bounds=(0.3, 0.9), pz_bounds=(0.55, 0.95), p_min=0.05)
+_SLOTS = dict(n_pulses=np.array([1e9, 2e9, 3e9]), eta=np.array([1e-3, 2e-3, 5e-4]),
+              y0=np.array([1e-6, 3e-6, 2e-6]), e_d=np.array([0.01, 0.02, 0.015]),
+              e_d_x=np.array([0.03, 0.02, 0.04]))
+_SEC = dict(eps_sec=1e-10, eps_cor=1e-15, f_ec=1.2, ec_leakage="efficiency")
+
+
+def _kernel():
+    s = _SLOTS
+    return m._PassKernel(s["n_pulses"], s["eta"], s["y0"], s["e_d"], s["e_d_x"], 0.0, **_SEC, tails="hoeffding")
+
+
+# --- _value_and_gradient: forward step whenever it stays in the closed box ----------------------
+
+def test_gradient_steps_forward_onto_the_upper_face(monkeypatch):
+    """Kills ``_value_and_gradient`` mutmut_9 (``u + h <= 1`` -> ``<``). The docstring promises
+    a forward difference, backward only *at* the upper face. A coordinate at 1 - h, whose
+    forward point 1.0 is still in the box [0, 1], must be stepped forward onto the face. The
+    mutant steps it backward. We check the six points evaluated (u, then u + h e_i with h = +1e-6
+    for every coordinate) and the derivative: it equals the forward quotient of the surrogate
+    and differs from the backward one by far more than the tolerance.
+    """
+    k = _kernel()
+    u = np.array([1.0 - m._FD_STEP, 0.3, 0.6, 0.7, 0.5])
+    assert u[0] + m._FD_STEP == 1.0  # the forward point lies exactly on the face
+    rows, real = [], m._surrogate
+
+    def spy(kernel, box, pts, factor, scale):
+        rows.extend(np.array(r, float) for r in np.atleast_2d(pts))
+        return real(kernel, box, pts, factor, scale)
+
+    monkeypatch.setattr(m, "_surrogate", spy)
+    f0, g = m._value_and_gradient(u, k, _BOX, 1.0, 3.0)
+    monkeypatch.setattr(m, "_surrogate", real)
+    assert len(rows) == 6
+    np.testing.assert_array_equal(rows[0], u)
+    for i in range(5):
+        want = u.copy()
+        want[i] += m._FD_STEP
+        np.testing.assert_array_equal(rows[1 + i], want)
+    assert rows[1][0] == 1.0
+
+    def f(v):
+        return float(real(k, _BOX, v[None, :], 1.0, 3.0)[0])
+
+    e0 = np.eye(5)[0] * m._FD_STEP
+    forward = (f(u + e0) - f(u)) / m._FD_STEP
+    backward = (f(u) - f(u - e0)) / m._FD_STEP
+    assert abs(forward - backward) > 1e-6 * abs(forward)
+    assert g[0] == pytest.approx(forward, rel=1e-8)
+
+
+# --- _Box.decode: the probabilities are normalised by their float sum --------------------------
+
+def test_decode_normalises_probabilities_whose_float_sum_is_below_one():
+    """Kills ``_Box.decode`` mutmut_16 (``p / p.sum()`` -> ``p * p.sum()``). p3 = 1 - p1 - p2
+    is formed in floats, so on a few per cent of box points the float sum of (p1, p2, p3) is
+    1 - 2^-53, not 1. There decode normalises: dividing by a sum below 1 can only raise each
+    probability, and the ulp it adds raises at least one of them. Multiplying lowers them.
+    The points are the first five of a seeded batch whose params sum below 1. The box map
+    itself is checked against the closed form in test_optimise_and_lim2014_survivors.py.
+    """
+    u_all = np.random.default_rng(0).random((400, 5))
+    _, p_all, _ = _BOX.params(u_all)
+    below = np.flatnonzero(p_all.sum(axis=0) < 1.0)
+    assert below.size >= 5  # 18 of these 400 points
+    for b in below[:5]:
+        p = p_all[:, b]
+        got = np.array(_BOX.decode(u_all[b]).probabilities)
+        assert np.all(got >= p) and np.any(got > p)
+        assert abs(math.fsum(got) - 1.0) <= 2.0 ** -52
+
+
+# --- optimise_decoy_parameters: the defaults of a call ---------------------------------------
+
+def _record(monkeypatch, **kw):
+    """Run the optimiser with its local search replaced by a recorder that returns its start,
+    7 evaluations and a value that makes later calls better."""
+    calls = []
+
+    def recorder(kernel, box, u, factor, scale, method, max_evaluations):
+        calls.append(dict(u=np.array(u, float), factor=factor, method=method, max_ev=max_evaluations))
+        return np.array(u, float), -float(len(calls)), 7
+
+    monkeypatch.setattr(m, "_local", recorder)
+    o = m.optimise_decoy_parameters(n_pulses=1e9, eta=1e-3, y0=1e-6, e_d=0.01, **kw)
+    return o, calls
+
+
+def test_defaults_of_optimise_decoy_parameters(monkeypatch):
+    """Kills ``optimise_decoy_parameters`` mutmut_7 (n_starts 3 -> 4), 8 (max_evaluations
+    600 -> 601), 9 (continuation 1 -> 2), 10 (seed 0 -> 1) and 16 (screen 256 -> 257).
+    These are the public signature's defaults. The docstring states continuation's ("default 1:
+    off"). docs/passes.md states the 256-point screening batch. The others are given by the
+    signature that help() shows. A call without any of them makes the same calls as one with
+    n_starts=3, max_evaluations=600, continuation=1, seed=0 and screen=256:
+    three local searches, each one stage at factor 1 with 600 iterations, from the three best
+    points of a 2^8 = 256-point Sobol batch of seed 0. So n_evaluations = 256 + 3 x 7.
+    A different seed moves the starts, so the seed is seen.
+    """
+    o, calls = _record(monkeypatch)
+    assert o.n_starts == 3 and len(calls) == 3
+    assert [c["factor"] for c in calls] == [1.0, 1.0, 1.0]
+    assert all(c["max_ev"] == 600 and c["method"] == "sqp" for c in calls)
+    assert o.n_evaluations == 256 + 3 * 7
+    _, explicit = _record(monkeypatch, n_starts=3, max_evaluations=600, continuation=1.0, seed=0, screen=256)
+    for a, b in zip(calls, explicit):
+        np.testing.assert_array_equal(a["u"], b["u"])
+    _, other_seed = _record(monkeypatch, seed=1)
+    assert not np.array_equal(calls[0]["u"], other_seed[0]["u"])
