@@ -129,3 +129,43 @@ def test_defaults_of_optimise_decoy_parameters(monkeypatch):
         np.testing.assert_array_equal(a["u"], b["u"])
     _, other_seed = _record(monkeypatch, seed=1)
     assert not np.array_equal(calls[0]["u"], other_seed[0]["u"])
+
+
+# --- _local: bounded SLSQP, capped by max_evaluations ------------------------------------------
+
+def test_sqp_local_search_is_bounded_slsqp_capped_by_max_evaluations(monkeypatch):
+    """Kills ``_local`` mutmut_10, 16, 17 (SLSQP's bounds None or dropped), 9 (method None:
+    scipy then picks L-BFGS-B) and 11, 18 (options None or dropped: maxiter falls back to 100).
+    The module docs say the default method is bounded SLSQP in the box [0, 1]^5. The
+    docstring of optimise_decoy_parameters says max_evaluations caps its iterations.
+    On a box whose optimum lies on two faces (p3 at p_min = 0.2 and p_Z at its upper bound
+    0.7), every point the search evaluates lies in [0, 1]^5. Without bounds, SLSQP steps to
+    u ~ 30 here, and params clips those points back. scipy's minimize is called with SLSQP,
+    the unit-box bounds and maxiter = max_evaluations.
+    """
+    k = _kernel()
+    box = _Box(mu3=0.0, mu1_bounds=(0.05, 1.0), pz_bounds=(0.5, 0.7), p_min=0.2)
+    rows, calls = [], []
+    real_surrogate, real_minimize = m._surrogate, m.optimize.minimize
+
+    def spy(kernel, b, pts, factor, scale):
+        rows.extend(np.array(r, float) for r in np.atleast_2d(pts))
+        return real_surrogate(kernel, b, pts, factor, scale)
+
+    def minimize(*args, **kwargs):
+        calls.append(kwargs)
+        return real_minimize(*args, **kwargs)
+
+    monkeypatch.setattr(m, "_surrogate", spy)
+    monkeypatch.setattr(m.optimize, "minimize", minimize)
+    u, fun, nev = m._local(k, box, np.array([0.3, 0.2, 0.6, 0.7, 0.5]), 1.0, 1e4, "sqp", 37)
+    monkeypatch.undo()
+    pts = np.array(rows)
+    assert len(pts) == nev > 6
+    assert np.all((pts >= 0.0) & (pts <= 1.0))
+    assert u[3] > 1.0 - 1e-9 and u[4] > 1.0 - 1e-9  # on the two faces
+    assert len(calls) == 1
+    kw = calls[0]
+    assert str(kw["method"]).lower() == "slsqp"
+    assert [tuple(b) for b in kw["bounds"]] == [(0.0, 1.0)] * 5
+    assert kw["options"]["maxiter"] == 37 and kw["jac"] is True
