@@ -250,3 +250,48 @@ def test_coalition_view_distribution_accepts_the_last_party_as_sender():
         d1 = coalition_view_distribution(3, 2, coalition, 1)
         assert sum(d0.values()) == 1.0 and sum(d1.values()) == 1.0
         assert not set(d0) & set(d1)
+
+
+# ---- QuantumAnonymousBit's noise model: depolarising up to 10 parties, readout errors above ----------
+def test_anonymous_bit_ten_parties_keep_a_coherent_rotation_exactly():
+    """N = 10 is still the depolarising form, so a rotation is allowed: one party rotated by theta
+    about Z turns GHZ into (|0..0> + e^{i theta} |1..1>)/sqrt 2, whose X...X parity is wrong with
+    probability (1 - cos theta)/2 for both messages (closed form written here; exact probabilities).
+
+    catches: the rotation refusal starting at 10 parties (>= 10), the readout form used at 10 (< 10)."""
+    theta = 0.6
+    chans = (Channel(),) * 3 + (Channel(rotation_rad=theta, rotation_axis=(0.0, 0.0, 1.0)),) + (Channel(),) * 6
+    proto = QuantumAnonymousBit(parties=10, sender=7)
+    probs = Engine().compile(proto.build_circuits(), proto.noise_model(chans)).probabilities
+    parity = ((np.arange(probs.shape[1])[:, None] >> np.arange(10)) & 1).sum(axis=1) % 2
+    for d in (0, 1):
+        assert probs[d][parity != d].sum() == pytest.approx((1 - math.cos(theta)) / 2, abs=1e-9)
+    kinds = {e["type"] for e in proto.noise_model(chans).to_dict()["errors"]}
+    assert kinds == {"qerror"}
+
+
+def test_anonymous_bit_above_ten_parties_uses_readout_errors():
+    """Above 10 parties (docstring) each party's channel is a readout error flipping its X outcome with
+    probability p_q/2, p_q = 1 - (1 - p)(1 - 2 e_d) (hand formula), on its own qubit; no gate error.
+
+    catches: the depolarising form kept above 10 parties (<= 11, or the condition forced true)."""
+    chans = tuple(Channel(depolarisation=0.01 * j, misalignment=0.002 * (j % 3)) for j in range(11))
+    errors = QuantumAnonymousBit(parties=11).noise_model(chans).to_dict()["errors"]
+    assert {e["type"] for e in errors} == {"roerror"}
+    flips = {e["gate_qubits"][0][0]: e["probabilities"] for e in errors}
+    assert sorted(flips) == list(range(1, 11))  # party 0 is noiseless
+    for j, m in flips.items():
+        pq = 1 - (1 - 0.01 * j) * (1 - 2 * 0.002 * (j % 3))
+        np.testing.assert_allclose(m, [[1 - pq / 2, pq / 2], [pq / 2, 1 - pq / 2]], atol=1e-15)
+
+
+def test_anonymous_bit_rotation_above_ten_parties_refused_with_the_rotated_channels():
+    """A rotation cannot be a readout error: refused, the value being the list of rotated channels.
+
+    catches: the value or the allowed text dropped or replaced."""
+    rot = Channel(rotation_rad=0.2)
+    chans = (Channel(),) * 4 + (rot,) + (Channel(),) * 5 + (rot,)
+    with pytest.raises(InvalidParameter) as err:
+        QuantumAnonymousBit(parties=11).noise_model(chans)
+    assert (err.value.name, err.value.value, err.value.allowed) == \
+        ("channel", [rot, rot], "no rotation above 10 parties")
