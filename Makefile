@@ -44,6 +44,7 @@ bench: $(VENV)/.test-installed
 ##   make mutate REF=HEAD                            a commit instead of the working tree
 ##   make mutate MODULES=qproto/_engine.py TESTS="tests/test_engine.py tests/test_stabilizer.py"
 ##                                                   against a selection of tests (default: all)
+##   make mutate MUTATE_FLAGS="--sample 400"          a random sample of each module's untested mutants
 ## Runs in build/mutate/ (a staging tree with the installed package layout); one worker.
 MODULES ?=
 REF ?=

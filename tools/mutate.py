@@ -38,6 +38,7 @@ import argparse
 import ast
 import json
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -594,6 +595,17 @@ def _stats_run(workdir: Path, env: dict, log, times: dict, times_file: Path) -> 
     return proc
 
 
+def _positive_int(text: str) -> int:
+    """argparse type: an integer >= 1 (for --sample)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
+    return value
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     import fcntl
 
@@ -672,6 +684,13 @@ def cmd_run(args: argparse.Namespace) -> int:
             if keys and not args.with_messages else set()
         retry = {k for k, v in keys.items() if args.retry_timeouts and STATUS.get(v) == "timeout"}
         todo = sorted(k for k, v in keys.items() if (v is None or args.rerun or k in retry) and k not in messages)
+        if args.sample is not None and len(todo) > args.sample:
+            # a uniform random sample of the mutants still to test (mutant sampling): an unbiased
+            # estimate of the module's score when a full run does not fit; run again without
+            # --sample to test the rest (the sample's results are kept)
+            todo = sorted(random.Random(f"{args.sample_seed}:{repo_path(f)}").sample(todo, args.sample))
+            print(f"\n{repo_path(f)}: a random sample of {len(todo)} of the mutants still to test "
+                  f"(--sample {args.sample}, --sample-seed {args.sample_seed})", flush=True)
         if keys and not todo:
             print(f"\n=== {repo_path(f)}: every mutant has a result (source unchanged); --rerun to test again")
             continue
@@ -742,6 +761,11 @@ def main(argv: list[str] | None = None) -> int:
                      help="run the mutants against these test files or folders only (default: all of tests/)")
     run.add_argument("--rerun", action="store_true", help="test every mutant again, not only those without a result")
     run.add_argument("--retry-timeouts", action="store_true", help="test the mutants that timed out again")
+    run.add_argument("--sample", type=_positive_int, default=None, metavar="N",
+                     help="test only a uniform random sample of N of each module's mutants still to test "
+                          "(an estimate of the score when a full run does not fit; rerun without it to finish)")
+    run.add_argument("--sample-seed", type=int, default=0, metavar="S",
+                     help="seed of --sample's draw (default 0; the draw also depends on the module's path)")
     run.add_argument("--with-messages", action="store_true",
                      help="also run the mutants that only change an error message's text")
     run.add_argument("--deselect-failing", action="store_true",
