@@ -11,6 +11,7 @@ Verdicts for every survivor: /work/helpers/verdicts-optimise6.md.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -169,3 +170,57 @@ def test_sqp_local_search_is_bounded_slsqp_capped_by_max_evaluations(monkeypatch
     assert str(kw["method"]).lower() == "slsqp"
     assert [tuple(b) for b in kw["bounds"]] == [(0.0, 1.0)] * 5
     assert kw["options"]["maxiter"] == 37 and kw["jac"] is True
+
+
+# --- _local: the Nelder-Mead reference --------------------------------------------------------
+
+_U0 = np.array([0.3, 0.2, 0.6, 0.7, 0.5])
+_WIDE = _Box(mu3=0.0, mu1_bounds=(0.05, 1.0), pz_bounds=(0.5, 0.999), p_min=1e-3)
+
+
+@pytest.mark.parametrize("scale", [1e4, 1e7])
+def test_nelder_mead_reference_reaches_the_slsqp_optimum_without_warnings(scale):
+    """Kills ``_local`` mutmut_97, 98, 100, 101, 103, 104 (an option key misspelt: scipy warns
+    "Unknown solver options" and falls back to its own default), 105 (``adaptive`` False) and
+    99 (``xatol`` 1e-3 -> 1.001). From an interior start, within the default budget of 600
+    evaluations, the derivative-free reference reaches the optimum found independently by
+    scipy's SLSQP with a much tighter tolerance. The key must agree to 1e-6 relative and the
+    point to 2e-3 in every box coordinate (reached: 3e-8 and 5e-5). It must also emit no
+    warning. ``scale`` 1e4 gives objective values ~20. Non-adaptive NM then stops at the budget
+    0.6 % short. ``scale`` 1e7 gives values ~0.02, a small key against many detections. The
+    f-spread test is then met early, and only ``xatol`` keeps the simplex shrinking
+    (xatol 1.001 stops 4 % short, 0.1 away in u).
+    """
+    from scipy import optimize
+
+    k = _kernel()
+    ref = optimize.minimize(m._value_and_gradient, _U0, args=(k, _WIDE, 1.0, scale), jac=True, method="SLSQP",
+                            bounds=[(0.0, 1.0)] * 5, options={"maxiter": 600, "ftol": 1e-16})
+    assert ref.success and np.all((ref.x > 0.01) & (ref.x < 0.99))  # an interior optimum
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        u, fun, nfev = m._local(k, _WIDE, _U0, 1.0, scale, "nelder-mead", 600)
+    assert nfev <= 600
+    assert (fun - ref.fun) / abs(ref.fun) <= 1e-6
+    np.testing.assert_allclose(u, ref.x, rtol=0, atol=2e-3)
+
+
+def test_nelder_mead_continuation_budget_is_half_rounded_down(monkeypatch):
+    """Kills ``_local`` mutmut_95 (``max_evaluations // 2`` -> ``/ 2``). At a continuation stage
+    (factor != 1) the Nelder-Mead budget is half of max_evaluations. Evaluations are counted
+    in whole numbers, so an odd budget of 33 allows 16 evaluations. With the mutant, scipy
+    compares its count with 16.5 and makes 17. At factor 1 all 33 are used. Neither search
+    converges that fast.
+    """
+    k = _kernel()
+    for factor, want in ((10.0, 16), (1.0, 33)):
+        rows, real = [], m._surrogate
+
+        def spy(kernel, box, pts, f, scale):
+            rows.extend(np.atleast_2d(pts))
+            return real(kernel, box, pts, f, scale)
+
+        monkeypatch.setattr(m, "_surrogate", spy)
+        _, _, nfev = m._local(k, _WIDE, _U0, factor, 1e4, "nelder-mead", 33)
+        monkeypatch.undo()
+        assert nfev == len(rows) == want
