@@ -224,3 +224,76 @@ def test_nelder_mead_continuation_budget_is_half_rounded_down(monkeypatch):
         _, _, nfev = m._local(k, _WIDE, _U0, factor, 1e4, "nelder-mead", 33)
         monkeypatch.undo()
         assert nfev == len(rows) == want
+
+
+# --- optimise_decoy_parameters: bookkeeping at the edges -----------------------------------
+
+def _recorder(calls):
+    def recorder(kernel, box, u, factor, scale, method, max_evaluations):
+        calls.append(dict(u=np.array(u, float), factor=factor, scale=scale, box=box))
+        return np.array(u, float), -float(len(calls)), 7
+    return recorder
+
+
+_GUESS = DecoyParameters((0.5, 0.1, 0.0), (0.7, 0.2, 0.1), 0.9)
+
+
+@pytest.mark.parametrize("screen", [0, 256])
+def test_guesses_filling_every_start_need_no_sobol_batch(monkeypatch, screen):
+    """Kills ``optimise_decoy_parameters`` mutmut_453 (``len(starts) < n_starts`` -> ``<=``).
+    When the ``initial`` guesses fill all ``n_starts``, no cold start is needed. So no Sobol
+    batch is drawn or screened. n_evaluations is the local search's alone (7 here), and the
+    one search starts at the guess. The mutant screens 256 points for nothing, or with
+    screen=0 fails on log2(0).
+    """
+    calls = []
+    monkeypatch.setattr(m, "_local", _recorder(calls))
+    o = m.optimise_decoy_parameters(n_pulses=1e9, eta=1e-3, y0=1e-6, e_d=0.01, n_starts=1, initial=[_GUESS],
+                                    screen=screen)
+    assert o.n_evaluations == 7 and o.n_starts == 1 and len(calls) == 1
+    np.testing.assert_array_equal(calls[0]["u"], calls[0]["box"].point(_GUESS))
+
+
+def test_continuation_below_two_is_one_step(monkeypatch):
+    """Kills ``optimise_decoy_parameters`` mutmut_520 (``continuation > 1`` -> ``> 2``). The
+    docstring says any continuation above 1 first optimises a pass that many times longer:
+    1.5 gives the stages 1.5 then 1 (one step, at most x10). The mutant skips it below 2.
+    """
+    calls = []
+    monkeypatch.setattr(m, "_local", _recorder(calls))
+    m.optimise_decoy_parameters(n_pulses=1e9, eta=1e-3, y0=1e-6, e_d=0.01, n_starts=1, screen=0, continuation=1.5)
+    assert [c["factor"] for c in calls] == [1.5, 1.0]
+
+
+def test_objective_unit_is_at_least_one_bit(monkeypatch):
+    """Kills ``optimise_decoy_parameters`` mutmut_448 (the floor of ``scale`` 1 -> 2). The
+    objective is measured in units of 1 % of the expected detections,
+    10^-2 sum n (Y0 + 1 - e^{-eta/2}), but never less than one bit. A pass of 1e4 pulses at
+    eta = 1e-3 expects ~5 detections (0.05 bit units), so its unit is 1 bit. A pass of
+    3e5 pulses expects ~150, so its unit is 1.5 bits, above the floor.
+    """
+    for n, want in ((1e4, 1.0), (3e5, 3e5 * (1e-6 + 1 - math.exp(-0.5e-3)) * 1e-2)):
+        calls = []
+        monkeypatch.setattr(m, "_local", _recorder(calls))
+        m.optimise_decoy_parameters(n_pulses=n, eta=1e-3, y0=1e-6, e_d=0.01, n_starts=1, screen=0)
+        monkeypatch.undo()
+        assert calls[0]["scale"] == pytest.approx(want, rel=1e-12)
+
+
+def test_screened_starts_break_ties_in_sobol_order(monkeypatch):
+    """Kills ``optimise_decoy_parameters`` mutmut_496, 498 (``argsort(kind="stable")`` -> the
+    default quicksort). Cold starts are the best points of the Sobol batch. Among equally
+    good points they keep the Sobol order, so the choice does not depend on numpy's sort
+    algorithm (one seed in, same result out, on any machine). Here the screening values are
+    made to take only five levels, v_i = (7919 i) mod 5. The best level holds i = 0, 5, 10, ...,
+    so the three cold starts are Sobol points 0, 5 and 10 (seed 0, 256 points).
+    Quicksort gives 0, 5, 15.
+    """
+    from scipy.stats import qmc
+
+    calls = []
+    monkeypatch.setattr(m, "_local", _recorder(calls))
+    monkeypatch.setattr(m, "_surrogate", lambda kernel, box, u, factor, scale: (np.arange(len(u)) * 7919 % 5) * 1.0)
+    m.optimise_decoy_parameters(n_pulses=1e9, eta=1e-3, y0=1e-6, e_d=0.01, n_starts=3, screen=256, seed=0)
+    sob = qmc.Sobol(d=5, scramble=True, seed=0).random_base2(8)
+    np.testing.assert_array_equal(np.array([c["u"] for c in calls]), sob[[0, 5, 10]])
