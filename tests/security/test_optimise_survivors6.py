@@ -297,3 +297,60 @@ def test_screened_starts_break_ties_in_sobol_order(monkeypatch):
     m.optimise_decoy_parameters(n_pulses=1e9, eta=1e-3, y0=1e-6, e_d=0.01, n_starts=3, screen=256, seed=0)
     sob = qmc.Sobol(d=5, scramble=True, seed=0).random_base2(8)
     np.testing.assert_array_equal(np.array([c["u"] for c in calls]), sob[[0, 5, 10]])
+
+
+# --- _surrogate: the negative parts of the single-photon bounds ---------------------------------
+
+_SHORT = dict(n_pulses=np.array([1e6, 2e6, 3e6]), eta=_SLOTS["eta"], y0=_SLOTS["y0"], e_d=_SLOTS["e_d"],
+              e_d_x=_SLOTS["e_d_x"])
+
+
+def _s1_closed_form(fk, mu, basis):
+    """Lim et al. 2014's single-photon lower bound before clipping (docs/conventions.md A2),
+    from the tail bounds, tau0, tau1 and s_0 that FiniteKeyResult reports:
+    s_1 = tau1 mu1 [n-_2 - n+_3 - (mu2^2 - mu3^2)/mu1^2 (n+_1 - s_0/tau0)] / (mu1 (mu2 - mu3) - mu2^2 + mu3^2).
+    """
+    nm, npl, s0 = ((fk.n_z_minus, fk.n_z_plus, fk.s_z0) if basis == "z" else (fk.n_x_minus, fk.n_x_plus, fk.s_x0))
+    m1, m2, m3 = mu
+    return (fk.tau1 * m1 * (nm[1] - npl[2] - (m2**2 - m3**2) / m1**2 * (npl[0] - s0 / fk.tau0))
+            / (m1 * (m2 - m3) - m2**2 + m3**2))
+
+
+@pytest.mark.parametrize("u4, factor, signs", [(0.9, 1.0, (-1, -1)), (1.0, 10.0, (1, -1))])
+def test_surrogate_adds_the_negative_parts_of_both_single_photon_bounds(u4, factor, signs):
+    """Kills ``_surrogate`` mutmut_16 and 17 (a negative part subtracted instead of added). Where
+    the single-photon bounds are negative (a short pass, no key), the surrogate is
+    -(ell_unclipped + min(s_Z1, 0) + min(s_X1, 0)) / (scale factor). Its docstring: the sum
+    keeps a slope to climb. ell_unclipped comes from pass_finite_key of the decoded point for a
+    pass ``factor`` times longer. The unclipped bounds are written out above from the public
+    tail bounds. Cases: both bounds negative (p_Z = 0.95), and only s_X1 negative (p_Z = 0.999,
+    ten times the pulses).
+    """
+    from qproto.security._optimise import pass_finite_key
+
+    k = m._PassKernel(_SHORT["n_pulses"], _SHORT["eta"], _SHORT["y0"], _SHORT["e_d"], _SHORT["e_d_x"], 0.0,
+                      **_SEC, tails="hoeffding")
+    u = np.array([0.5, 0.3, 0.6, 0.6, u4])
+    g = _WIDE.decode(u)
+    fk = pass_finite_key(g, **dict(_SHORT, n_pulses=_SHORT["n_pulses"] * factor), **_SEC)
+    sz, sx = _s1_closed_form(fk, g.intensities, "z"), _s1_closed_form(fk, g.intensities, "x")
+    assert (np.sign(sz), np.sign(sx)) == signs and float(fk.ell_unclipped) < 0
+    want = -(float(fk.ell_unclipped) + min(sz, 0.0) + min(sx, 0.0)) / (3.0 * factor)
+    got = m._surrogate(k, _WIDE, u[None, :], factor, 3.0)[0]
+    assert got == pytest.approx(want, rel=1e-9)
+
+
+def test_surrogate_is_finite_and_silent_where_the_key_overflows():
+    """Kills ``_surrogate`` mutmut_3 (``np.errstate(all="ignore")`` -> ``all=None``: the caller's
+    floating-point settings). At n_pulses = 1.7e308 and eta = 1 the count bounds overflow.
+    The surrogate then still returns a finite number for every point (the non-finite key is
+    replaced by a large penalty) and emits no RuntimeWarning, even when the caller has numpy
+    set to warn and warnings turned into errors.
+    """
+    k = m._PassKernel(np.array([1.7e308]), np.array([1.0]), np.array([0.0]), np.array([0.01]), np.array([0.01]),
+                      0.0, **_SEC, tails="hoeffding")
+    u = np.array([[0.5, 0.3, 0.6, 0.6, 0.5], [1.0] * 5, [0.0] * 5])
+    with np.errstate(all="warn"), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        v = m._surrogate(k, _WIDE, u, 1.0, 1.0)
+    assert v.shape == (3,) and np.all(np.isfinite(v))
