@@ -391,3 +391,22 @@ def test_finite_size_leakage_reaches_pass_finite_key_and_the_kernel():
         want = pass_finite_key(g, **s, **sec)
         assert r["lambda_ec"][b] == pytest.approx(float(want.lambda_ec), rel=1e-11)
         assert r["ell_unclipped"][b] == pytest.approx(float(want.ell_unclipped), rel=1e-9)
+
+
+def test_kernel_qber_is_the_closed_form_below_one_expected_count():
+    """Kills ``_PassKernel.evaluate`` mutmut_46 (the guard of the QBER division ``n_Z > 0`` ->
+    ``n_Z > 1``: below one expected count the error sum is no longer divided). For a tiny
+    two-slot pass (n_Z ~ 0.02 expected counts) the kernel's QBER_Z is
+    sum_k p_k sum_s n_s (Y0_s/2 + e_d,s (1 - e^{-eta_s mu_k})) / sum_k p_k sum_s n_s (Y0_s + 1 - e^{-eta_s mu_k})
+    (docs/conventions.md A2, written here; the p_Z^2 factors cancel).
+    """
+    n, eta, y0, e_d = np.array([20.0, 40.0]), np.array([1e-3, 2e-3]), np.array([1e-6, 3e-6]), np.array([0.03, 0.01])
+    k = m._PassKernel(n, eta, y0, e_d, e_d, 0.0, **_SEC, tails="hoeffding")
+    mu, p, pz = (0.5, 0.1, 0.0), (0.7, 0.2, 0.1), 0.9
+    num = sum(pk * ns * (y / 2 + e * (1 - math.exp(-h * mk)))
+              for pk, mk in zip(p, mu) for ns, h, y, e in zip(n, eta, y0, e_d))
+    den = sum(pk * ns * (y + 1 - math.exp(-h * mk)) for pk, mk in zip(p, mu) for ns, h, y in zip(n, eta, y0))
+    with np.errstate(all="ignore"):
+        r = k.evaluate(np.array(mu)[:, None], np.array(p)[:, None], np.array([pz]), 1.0)
+    assert 0 < float(np.sum(r["n_z"])) < 1
+    assert float(r["qber_z"][0]) == pytest.approx(num / den, rel=1e-12)
