@@ -135,14 +135,15 @@ def test_defaults_of_optimise_decoy_parameters(monkeypatch):
 # --- _local: bounded SLSQP, capped by max_evaluations ------------------------------------------
 
 def test_sqp_local_search_is_bounded_slsqp_capped_by_max_evaluations(monkeypatch):
-    """Kills ``_local`` mutmut_10, 16, 17 (SLSQP's bounds None or dropped), 9 (method None:
-    scipy then picks L-BFGS-B) and 11, 18 (options None or dropped: maxiter falls back to 100).
+    """Kills ``_local`` mutmut_10, 16, 17, 24 (SLSQP's bounds None, dropped or (0, 2)), 9 (method
+    None: scipy then picks L-BFGS-B), 11, 18 (options None or dropped: maxiter falls back to
+    100) and 26-29 (an option key misspelt: scipy warns "Unknown solver options").
     The module docs say the default method is bounded SLSQP in the box [0, 1]^5. The
     docstring of optimise_decoy_parameters says max_evaluations caps its iterations.
     On a box whose optimum lies on two faces (p3 at p_min = 0.2 and p_Z at its upper bound
     0.7), every point the search evaluates lies in [0, 1]^5. Without bounds, SLSQP steps to
     u ~ 30 here, and params clips those points back. scipy's minimize is called with SLSQP,
-    the unit-box bounds and maxiter = max_evaluations.
+    the unit-box bounds and maxiter = max_evaluations, and no warning is emitted.
     """
     k = _kernel()
     box = _Box(mu3=0.0, mu1_bounds=(0.05, 1.0), pz_bounds=(0.5, 0.7), p_min=0.2)
@@ -159,7 +160,9 @@ def test_sqp_local_search_is_bounded_slsqp_capped_by_max_evaluations(monkeypatch
 
     monkeypatch.setattr(m, "_surrogate", spy)
     monkeypatch.setattr(m.optimize, "minimize", minimize)
-    u, fun, nev = m._local(k, box, np.array([0.3, 0.2, 0.6, 0.7, 0.5]), 1.0, 1e4, "sqp", 37)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # e.g. scipy's "Unknown solver options"
+        u, fun, nev = m._local(k, box, np.array([0.3, 0.2, 0.6, 0.7, 0.5]), 1.0, 1e4, "sqp", 37)
     monkeypatch.undo()
     pts = np.array(rows)
     assert len(pts) == nev > 6
