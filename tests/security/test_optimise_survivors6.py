@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import qproto.security._optimise as m
+from qproto._errors import InvalidParameter
 from qproto.security._optimise import DecoyParameters, _Box
 
 # mu3 > 0, mu1_lo > 0, p_min > 0 and pz_lo > 0: every term of the box map shows.
@@ -413,3 +414,21 @@ def test_kernel_qber_is_the_closed_form_below_one_expected_count():
         r = k.evaluate(np.array(mu)[:, None], np.array(p)[:, None], np.array([pz]), 1.0)
     assert 0 < float(np.sum(r["n_z"])) < 1
     assert float(r["qber_z"][0]) == pytest.approx(num / den, rel=1e-12)
+
+
+def test_pass_finite_key_without_afterpulsing_names_the_slot_argument_that_does_not_fit():
+    """Kills ``pass_finite_key`` mutmut_23 (``p_ap > 0`` -> ``>= 0``: the afterpulse helper also
+    runs at p_ap = 0, and its broadcast check fires first and names eta). Three slots of eta
+    against two values of y0: y0 is the argument that does not fit. The error is
+    InvalidParameter naming y0, carrying its values and the slot shape expected, as
+    optimise_decoy_parameters names it. (With afterpulse_probability > 0, pass_finite_key
+    names eta instead. That inconsistency is reported, not tested here.)
+    """
+    from qproto.security._optimise import pass_finite_key
+
+    y0 = [1e-6, 2e-6]
+    with pytest.raises(InvalidParameter) as exc:
+        pass_finite_key(_GUESS, n_pulses=1e9, eta=[1e-3, 2e-3, 5e-4], y0=y0, e_d=0.01, eps_sec=1e-10, eps_cor=1e-15)
+    assert exc.value.name == "y0"
+    np.testing.assert_array_equal(exc.value.value, y0)
+    assert "(3,)" in exc.value.allowed
