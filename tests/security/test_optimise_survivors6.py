@@ -1,10 +1,16 @@
 """Tests for the survivors of the sixth mutation run of ``qproto/security/_optimise.py`` (issue 9).
 
-Each test names the mutmut mutants it kills (function and number of the run in /tmp/mhB) and
-checks an answer that does not come from the line under test: the documented defaults of
-:func:`optimise_decoy_parameters` (a call without an argument behaves as a call with its
-documented value), the direction of a finite-difference step (which point is evaluated), and
-what normalising probabilities means (dividing by a float sum below 1 can only raise them).
+Each test names the mutmut mutants it kills (function and number of the run in /tmp/mhB). It
+checks an answer that does not come from the line under test:
+* the documented defaults of :func:`optimise_decoy_parameters` (a call without an argument
+  behaves as one with the documented value);
+* which points a local search evaluates (forward steps, the unit box), and its documented
+  algorithm and budget;
+* the SLSQP optimum as an independent reference for the Nelder-Mead search;
+* closed forms written here: Lim et al.'s unclipped single-photon bound from the public tail
+  bounds, and the A2 QBER below one count;
+* the separately coded finite_key_length_from_channel;
+* the validation contract (the argument that does not fit is named).
 Verdicts for every survivor: /work/helpers/verdicts-optimise6.md.
 """
 
