@@ -18,6 +18,7 @@ from qproto.protocols._anonymous import (
     AnonymousTransmission, AnonymousTransmissionResult, BroadbentTapp, QuantumAnonymousBit,
     anonymous_pair_fidelity, coalition_view_distribution,
 )
+from qproto.noise_models._aer import channel_marker
 from qproto.testing import assert_proportion
 
 
@@ -295,3 +296,217 @@ def test_anonymous_bit_rotation_above_ten_parties_refused_with_the_rotated_chann
         QuantumAnonymousBit(parties=11).noise_model(chans)
     assert (err.value.name, err.value.value, err.value.allowed) == \
         ("channel", [rot, rot], "no rotation above 10 parties")
+
+
+# ---- constructors, roles and the refusals shared by the three protocols -----------------------------
+def test_defaults_of_the_three_protocols():
+    """Defaults (class docstrings): anonymous transmission N = 4, S = 0, R = 1, entanglement mode;
+    Broadbent-Tapp N = 4, S = 0, taking ONE channel (it does not use it), kept in its result.
+
+    catches: a default changed, Broadbent-Tapp asking for another number of channels."""
+    assert AnonymousTransmission().parameters() == {"parties": 4, "sender": 0, "receiver": 1,
+                                                    "mode": "entanglement"}
+    bt = BroadbentTapp()
+    assert bt.parameters() == {"parties": 4, "sender": 0}
+    assert bt.n_channels == 1
+    assert bt.run(Channel(depolarisation=0.1), rounds=20, seed=1).channels == (Channel(depolarisation=0.1),)
+
+
+def test_receiver_equal_to_sender_refused_with_name_value_allowed():
+    with pytest.raises(InvalidParameter) as err:
+        AnonymousTransmission(parties=5, sender=3, receiver=3)
+    assert (err.value.name, err.value.value, err.value.allowed) == ("receiver", 3, "a party other than sender=3")
+    with pytest.raises(InvalidParameter) as err:
+        AnonymousTransmission(parties=5, sender=2, receiver=5)
+    assert (err.value.name, err.value.value, err.value.allowed) == ("receiver", 5, "integers in [0, 4]")
+    with pytest.raises(InvalidParameter) as err:
+        QuantumAnonymousBit(parties=3, sender=3)
+    assert (err.value.name, err.value.value, err.value.allowed) == ("sender", 3, "integers in [0, 2]")
+
+
+@pytest.mark.parametrize("proto", [AnonymousTransmission(parties=3, sender=2, receiver=0, mode="qubit"),
+                                   QuantumAnonymousBit(parties=3, sender=1), BroadbentTapp(parties=3, sender=1)],
+                         ids=lambda p: p.name)
+def test_build_circuits_refuses_other_forms_and_eavesdroppers(proto):
+    """Only the closed-form loss ("fast") is modelled and no eavesdropper: both refused by build_circuits
+    with (name, value, allowed).
+
+    catches: the form check inverted or comparing with another string, the refusal's fields dropped."""
+    with pytest.raises(InvalidParameter) as err:
+        proto.build_circuits(form="erasure")
+    assert (err.value.name, err.value.value, err.value.allowed) == ("form", "erasure", "'fast'")
+    eve = InterceptResend()
+    with pytest.raises(InvalidParameter) as err:
+        proto.build_circuits(eavesdropper=eve)
+    assert (err.value.name, err.value.value, err.value.allowed) == ("eavesdropper", eve, "None")
+    assert len(proto.build_circuits()) == len(proto.build_circuits(form="fast")) > 0
+
+
+def test_anonymous_transmission_expected_refuses_an_eavesdropper():
+    eve = InterceptResend()
+    with pytest.raises(InvalidParameter) as err:
+        AnonymousTransmission().expected(Channel(), eavesdropper=eve)
+    assert (err.value.name, err.value.value, err.value.allowed) == ("eavesdropper", eve, "None")
+
+
+# ---- AnonymousTransmission circuits -----------------------------------------------------------------
+@pytest.mark.parametrize("mode, n_tests", [("entanglement", 3), ("qubit", 6)])
+def test_circuits_one_per_sender_bit_and_test_named_accordingly(mode, n_tests):
+    """Configuration r_S * n_tests + test (build_circuits docstring): 2 x 3 circuits in entanglement
+    mode, 2 x 6 in qubit mode, named cw_<mode>_r<r_S>_t<test>; one clbit per qubit (N + 1 in qubit mode).
+
+    catches: the r_S loop over (1, 1) or (0, 2), the names dropped, the extra qubit in the wrong mode."""
+    circuits = AnonymousTransmission(parties=4, sender=3, receiver=1, mode=mode).build_circuits()
+    assert [c.name for c in circuits] == [f"cw_{mode}_r{r}_t{t}" for r in (0, 1) for t in range(n_tests)]
+    nq = 4 + (mode == "qubit")
+    assert all((c.num_qubits, c.num_clbits) == (nq, nq) for c in circuits)
+
+
+def test_anonymous_pair_circuit_defaults():
+    """anonymous_pair_circuit() defaults: r_S = 0 (no Z correction: the circuit has no z gate, while
+    r_S = 1 adds Z at S and at R), channel markers on (one per party), name "cw".
+
+    catches: the default r_S = 1, markers off by default, another name."""
+    proto = AnonymousTransmission(parties=4, sender=2, receiver=0)
+    qc = proto.anonymous_pair_circuit()
+    ops = qc.count_ops()
+    assert qc.name == "cw"
+    assert "z" not in ops
+    assert proto.anonymous_pair_circuit(1).count_ops()["z"] == 2
+    marker = channel_marker().name
+    assert ops[marker] == 4
+    assert marker not in proto.anonymous_pair_circuit(markers=False).count_ops()
+
+
+# ---- Broadbent-Tapp parity rounds and share blocks ------------------------------------------------------
+def test_parity_rounds_refuses_either_bad_shape_with_name_value_allowed():
+    """Inputs must be (rounds, N) and free shares (rounds, N, N-1) with the same rounds: either wrong
+    alone is refused (the value is the free shares' shape).
+
+    catches: `or` -> `and` (one bad array passing), the fields of the refusal dropped or altered."""
+    bt = BroadbentTapp(parties=3, sender=0)
+    allowed = "inputs (rounds, 3) and free shares (rounds, 3, 2) with the same rounds"
+    with pytest.raises(InvalidParameter) as err:
+        bt.parity_rounds(np.zeros((5, 4), dtype=np.uint8), np.zeros((5, 3, 2), dtype=np.uint8))
+    assert (err.value.name, err.value.value, err.value.allowed) == ("free_shares", (5, 3, 2), allowed)
+    with pytest.raises(InvalidParameter) as err:
+        bt.parity_rounds(np.zeros((5, 3), dtype=np.uint8), np.zeros((5, 3, 3), dtype=np.uint8))
+    assert (err.value.name, err.value.value, err.value.allowed) == ("free_shares", (5, 3, 3), allowed)
+
+
+def test_parity_rounds_takes_bits_of_any_numeric_type_and_records_uint8():
+    """parity_rounds takes 0/1 bits as lists, bools or floats and records uint8 arrays, the same
+    values as for uint8 input; hand-checked example (N = 3): player i's last share completes its input.
+
+    catches: the inputs or free shares not converted to uint8 (int64 record, or a TypeError on floats)."""
+    bt = BroadbentTapp(parties=3, sender=1)
+    inputs = [[0, 1, 0]]
+    free = [[[1, 0], [1, 1], [0, 1]]]
+    # shares r_{i,j}: row i = free shares then x_i ^ XOR(free): [1,0,1], [1,1,1], [0,1,1]
+    want_shares = np.array([[[1, 0, 1], [1, 1, 1], [0, 1, 1]]], dtype=np.uint8)
+    want_broadcasts = np.array([[0, 0, 1]], dtype=np.uint8)  # z_j = XOR_i r_{i,j}
+    for x, f in ((inputs, free), (np.array(inputs, dtype=bool), np.array(free, dtype=bool)),
+                 (np.array(inputs, dtype=float), np.array(free, dtype=float))):
+        rec = bt.parity_rounds(x, f)
+        assert rec.inputs.dtype == rec.shares.dtype == rec.broadcasts.dtype == np.uint8
+        assert np.array_equal(rec.shares, want_shares)
+        assert np.array_equal(rec.broadcasts, want_broadcasts)
+        assert rec.output.tolist() == [1]
+
+
+def test_share_blocks_boundary_and_blocked_records(monkeypatch):
+    """The shares are kept exactly when a chunk's rounds x N x N bits do not exceed _SHARE_BLOCK_BITS
+    (docstring): with the limit at 7 rows of N = 5, 7 rounds keep them and 8 rounds do not. A blocked
+    record keeps uint8 inputs and broadcasts, and a blocked run analyses to zero errors.
+
+    catches: `<=` -> `<` at the boundary, float inputs or broadcasts in the blocked path."""
+    import qproto.protocols._anonymous as anon
+
+    monkeypatch.setattr(anon, "_SHARE_BLOCK_BITS", 25 * 7)
+    bt = BroadbentTapp(parties=5, sender=4)
+    assert bt.sample(Channel(), rounds=7, seed=3).shares is not None
+    rec = bt.sample(Channel(), rounds=8, seed=3)
+    assert rec.shares is None
+    assert rec.inputs.dtype == rec.broadcasts.dtype == np.uint8
+    assert np.array_equal(rec.output, rec.inputs[:, 4])
+    result = bt.run(Channel(), rounds=30, seed=3)
+    assert (result.c("detected"), result.c("errors")) == (30, 0)
+
+
+def test_broadbent_tapp_coins_follow_the_run_seed_on_the_aer_path(monkeypatch):
+    """With the engine's Aer shot sampler, the coins come from Aer seeded by the run: a run is
+    reproducible, different seeds give different coins (the number of heads among the 60 x 12 free
+    shares differs, which a fixed Aer seed could not do: Aer's counts would be the same and only their
+    order would change), and the output is still the sender's bit, in both the whole and the blocked path.
+
+    catches: aer_seed dropped (fixed) or None on either path."""
+    import qproto.protocols._anonymous as anon
+
+    bt = BroadbentTapp(parties=4, sender=3)
+    engine = Engine(mode="shots")
+    heads = set()
+    for seed in (1, 2, 3):
+        rec = bt.sample(Channel(), rounds=60, seed=seed, engine=engine)
+        again = bt.sample(Channel(), rounds=60, seed=seed, engine=engine)
+        assert np.array_equal(rec.shares, again.shares)
+        assert np.array_equal(rec.output, rec.inputs[:, 3])
+        heads.add(int(rec.shares[:, :, :3].sum()))
+    assert len(heads) == 3
+    monkeypatch.setattr(anon, "_SHARE_BLOCK_BITS", 16 * 25)
+    blocked = set()
+    for seed in (1, 2, 3):
+        rec = bt.sample(Channel(), rounds=60, seed=seed, engine=engine)
+        assert rec.shares is None and np.array_equal(rec.output, rec.inputs[:, 3])
+        blocked.add(tuple(rec.broadcasts[:, 0]))
+    assert len(blocked) == 3
+
+
+def test_broadbent_tapp_every_share_block_gets_the_chunks_aer_seed(monkeypatch):
+    """Blocked path (more rounds than one block): every coin draw receives the chunk's Aer seed,
+    derived from the run seed (an int, not the default 0, other seeds for another run seed).
+    tests/protocols/test_aer_seed_plumbing.py checks this for the one-block path only.
+
+    catches: aer_seed left out (default 0) of the blocked draws."""
+    import qproto.protocols._anonymous as anon
+    from qproto._engine import CompiledConfigurations
+
+    seen = []
+    original = CompiledConfigurations.sample_trusted
+
+    def spy(self, config_ids, rng, *, aer_seed=0):
+        seen.append(aer_seed)
+        return original(self, config_ids, rng, aer_seed=aer_seed)
+
+    monkeypatch.setattr(CompiledConfigurations, "sample_trusted", spy)
+    monkeypatch.setattr(anon, "_SHARE_BLOCK_BITS", 16 * 10)
+    by_seed = {}
+    for seed in (1, 2):
+        seen.clear()
+        rec = BroadbentTapp(parties=4, sender=0).sample(Channel(), rounds=35, seed=seed)
+        assert rec.shares is None and len(seen) == 4  # blocks of 10, 10, 10, 5 rows
+        assert all(isinstance(s, int) and s != 0 for s in seen), seen
+        by_seed[seed] = set(seen)
+    assert by_seed[1].isdisjoint(by_seed[2])
+
+
+def test_sender_bit_one_flips_both_pair_outcomes_in_x_and_y_only():
+    """S applies Z^{r_S} and R's Z^Q includes r_S: configuration r_S = 1 is configuration r_S = 0 followed
+    by Z_S Z_R, which flips both S's and R's X (and Y) outcomes and leaves Z outcomes and the others'
+    broadcasts alone. So P_{r_S=1, b}(bits) = P_{r_S=0, b}(bits with S and R flipped) for b = XX, YY and
+    P_{r_S=1, ZZ} = P_{r_S=0, ZZ}. With rotated channels (S and party 3 about axes at or near Y) the XX
+    distribution is not symmetric under that flip, so the relation is not empty (checked here).
+
+    catches: the r_S = 1 circuits built without the two Z corrections."""
+    n, s, r = 4, 2, 0
+    chans = (Channel(rotation_rad=0.9, rotation_axis=(0.0, 1.0, 0.0)),
+             Channel(rotation_rad=0.5, rotation_axis=(1.0, 0.0, 0.3), depolarisation=0.05),
+             Channel(rotation_rad=0.7, rotation_axis=(0.0, 1.0, 0.0)),
+             Channel(rotation_rad=1.1, rotation_axis=(0.0, 1.0, 0.2), depolarisation=0.1))
+    proto = AnonymousTransmission(parties=n, sender=s, receiver=r)
+    probs = Engine().compile(proto.build_circuits(), proto.noise_model(chans)).probabilities
+    codes = np.arange(probs.shape[1])
+    flip = codes ^ ((1 << s) | (1 << r))
+    for t, flipped in ((0, True), (1, True), (2, False)):
+        want = probs[t][flip] if flipped else probs[t]
+        np.testing.assert_allclose(probs[3 + t], want, atol=1e-12)
+    assert np.abs(probs[0] - probs[0][flip]).max() > 0.05
