@@ -438,3 +438,21 @@ def test_pass_finite_key_without_afterpulsing_names_the_slot_argument_that_does_
     assert exc.value.name == "y0"
     np.testing.assert_array_equal(exc.value.value, y0)
     assert "(3,)" in exc.value.allowed
+
+
+def test_nelder_mead_converges_to_the_value_tolerance_when_the_budget_allows():
+    """Kills ``_local`` mutmut_102 (``fatol`` 1e-6 -> 1.000001). The objective is in units of
+    ``scale`` bits (1 here, so ~2e5 bits), and the reference search stops only when the simplex
+    values agree to 1e-6 of a unit. With a budget it does not exhaust (1200), it converges
+    (nfev < 1200). Its key is then within 1e-4 bit of the SLSQP optimum (reached: ~2e-7 bit).
+    With fatol ~1 the search stops once the values agree to one bit, 6e-3 bit short.
+    """
+    from scipy import optimize
+
+    k = _kernel()
+    ref = optimize.minimize(m._value_and_gradient, _U0, args=(k, _WIDE, 1.0, 1e4), jac=True, method="SLSQP",
+                            bounds=[(0.0, 1.0)] * 5, options={"maxiter": 600, "ftol": 1e-16})
+    best = ref.fun * 1e4  # minus the key in bits
+    _, fun, nfev = m._local(k, _WIDE, _U0, 1.0, 1.0, "nelder-mead", 1200)
+    assert nfev < 1200
+    assert fun - best <= 1e-4
