@@ -300,12 +300,14 @@ def test_anonymous_bit_rotation_above_ten_parties_refused_with_the_rotated_chann
 
 # ---- constructors, roles and the refusals shared by the three protocols -----------------------------
 def test_defaults_of_the_three_protocols():
-    """Defaults (class docstrings): anonymous transmission N = 4, S = 0, R = 1, entanglement mode;
-    Broadbent-Tapp N = 4, S = 0, taking ONE channel (it does not use it), kept in its result.
+    """Defaults (class signatures): anonymous transmission N = 4, S = 0, R = 1, entanglement mode;
+    anonymous bit N = 4, S = 0; Broadbent-Tapp N = 4, S = 0, taking ONE channel (it does not use
+    it), kept in its result.
 
     catches: a default changed, Broadbent-Tapp asking for another number of channels."""
     assert AnonymousTransmission().parameters() == {"parties": 4, "sender": 0, "receiver": 1,
                                                     "mode": "entanglement"}
+    assert QuantumAnonymousBit().parameters() == {"parties": 4, "sender": 0}
     bt = BroadbentTapp()
     assert bt.parameters() == {"parties": 4, "sender": 0}
     assert bt.n_channels == 1
