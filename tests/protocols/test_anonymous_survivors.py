@@ -3,8 +3,11 @@
 Expected values are written here: the A9 pair-fidelity formula F = (1 + E_XX - E_YY + E_ZZ)/4 from
 given tallies with scipy's exact (Clopper-Pearson) binomial intervals, the per-round record layout
 (configuration r_S * n_tests + test, state bit = test % 2, teleportation bits uniform), the
-quantum anonymous bit's error 1/2 when a party clicks on noise only, and the refusals' exact
-(name, value, allowed).
+quantum anonymous bit's error 1/2 when a party clicks on noise only and (1 - cos theta)/2 under a
+Z rotation, the readout-error flip p_q/2 above 10 parties, the Z_S Z_R relation between the r_S = 0
+and r_S = 1 configurations, a hand-worked Broadbent-Tapp parity round, and the refusals' exact
+(name, value, allowed). Record dtypes, circuit names and the Aer seeds of the share blocks are
+pinned too (conventions that Protocol.sample() makes public).
 """
 
 import math
@@ -439,9 +442,10 @@ def test_broadbent_tapp_coins_follow_the_run_seed_on_the_aer_path(monkeypatch):
     """With the engine's Aer shot sampler, the coins come from Aer seeded by the run: a run is
     reproducible, different seeds give different coins (the number of heads among the 60 x 12 free
     shares differs, which a fixed Aer seed could not do: Aer's counts would be the same and only their
-    order would change), and the output is still the sender's bit, in both the whole and the blocked path.
+    order would change), and the output is still the sender's bit. The blocked path (shares not kept)
+    is reproducible and correct too.
 
-    catches: aer_seed dropped (fixed) or None on either path."""
+    catches: aer_seed dropped (fixed) on the one-block path, or None on either path (Aer refuses it)."""
     import qproto.protocols._anonymous as anon
 
     bt = BroadbentTapp(parties=4, sender=3)
@@ -459,6 +463,7 @@ def test_broadbent_tapp_coins_follow_the_run_seed_on_the_aer_path(monkeypatch):
     for seed in (1, 2, 3):
         rec = bt.sample(Channel(), rounds=60, seed=seed, engine=engine)
         assert rec.shares is None and np.array_equal(rec.output, rec.inputs[:, 3])
+        assert np.array_equal(rec.broadcasts, bt.sample(Channel(), rounds=60, seed=seed, engine=engine).broadcasts)
         blocked.add(tuple(rec.broadcasts[:, 0]))
     assert len(blocked) == 3
 
