@@ -9,15 +9,18 @@ spelled out by hand, and the refusals' exact (name, value, allowed).
 
 from __future__ import annotations
 
+import concurrent.futures
 import warnings
 
 import numpy as np
 import pytest
 
 from qproto import Channel, Engine
+from qproto._engine import CompiledConfigurations
 from qproto._errors import InvalidParameter
+from qproto._seeding import chunk_aer_seed
 from qproto.protocols import DecoyBB84
-from qproto.protocols._decoy_bb84 import DecoyRounds
+from qproto.protocols._decoy_bb84 import DecoyBB84Result, DecoyRounds, DecoyTallies
 
 
 # ---- helpers -------------------------------------------------------------------------------------
@@ -153,3 +156,82 @@ def test_repr_lists_every_parameter():
     assert repr(proto) == ("DecoyBB84(intensities=(0.6, 0.2, 0.0), probabilities=(0.5, 0.3, 0.2), p_z=0.75, "
                            "f_ec=1.2, eps_sec=1e-09, eps_cor=1e-12, ec_leakage='finite_size', "
                            "afterpulse_probability=0.01, tails='chernoff')")
+
+
+def test_counts_samplers_pass_the_aer_seed_on_and_default_it_to_zero():
+    """sample_counts / sample_cell_counts: the documented ``aer_seed`` (public default 0) is the seed
+    every off-distribution outcome draw gets.
+
+    catches: aer_seed not passed from sample_counts to sample_cell_counts or from there to the
+    circuits' draws; a changed public default."""
+    proto = DecoyBB84(p_z=0.5)
+    ch = Channel(transmittance=0.5, depolarisation=0.1)
+    compiled = Engine().compile(proto.build_circuits(), proto.noise_model((ch,)))
+    for call, kwargs, want in ((proto.sample_counts, {}, 0), (proto.sample_counts, {"aer_seed": 99}, 99),
+                               (proto.sample_cell_counts, {}, 0), (proto.sample_cell_counts, {"aer_seed": 7}, 7)):
+        rec = _SeedRecorder(compiled)
+        call(rec, ch, 2_000, np.random.default_rng(8), **kwargs)
+        assert rec.seeds and set(rec.seeds) == {want}, (call.__name__, kwargs)
+
+
+def test_counts_run_off_the_distribution_path_uses_the_engine_block_and_the_chunk_aer_seed(monkeypatch):
+    """run(sampler="counts") with a shots engine: outcomes of a cell's clicks are drawn in blocks of at
+    most the engine's chunk_size (documented: "the click block of the counts-first one"), each draw
+    with the Aer seed of chunk 0 of the run's seed (qproto._seeding.chunk_aer_seed), the same for the
+    same seed and a different one for another seed.
+
+    catches: the chunk job dropping the engine's block (default 2^20 used), or its Aer seed (0, None,
+    or one not derived from the run's seed: not reproducible)."""
+    calls = []
+    original = CompiledConfigurations.sample_trusted
+
+    def recording(self, config_ids, rng, *, aer_seed=0):
+        calls.append((len(config_ids), aer_seed))
+        return original(self, config_ids, rng, aer_seed=aer_seed)
+
+    monkeypatch.setattr(CompiledConfigurations, "sample_trusted", recording)
+    proto = DecoyBB84(p_z=0.5)
+    ch = Channel(depolarisation=0.05)
+    engine = Engine(mode="shots", chunk_size=16)
+    seeds = {}
+    for seed in (11, 11, 12):
+        calls.clear()
+        r = proto.run(ch, rounds=1_000, seed=seed, engine=engine)
+        sizes = [n for n, _ in calls]
+        assert sum(sizes) == sum(r.counts.detected) and max(sizes) == 16  # blocks of the chunk size
+        assert {a for _, a in calls} == {chunk_aer_seed(seed, 0)}
+        seeds.setdefault(seed, set()).update(a for _, a in calls)
+    assert seeds[11] != seeds[12]
+
+
+def test_per_pulse_run_uses_the_callers_engine_and_executor():
+    """run(sampler="pulses") hands the caller's engine (its chunk_size sets the chunks: progress after
+    each) and executor (the chunks are submitted to it) to the per-pulse machinery.
+
+    catches: engine or executor dropped on the per-pulse path."""
+
+    class Recorder(concurrent.futures.ThreadPoolExecutor):
+        submitted = 0
+
+        def submit(self, fn, *args, **kwargs):
+            type(self).submitted += 1
+            return super().submit(fn, *args, **kwargs)
+
+    done = []
+    with Recorder(max_workers=1) as ex:
+        r = DecoyBB84().run(Channel(transmittance=0.1), rounds=2_500, seed=3, sampler="pulses",
+                            engine=Engine(chunk_size=1_000), executor=ex, progress=lambda d, t: done.append((d, t)))
+    assert done == [(1_000, 2_500), (2_000, 2_500), (2_500, 2_500)]
+    assert Recorder.submitted == 3 and sum(r.counts.sent) == 2_500
+
+
+def test_zero_round_result_has_zero_finite_key_rate():
+    """A result of no pulses (constructible, e.g. from a dict) reports finite_key_rate 0 (no key, and
+    no division by zero); with pulses it is ell / rounds.
+
+    catches: the rounds == 0 guard dropped (ZeroDivisionError) or returning 1 bit per pulse."""
+    proto = DecoyBB84()
+    empty = DecoyBB84Result(protocol=proto.name, parameters=proto.parameters(), channels=(Channel(),), rounds=0,
+                            seed=1, counts=DecoyTallies())
+    est = empty.estimates()
+    assert est["finite_key_length"] == 0.0 and est["finite_key_rate"] == 0.0
