@@ -12,12 +12,16 @@ import itertools
 
 import numpy as np
 import pytest
-from qiskit.quantum_info import Pauli, Statevector
+from qiskit import QuantumCircuit
+from qiskit.circuit.library import UnitaryGate
+from qiskit.quantum_info import Pauli, Statevector, partial_trace
 
 from qproto import Channel, InterceptResend, get_protocol
 from qproto._errors import InvalidParameter
+from qproto._results import Estimate
 from qproto.protocols._secret_sharing import (
-    PAULI_STATES, HBBResult, HBBRounds, ThresholdResult, XYInterceptResend,
+    PAULI_STATES, HBBResult, HBBRounds, ThresholdResult, XYInterceptResend, _axes_matrix, _decoder,
+    _normaliser_table, _pauli_product,
 )
 from qproto.testing import assert_proportion
 
@@ -64,7 +68,6 @@ def test_xy_attack_copies_the_basis_value_and_leaves_the_eigenstate(branch, basi
     of that basis is left as it was; branch 0 adds no gate.
 
     catches: branches swapped, s/sdg exchanged or dropped, the ancilla written from the wrong basis."""
-    from qiskit import QuantumCircuit
     eve = XYInterceptResend()
     for bit in (0, 1):
         qc = QuantumCircuit(2)
@@ -232,16 +235,16 @@ def _hbb_counts(**over):
     return c
 
 
-def _hbb_result(counts, parameters=None):
+def _hbb_result(counts, parameters=None, confidence=0.95):
     return HBBResult(protocol="hbb-secret-sharing", parameters={"parties": 3, "attacked_party": 2}
                      if parameters is None else parameters, channels=(Channel(),) * 3, rounds=2000, seed=1,
-                     eavesdropper=None, counts=counts)
+                     eavesdropper=None, counts=counts, confidence=confidence)
 
 
 def test_hbb_result_estimates_from_hand_counts():
     """Each estimate is its tally ratio: detection 1000/2000, valid 500/1000, error 40/500, invalid
     agreement 260/500, shared bits 500/2000, per player 510/1000 and 480/1000, the max 0.51 with no
-    counts (not a proportion).
+    counts (not a proportion) but the interval and confidence level of 510/1000.
 
     catches: a ratio over the wrong denominator, the per-player keys numbered from 0 or 2, the max
     replaced by the min or reported as a proportion."""
@@ -253,18 +256,27 @@ def test_hbb_result_estimates_from_hand_counts():
     for k, (s, t) in want.items():
         assert (est[k].successes, est[k].trials, est[k].best) == (s, t, s / t), k
     m = est["single_player_agreement"]
-    assert m.best == 0.51 and m.successes is None and m.trials is None
+    ref = Estimate.binomial(510, 1000, confidence=0.9)
+    m = _hbb_result(_hbb_counts(), confidence=0.9).estimates()["single_player_agreement"]
+    assert (m.low, m.best, m.high, m.confidence) == (ref.low, 0.51, ref.high, 0.9)
+    assert m.successes is None and m.trials is None
     assert _hbb_result(_hbb_counts()).error_rate.best == 40 / 500
 
 
 def test_hbb_result_without_parties_reads_them_from_the_tallies():
-    """A record without ``parties`` (an older file) takes N = len(single_agree) + 1.
+    """A record without ``parties`` (an older file) takes N = len(single_agree) + 1; a record with
+    it must carry N - 1 per-player agreements.
 
-    catches: the fallback changed (None, or + 2), so such a record is refused."""
+    catches: the fallback changed (None, or + 2), so such a record is refused; ``parties`` read
+    under another key (the fallback always used, so a truncated tally passes)."""
     r = _hbb_result(_hbb_counts(), parameters={})
     assert r.count_shapes()["single_agree"] == 2
     r4 = _hbb_result(_hbb_counts(single_agree=(1, 2, 3)), parameters={})
     assert r4.count_shapes()["single_agree"] == 3
+    # with ``parties`` recorded, the tallies must match it: 4 parties need 3 per-player agreements
+    with pytest.raises(InvalidParameter) as err:
+        _hbb_result(_hbb_counts(), parameters={"parties": 4, "attacked_party": 3})
+    assert (err.value.name, err.value.value, err.value.allowed) == ("counts['single_agree']", (510, 480), "3 value(s)")
 
 
 @pytest.mark.parametrize("over, name, value", [
@@ -469,3 +481,96 @@ def test_threshold_expected_without_any_click_has_no_fidelity():
     lossy = [Channel()] * 3 + [Channel(transmittance=0.0)] * 2
     x = t.expected(lossy)
     assert x["detection_rate"] == pytest.approx(0.1) and x["fidelity"] == pytest.approx(1.0, abs=1e-12)
+
+
+# ---- the closed form's Pauli algebra and the decoder's layout ----------------------------------
+# _normaliser_table and _decoder are cached (functools.lru_cache); they are called here through
+# ``__wrapped__`` so that each test recomputes them from their helpers (in a mutation run the cache
+# filled by an earlier test would otherwise hide a mutant of the helper).
+_P1 = [np.eye(2), np.array([[0, 1], [1, 0]]), np.array([[0, -1j], [1j, 0]]), np.diag([1.0, -1.0])]
+
+
+def _string_matrix(codes):
+    """The Pauli string with codes[j] (0 I, 1 X, 2 Y, 3 Z) on qubit j, as a Qiskit-ordered matrix
+    (qubit 0 the least significant bit)."""
+    out = np.eye(1)
+    for c in reversed(codes):
+        out = np.kron(out, _P1[c])
+    return out
+
+
+def _code_states():
+    """|0_L>, |1_L> from the stabilisers (projector onto their +1 space applied to |00000>),
+    |1_L> = X_L |0_L>; qubit 0 the least significant bit."""
+    proj = np.eye(32, dtype=complex)
+    for g in _GENERATORS:
+        proj = proj @ (np.eye(32) + _string_matrix(["IXYZ".index(c) for c in g])) / 2
+    zero = proj[:, 0] / np.linalg.norm(proj[:, 0])
+    return zero, _string_matrix([1] * 5) @ zero
+
+
+def test_pauli_product_equals_the_matrix_product():
+    """(phase, string) with phase * string = a * b as matrices, for every pair of one-qubit Paulis
+    and for 5-qubit strings with phased inputs.
+
+    catches: a wrong sign or factor of i for any pair, identity factors given a phase, the input
+    phases dropped."""
+    for x, y in itertools.product(range(4), repeat=2):
+        phase, (z,) = _pauli_product((1.0 + 0j, (x,)), (1.0 + 0j, (y,)))
+        np.testing.assert_allclose(phase * _P1[z], _P1[x] @ _P1[y], atol=1e-12, err_msg=f"{x} {y}")
+    rng = np.random.default_rng(2)
+    for _ in range(20):
+        a, b = tuple(rng.integers(0, 4, 5)), tuple(rng.integers(0, 4, 5))
+        pa, pb = (1j, -1.0)
+        phase, string = _pauli_product((pa, a), (pb, b))
+        np.testing.assert_allclose(phase * _string_matrix(string),
+                                   pa * pb * _string_matrix(a) @ _string_matrix(b), atol=1e-12)
+
+
+def test_normaliser_table_gives_the_code_matrix_elements():
+    """Every 5-qubit Pauli string S: the table's entry (P, lam) means <a_L| S |b_L> = lam <a|P|b> on the
+    code space; a string absent from the table has zero code-space block. 4 x 16 = 64 entries.
+
+    catches: any phase of the Pauli algebra wrong (the closed form's coefficients), strings coded
+    in another order."""
+    table = _normaliser_table.__wrapped__()
+    assert len(table) == 64
+    zero, one = _code_states()
+    basis = np.stack([zero, one], axis=1)
+    for codes in itertools.product(range(4), repeat=5):
+        block = basis.conj().T @ _string_matrix(codes) @ basis
+        if codes in table:
+            p, lam = table[codes]
+            np.testing.assert_allclose(block, lam * _P1[p], atol=1e-9, err_msg=str(codes))
+        else:
+            np.testing.assert_allclose(block, 0.0, atol=1e-9, err_msg=str(codes))
+
+
+@pytest.mark.parametrize("keep", [(0, 1, 2), (3, 0, 4), (4, 2)])
+def test_axes_matrix_layout(keep):
+    """Basis state |i> (qubit q = bit q of i) lands at row sum_j bit(keep[j]) 2^j and column
+    sum_j bit(rest[j]) 2^j (rest ascending): little-endian in each, keep in the given order."""
+    rest = [q for q in range(5) if q not in keep]
+    for i in range(32):
+        e = np.zeros(32)
+        e[i] = 1.0
+        m = _axes_matrix(e, keep)
+        want = np.zeros((2 ** len(keep), 2 ** len(rest)))
+        bit = [(i >> q) & 1 for q in range(5)]
+        want[sum(bit[q] << j for j, q in enumerate(keep)), sum(bit[q] << j for j, q in enumerate(rest))] = 1.0
+        np.testing.assert_array_equal(m, want)
+
+
+def test_decoder_moves_the_secret_onto_the_first_pooled_share():
+    """For every 3-subset, the decoding unitary (recomputed) applied to the pooled shares of
+    a|0_L> + b|1_L> leaves the secret on the first of them, for the Z, X and Y eigenstates.
+
+    catches: the code words' (pooled | rest) split in the wrong qubit order."""
+    zero, one = _code_states()
+    secrets = [np.array([1, 0]), np.array([0, 1]), np.array([1, 1]) / np.sqrt(2), np.array([1, 1j]) / np.sqrt(2)]
+    for sub in itertools.combinations(range(5), 3):
+        u = _decoder.__wrapped__(sub)
+        for psi in secrets:
+            sv = Statevector(psi[0] * zero + psi[1] * one).evolve(UnitaryGate(u), list(sub))
+            red = partial_trace(sv, [q for q in range(5) if q != sub[0]]).data
+            assert np.real(np.vdot(psi, red @ psi)) == pytest.approx(1.0, abs=1e-9), (sub, psi)
