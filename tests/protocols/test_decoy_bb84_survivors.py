@@ -17,7 +17,7 @@ import pytest
 
 from qproto import Channel, Engine
 from qproto._engine import CompiledConfigurations
-from qproto._errors import InvalidParameter
+from qproto._errors import InvalidParameter, InvalidType
 from qproto._seeding import chunk_aer_seed
 from qproto.protocols import DecoyBB84
 from qproto.protocols._decoy_bb84 import DecoyBB84Result, DecoyRounds, DecoyTallies
@@ -61,16 +61,17 @@ class _NoSignal:
 
 
 class _SeedRecorder:
-    """Compiled circuits off the distribution path that record the Aer seed they were given."""
+    """Compiled circuits off the distribution path that record each outcome draw's size and Aer seed."""
 
     mode = "shots"
 
     def __init__(self, compiled):
         self.compiled = compiled
-        self.seeds = []
+        self.seeds, self.sizes = [], []
 
     def sample_trusted(self, config_ids, rng, *, aer_seed=0):
         self.seeds.append(aer_seed)
+        self.sizes.append(len(config_ids))
         return self.compiled.sample_trusted(config_ids, rng, aer_seed=aer_seed)
 
 
@@ -235,3 +236,195 @@ def test_zero_round_result_has_zero_finite_key_rate():
                             seed=1, counts=DecoyTallies())
     est = empty.estimates()
     assert est["finite_key_length"] == 0.0 and est["finite_key_rate"] == 0.0
+
+
+# ---- tallies validation -------------------------------------------------------------------------
+def test_tallies_refuse_wrong_shapes_and_negative_counts_with_name_and_value():
+    """Each field is 3 counts >= 0: a 2-tuple is an InvalidType naming the field; a negative count an
+    InvalidParameter naming field[index] (mismatched_agree: no other check would see it).
+
+    catches: the field name or value missing from the InvalidType; the minimum 0 dropped."""
+    with pytest.raises(InvalidType) as err:
+        DecoyTallies(sent=(1, 2))
+    assert (err.value.name, err.value.value, err.value.expected) == \
+        ("sent", (1, 2), "a sequence of 3 ints (one per intensity)")
+    with pytest.raises(InvalidParameter) as err:
+        DecoyTallies(sent=(5, 5, 5), detected=(2, 2, 2), mismatched=(1, 0, 0), mismatched_agree=(0, 0, -1))
+    assert (err.value.name, err.value.value) == ("mismatched_agree[2]", -1)
+
+
+@pytest.mark.parametrize("field", ["m_z", "m_x"])
+def test_tallies_refuse_more_errors_than_sifted_rounds_in_either_basis(field):
+    """m_z <= n_z and m_x <= n_x per class, each on its own (the other basis consistent).
+
+    catches: the two conditions joined with `and` (one basis' excess errors accepted)."""
+    ok = dict(sent=(10, 10, 10), detected=(6, 6, 6), n_z=(3, 3, 3), n_x=(2, 2, 2), m_z=(1, 1, 1), m_x=(1, 1, 1))
+    DecoyTallies(**ok)
+    bad = dict(ok, **{field: (1, 4 if field == "m_z" else 3, 1)})
+    with pytest.raises(InvalidParameter) as err:
+        DecoyTallies(**bad)
+    assert err.value.name == "m_z/m_x"
+
+
+def test_tallies_refuse_more_sifted_and_mismatched_rounds_than_detections():
+    """n_z + n_x + mismatched <= detected per class (every click is sifted in Z, in X, or discarded);
+    the refusal names detected with its value and the rule.
+
+    catches: mismatched subtracted instead of added; the error's name or value dropped."""
+    DecoyTallies(sent=(9, 9, 9), detected=(3, 0, 0), n_z=(1, 0, 0), n_x=(1, 0, 0), mismatched=(1, 0, 0))
+    with pytest.raises(InvalidParameter) as err:
+        DecoyTallies(sent=(9, 9, 9), detected=(2, 0, 0), n_z=(1, 0, 0), n_x=(1, 0, 0), mismatched=(1, 0, 0))
+    assert (err.value.name, err.value.value, err.value.allowed) == \
+        ("detected", (2, 0, 0), "between the sifted counts and sent")
+
+
+# ---- constructor bounds, circuits --------------------------------------------------------------------
+def test_f_ec_and_eps_cor_bounds_are_the_documented_intervals():
+    """f_EC in [1, inf) (f_EC = 1 accepted), eps_cor in (0, 1) with both ends refused; the refusals name
+    the parameter, its value and the interval.
+
+    catches: f_EC's interval reported closed at infinity; eps_cor accepting 0 or 1."""
+    assert DecoyBB84(f_ec=1.0).f_ec == 1.0
+    with pytest.raises(InvalidParameter) as err:
+        DecoyBB84(f_ec=0.9)
+    assert (err.value.name, err.value.value, err.value.allowed) == ("f_ec", 0.9, "[1, inf)")
+    for bad in (0.0, 1.0):
+        with pytest.raises(InvalidParameter) as err:
+            DecoyBB84(eps_cor=bad)
+        assert (err.value.name, err.value.value, err.value.allowed) == ("eps_cor", bad, "(0, 1)")
+    assert DecoyBB84(ec_leakage="finite_size").ec_leakage == "finite_size"
+
+
+def test_circuits_named_by_configuration_and_refuse_an_eavesdropper():
+    """Eight circuits in configuration order a_basis << 2 | a_bit << 1 | b_basis, named
+    decoy_bb84_a<basis><bit>_b<basis> (names written here); an eavesdropper is refused.
+
+    catches: wrong basis letters in the names; the eavesdropper check dropped from build_circuits."""
+    names = [c.name for c in DecoyBB84().build_circuits()]
+    assert names == ["decoy_bb84_aZ0_bZ", "decoy_bb84_aZ0_bX", "decoy_bb84_aZ1_bZ", "decoy_bb84_aZ1_bX",
+                     "decoy_bb84_aX0_bZ", "decoy_bb84_aX0_bX", "decoy_bb84_aX1_bZ", "decoy_bb84_aX1_bX"]
+    with pytest.raises(InvalidParameter) as err:
+        DecoyBB84().build_circuits(eavesdropper="intercept-resend")
+    assert (err.value.name, err.value.value) == ("eavesdropper", "intercept-resend")
+
+
+def test_result_parameters_without_afterpulsing_read_as_zero_afterpulsing():
+    """A result whose parameters predate afterpulsing (no "afterpulse_probability" key) uses Y0 itself:
+    its infinite-decoy rate equals the one with p_ap = 0 recorded.
+
+    catches: the missing key not defaulting to 0 (float(None))."""
+    proto = DecoyBB84()
+    ch = Channel(transmittance=0.01, misalignment=0.01, noise_click=1e-5)
+    params = {k: v for k, v in proto.parameters().items() if k != "afterpulse_probability"}
+    old = DecoyBB84Result(protocol=proto.name, parameters=params, channels=(ch,), rounds=10, seed=1,
+                          counts=DecoyTallies())
+    new = DecoyBB84Result(protocol=proto.name, parameters=proto.parameters(), channels=(ch,), rounds=10, seed=1,
+                          counts=DecoyTallies())
+    assert old.key_rate_infinite_decoy == new.key_rate_infinite_decoy > 0
+
+
+# ---- many slots: defaults, refusals, vectorisation -------------------------------------------------
+def test_slot_cells_defaults_block_and_refusal():
+    """sample_slot_cells: public default aer_seed 0 and the caller's block reach the slot-by-slot draws
+    (at most ``block`` clicks per outcome draw); one compiled set per channel, else (compiled, its
+    length, the rule).
+
+    catches: a changed aer_seed default, the block not passed on, the refusal's name/value dropped."""
+    proto = DecoyBB84(p_z=0.5)
+    chans = [Channel(depolarisation=0.1), Channel(depolarisation=0.2)]
+    recs = [_SeedRecorder(Engine().compile(proto.build_circuits(), proto.noise_model((c,)))) for c in chans]
+    proto.sample_slot_cells(recs, chans, 1_000, np.random.default_rng(9), block=16)
+    assert all(set(r.seeds) == {0} for r in recs)
+    assert max(max(r.sizes) for r in recs) == 16
+    with pytest.raises(InvalidParameter) as err:
+        proto.sample_slot_cells(recs[:1], chans, 10, np.random.default_rng(9))
+    assert (err.value.name, err.value.value, err.value.allowed) == ("compiled", 1, "one per channel (2)")
+
+
+class _CountingRng:
+    """A Generator that counts its multinomial calls."""
+
+    def __init__(self, seed):
+        self._rng = np.random.default_rng(seed)
+        self.multinomial_calls = 0
+
+    def multinomial(self, *args, **kwargs):
+        self.multinomial_calls += 1
+        return self._rng.multinomial(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._rng, name)
+
+
+def test_slot_cells_on_the_distribution_path_draw_the_whole_pass_at_once():
+    """Documented: when every slot is compiled to its exact distribution, the pass is drawn vectorised
+    (one multinomial call for all slots), not slot by slot.
+
+    catches: the distribution-path test never true (every pass drawn slot by slot)."""
+    proto = DecoyBB84()
+    chans = [Channel(transmittance=t, depolarisation=0.05) for t in (0.1, 0.2, 0.3, 0.4)]
+    compiled = [Engine().compile(proto.build_circuits(), proto.noise_model((c,))) for c in chans]
+    assert all(c.mode == "distribution" for c in compiled)
+    rng = _CountingRng(10)
+    sent, _, _ = proto.sample_slot_cells(compiled, chans, 1_000, rng)
+    assert rng.multinomial_calls == 1 and sent.shape == (4, 24)
+
+
+# ---- run(): rounds, chunks, progress, cancelling ---------------------------------------------------
+def test_counts_run_refuses_fewer_than_one_pulse():
+    """rounds >= 1 on the counts path too: 0 and -3 refused with the name and value.
+
+    catches: the minimum dropped (an empty result of 0 pulses returned)."""
+    for bad in (0, -3):
+        with pytest.raises(InvalidParameter) as err:
+            DecoyBB84().run(Channel(transmittance=0.1), rounds=bad, seed=1)
+        assert (err.value.name, err.value.value) == ("rounds", bad)
+
+
+def test_counts_run_over_two_chunks_sends_exactly_the_rounds():
+    """2^40 + 1000 pulses are two chunks (2^40 and 1000): the tallies count exactly rounds pulses and
+    progress reports 2^40, then 2^40 + 1000.
+
+    catches: the second chunk's size computed as rounds + i chunk (2^40 pulses), progress adding
+    rounds - i / chunk."""
+    rounds = (1 << 40) + 1000
+    done = []
+    r = DecoyBB84().run(Channel(transmittance=1e-9), rounds=rounds, seed=2, progress=lambda d, t: done.append((d, t)))
+    assert sum(r.counts.sent) == rounds and r.rounds == rounds
+    assert done == [(1 << 40, rounds), (rounds, rounds)]
+
+
+class _FirstJobOnly(concurrent.futures.Executor):
+    """Runs the first submitted job at once; the later ones stay pending (never started)."""
+
+    _max_workers = 1  # bounded_map's window: 2 jobs in flight
+
+    def __init__(self):
+        self.futures = []
+
+    def submit(self, fn, *args, **kwargs):
+        f = concurrent.futures.Future()
+        if not self.futures:
+            f.set_result(fn(*args, **kwargs))
+        self.futures.append(f)
+        return f
+
+
+def test_interrupted_counts_run_cancels_the_chunks_not_started():
+    """A progress callback that raises stops the run, and the chunk jobs submitted but not started are
+    cancelled at once (run closes its result stream), not left queued in the caller's executor.
+
+    catches: the stream never closed (a misspelt or wrong object's close)."""
+
+    class Stop(Exception):
+        pass
+
+    def progress(done, total):
+        raise Stop
+
+    ex = _FirstJobOnly()
+    with pytest.raises(Stop) as info:
+        DecoyBB84().run(Channel(transmittance=1e-9), rounds=3 << 40, seed=3, executor=ex, progress=progress)
+    assert len(ex.futures) == 2 and ex.futures[0].done()
+    assert ex.futures[1].cancelled()
+    assert info.value is not None  # the traceback (and the run's frame) is still alive here
