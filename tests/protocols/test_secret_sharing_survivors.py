@@ -46,6 +46,21 @@ def test_xy_attack_defaults_record_and_refusals():
         assert (err.value.name, err.value.value, err.value.allowed) == (name, value, "[0, 1]")
 
 
+def test_xy_attack_stores_python_floats_so_its_record_is_json_ready():
+    """fraction and p_x are stored as the validated Python floats (Eavesdropper.to_dict: "JSON-ready"),
+    whatever real type the caller passed (numpy float32, int, Fraction).
+
+    catches: the validated value written to another attribute, leaving the caller's object (a
+    numpy scalar that json cannot write) in the field."""
+    import json
+    from fractions import Fraction
+    for value in (np.float32(0.25), 1, Fraction(1, 2)):
+        eve = XYInterceptResend(fraction=value, p_x=value)
+        assert type(eve.fraction) is float and type(eve.p_x) is float
+        assert json.loads(json.dumps(eve.to_dict())) == \
+            {"name": "intercept-resend-xy", "fraction": float(value), "p_x": float(value)}
+
+
 def test_xy_attack_branch_frequencies():
     """Branch 0 (not attacked) with probability 1 - f, 1 (X) with f p_x, 2 (Y) with f (1 - p_x);
     the branches are uint8; f = 1, p_x = 1 attacks every round in X; f = 0 never attacks.
@@ -413,6 +428,18 @@ def test_threshold_circuits_and_refusals():
     with pytest.raises(InvalidParameter) as err:
         t.expected(Channel(), eavesdropper="intercept-resend")
     assert (err.value.name, err.value.value, err.value.allowed) == ("eavesdropper", "intercept-resend", "None")
+
+
+def test_threshold_gates_carry_their_labels():
+    """The encoder and decoder gates are labelled for a person drawing the circuits: encode_5_1_3 on
+    all five qubits, decode on the three pooled shares."""
+    t = get_protocol("threshold-sharing")
+    enc = [i for i in t.encoding_circuit(1, 1).data if i.operation.name == "unitary"]
+    assert [i.operation.label for i in enc] == ["encode_5_1_3"]
+    qc = t.build_circuits()[13]  # secret (0, 1), subset (0, 2, 3)
+    labels = [(i.operation.label, [qc.find_bit(q).index for q in i.qubits]) for i in qc.data
+              if i.operation.name == "unitary"]
+    assert labels == [("encode_5_1_3", [0, 1, 2, 3, 4]), ("decode", [0, 2, 3])]
 
 
 def test_threshold_draws_secrets_and_subsets_uniformly():
