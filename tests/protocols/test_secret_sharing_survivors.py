@@ -118,6 +118,9 @@ def test_hbb_defaults_and_parameters():
 
 
 def test_hbb_refuses_the_erasure_form_by_name():
+    """HBB samples loss in closed form only: form="erasure" is refused as ("form", value, "'fast'").
+
+    catches: the refusal naming another parameter or dropping its value or allowed set."""
     proto = get_protocol("hbb-secret-sharing")
     with pytest.raises(InvalidParameter) as err:
         proto.build_circuits(form="erasure")
@@ -315,7 +318,10 @@ def test_hbb_result_refuses_each_impossible_tally(over, name, value):
 
 
 def test_result_labels():
-    """The CLI's readable names of every estimate."""
+    """The CLI's readable names of every estimate (shown in its table) and the result type tags
+    (read by from_dict).
+
+    catches: a label or type tag changed or dropped."""
     assert HBBResult.LABELS == {
         "detection_rate": "P_all (per round)",
         "valid_fraction": "valid basis combinations",
@@ -336,7 +342,9 @@ def _threshold_result(counts):
 
 
 def test_threshold_defaults_and_parameters():
-    """Defaults ((3, 5)); ``parties=5`` is the same; the ten 3-subsets in lexicographic order."""
+    """Defaults ((3, 5)); ``parties=5`` is the same; the ten 3-subsets in lexicographic order.
+
+    catches: a changed default k or n, parties not taken as n, a parameter missing from the record."""
     t = get_protocol("threshold-sharing")
     assert (t.k, t.n, t.parties, t.n_channels) == (3, 5, 5, 5)
     assert t.parameters() == {"k": 3, "n": 5}
@@ -392,6 +400,10 @@ def test_encoding_is_in_the_code_with_the_secret_as_logical_value(basis, bit):
 
 
 def test_share_state_and_recovery_refusals():
+    """share_state: each index in [0, 4] and distinct; recovery_fidelity: the shares must be one of
+    the ten 3-subsets (in any order), reported sorted; a valid call still works.
+
+    catches: the lower bound dropped (a negative index silently read), the refusal without its value."""
     t = get_protocol("threshold-sharing")
     with pytest.raises(InvalidParameter) as err:
         t.share_state(np.array([1, 0]), [0, 5])
@@ -412,7 +424,11 @@ def test_share_state_and_recovery_refusals():
 
 def test_threshold_circuits_and_refusals():
     """60 circuits (6 secrets x 10 subsets, secret-major), named share_b<basis><bit>_<subset>, one
-    clbit; an eavesdropper or the erasure form is refused by name, value and allowed."""
+    clbit; the default form is "fast"; an eavesdropper or the erasure form is refused by name, value
+    and allowed, in build_circuits and in expected().
+
+    catches: the circuit names dropped, a changed default form, a refusal missing its name, value
+    or allowed set."""
     t = get_protocol("threshold-sharing")
     qcs = t.build_circuits()
     assert len(qcs) == 60
@@ -432,7 +448,9 @@ def test_threshold_circuits_and_refusals():
 
 def test_threshold_gates_carry_their_labels():
     """The encoder and decoder gates are labelled for a person drawing the circuits: encode_5_1_3 on
-    all five qubits, decode on the three pooled shares."""
+    all five qubits, decode on the three pooled shares.
+
+    catches: a label dropped or changed."""
     t = get_protocol("threshold-sharing")
     enc = [i for i in t.encoding_circuit(1, 1).data if i.operation.name == "unitary"]
     assert [i.operation.label for i in enc] == ["encode_5_1_3"]
@@ -465,8 +483,10 @@ def test_threshold_draws_secrets_and_subsets_uniformly():
 
 
 def test_threshold_analyse_hand_record_and_tiny_runs():
-    """Tallies per secret from a hand record: secrets 0, 0, 3, 5 (one not arrived), successes where
-    the outcome is 0; a 2-round run still has six entries per tally.
+    """Tallies per secret from a hand record: configs 3, 7, 30, 55, 59 are secrets 0, 0, 3, 5, 5 (55
+    not arrived), outcomes 0, 1, 0, 1 on the arrived ones, a success where the outcome is 0:
+    recovered (2, 0, 0, 1, 0, 1), successes (1, 0, 0, 1, 0, 0); a 2-round run still has six
+    entries per tally.
 
     catches: secrets read as cfg % 10, a missing minlength (shorter tallies when a secret never
     arrives), successes counted on outcome 1."""
@@ -483,7 +503,9 @@ def test_threshold_analyse_hand_record_and_tiny_runs():
 
 def test_threshold_result_shapes_bounds_and_estimates():
     """Six tallies each; success <= recovered per secret; fidelity = total successes / total
-    recovered, detection = recovered / rounds."""
+    recovered, detection = recovered / rounds.
+
+    catches: a bound on the wrong index, estimates over the wrong totals, a wrong tally length."""
     r = _threshold_result({"recovered": (10, 10, 10, 10, 10, 5), "success": (9, 8, 10, 7, 10, 5)})
     est = r.estimates()
     assert (est["detection_rate"].successes, est["detection_rate"].trials) == (55, 100)
@@ -501,7 +523,9 @@ def test_threshold_result_shapes_bounds_and_estimates():
 
 def test_threshold_expected_without_any_click_has_no_fidelity():
     """No share can click: the detection rate is 0 and the fidelity is undefined (absent, not NaN).
-    With one pooled subset possible the fidelity is that subset's."""
+    With one pooled subset possible the fidelity is that subset's.
+
+    catches: the no-click guard loosened (a NaN fidelity), subsets weighted uniformly."""
     t = get_protocol("threshold-sharing")
     x = t.expected(Channel(transmittance=0.0))
     assert x == {"detection_rate": 0.0}
@@ -576,7 +600,9 @@ def test_normaliser_table_gives_the_code_matrix_elements():
 @pytest.mark.parametrize("keep", [(0, 1, 2), (3, 0, 4), (4, 2)])
 def test_axes_matrix_layout(keep):
     """Basis state |i> (qubit q = bit q of i) lands at row sum_j bit(keep[j]) 2^j and column
-    sum_j bit(rest[j]) 2^j (rest ascending): little-endian in each, keep in the given order."""
+    sum_j bit(rest[j]) 2^j (rest ascending): little-endian in each, keep in the given order.
+
+    catches: the axes left in numpy's (big-endian, unsplit) order."""
     rest = [q for q in range(5) if q not in keep]
     for i in range(32):
         e = np.zeros(32)
