@@ -161,10 +161,10 @@ def test_repr_lists_every_parameter():
 
 def test_counts_samplers_pass_the_aer_seed_on_and_default_it_to_zero():
     """sample_counts / sample_cell_counts: the documented ``aer_seed`` (public default 0) is the seed
-    every off-distribution outcome draw gets.
+    every off-distribution outcome draw gets, and sample_counts' ``block`` bounds each draw.
 
-    catches: aer_seed not passed from sample_counts to sample_cell_counts or from there to the
-    circuits' draws; a changed public default."""
+    catches: aer_seed not passed (or None) from sample_counts to sample_cell_counts or from there to
+    the circuits' draws; a changed public default; sample_counts' block dropped or None."""
     proto = DecoyBB84(p_z=0.5)
     ch = Channel(transmittance=0.5, depolarisation=0.1)
     compiled = Engine().compile(proto.build_circuits(), proto.noise_model((ch,)))
@@ -173,6 +173,9 @@ def test_counts_samplers_pass_the_aer_seed_on_and_default_it_to_zero():
         rec = _SeedRecorder(compiled)
         call(rec, ch, 2_000, np.random.default_rng(8), **kwargs)
         assert rec.seeds and set(rec.seeds) == {want}, (call.__name__, kwargs)
+    rec = _SeedRecorder(compiled)
+    proto.sample_counts(rec, ch, 2_000, np.random.default_rng(8), block=16)
+    assert max(rec.sizes) == 16  # the caller's block reaches the outcome draws
 
 
 def test_counts_run_off_the_distribution_path_uses_the_engine_block_and_the_chunk_aer_seed(monkeypatch):
@@ -428,3 +431,175 @@ def test_interrupted_counts_run_cancels_the_chunks_not_started():
     assert len(ex.futures) == 2 and ex.futures[0].done()
     assert ex.futures[1].cancelled()
     assert info.value is not None  # the traceback (and the run's frame) is still alive here
+
+
+# ---- per-pulse thresholds at probabilities 0 and at the basis threshold --------------------------------
+def test_per_pulse_bases_and_impossible_clicks_follow_the_strict_threshold_rule():
+    """Scripted uniforms: the basis is X iff u < t_X = round(2^31 (1 - p_z)) (u = t_X gives Z); a vacuum
+    pulse (0 photons: signal probability 0) and a noiseless channel (Y0 = 0) never click, even for
+    u = 0 (threshold 0: probability 0 stays exact).
+
+    catches: u <= t in Alice's or Bob's basis draw, in the signal click or in the noise click."""
+    p_z = 0.7
+    t_x = round(2**31 * (1 - p_z))
+    top = 2**31 - 1  # intensity uniform above both cumulative thresholds: the vacuum class
+    u = ([top] * 4                          # intensities: all vacuum
+         + [t_x - 1, t_x, t_x - 1, t_x]     # Alice's bases: X, Z, X, Z
+         + [t_x, t_x - 1, t_x, t_x - 1]     # Bob's bases: Z, X, Z, X
+         + [0, 0, 0, 0]                     # signal uniforms (probability 0 for 0 photons)
+         + [0, 0, 0, 0])                    # noise uniforms (Y0 = 0)
+    proto = DecoyBB84(p_z=p_z)
+    rec = proto.sample_chunk(_NoSignal(), (Channel(transmittance=0.5),), 4, _ScriptedRaw(u, seed=2),
+                             eavesdropper=None, form="fast", aer_seed=0)
+    assert rec.intensity.tolist() == [2, 2, 2, 2] and rec.photons.tolist() == [0, 0, 0, 0]
+    assert ((rec.cell >> 2) & 1).tolist() == [1, 0, 1, 0]
+    assert (rec.cell & 1).tolist() == [0, 1, 0, 1]
+    assert not rec.detected.any() and not rec.noise_only.any()
+
+
+# ---- sample_cell_counts internals seen from outside ---------------------------------------------------
+class _DistributionOnly:
+    """Exact-distribution compiled circuits that must not be asked for per-click outcomes."""
+
+    mode = "distribution"
+
+    def __init__(self, compiled):
+        self.probabilities = compiled.probabilities
+
+    def sample_trusted(self, config_ids, rng, *, aer_seed=0):
+        raise AssertionError("per-click outcomes drawn on the distribution path")
+
+
+def test_distribution_path_draws_no_per_click_outcomes():
+    """Documented: with the exact distribution, a cell's 1s are one binomial draw (time O(1) in the
+    pulses), never one outcome per click.
+
+    catches: the distribution-path test never true (every click drawn through sample_trusted)."""
+    proto = DecoyBB84()
+    ch = Channel(transmittance=0.5, depolarisation=0.1)
+    compiled = Engine().compile(proto.build_circuits(), proto.noise_model((ch,)))
+    sent, clicked, ones = proto.sample_cell_counts(_DistributionOnly(compiled), ch, 10_000, np.random.default_rng(4))
+    assert sent.sum() == 10_000 and 0 < ones.sum() < clicked.sum()
+
+
+def test_per_click_ones_add_up_over_blocks():
+    """Noiseless channel, per-click path, blocks of 16 clicks: Bob's outcome equals Alice's bit when the
+    bases agree, so in each such cell the 1s are exactly the clicks (a_bit = 1) or 0 (a_bit = 0).
+
+    catches: a block's 1s assigned instead of added (earlier blocks and the noise clicks' 1s lost)."""
+    proto = DecoyBB84(p_z=0.5)
+    ch = Channel(transmittance=0.5)
+    rec = _SeedRecorder(Engine().compile(proto.build_circuits(), proto.noise_model((ch,))))
+    sent, clicked, ones = proto.sample_cell_counts(rec, ch, 4_000, np.random.default_rng(5), block=16)
+    assert max(rec.sizes) == 16
+    for cell in range(24):
+        a_basis, a_bit, b_basis = (cell >> 2) & 1, (cell >> 1) & 1, cell & 1
+        if a_basis == b_basis:
+            assert ones[cell] == (clicked[cell] if a_bit else 0), cell
+    assert clicked[0:8].min() > 32  # several blocks in the signal cells
+
+
+# ---- result estimates -------------------------------------------------------------------------------------
+def test_estimates_map_each_name_to_its_tallies_with_the_result_confidence():
+    """Hand-made asymmetric tallies: every estimate's successes/trials are the documented counts (signal
+    Z QBER from class 0, decoy X QBER from class 1, ...) and its interval is Clopper-Pearson at the
+    result's confidence (scipy beta quantiles here).
+
+    catches: the result confidence not passed to the intervals; qber_z_signal read from class 1."""
+    from scipy import stats
+
+    proto = DecoyBB84()
+    t = DecoyTallies(sent=(1000, 800, 600), detected=(500, 300, 100), n_z=(200, 120, 40), m_z=(10, 20, 5),
+                     n_x=(150, 90, 30), m_x=(12, 9, 6), mismatched=(100, 60, 20), mismatched_agree=(50, 30, 10))
+    r = DecoyBB84Result(protocol=proto.name, parameters=proto.parameters(), channels=(Channel(transmittance=0.1),),
+                        rounds=2400, seed=1, counts=t, confidence=0.8)
+    est = r.estimates()
+    want = {"gain_signal": (500, 1000), "gain_decoy": (300, 800), "gain_vacuum": (100, 600),
+            "qber_z": (35, 360), "qber_x": (27, 270), "qber_z_signal": (10, 200), "qber_x_decoy": (9, 90)}
+    for name, (k, n) in want.items():
+        e = est[name]
+        assert (e.successes, e.trials, e.confidence) == (k, n, 0.8), name
+        assert e.low == pytest.approx(stats.beta.ppf(0.1, k, n - k + 1), rel=1e-9)
+        assert e.high == pytest.approx(stats.beta.ppf(0.9, k + 1, n - k), rel=1e-9)
+    assert est["sifted_z"] == 360
+
+
+def test_finite_key_rate_is_the_key_length_per_pulse():
+    """finite_key_rate = finite_key_length / rounds (bits per pulse) when a key exists.
+
+    catches: the rate multiplied by the rounds, or always 0."""
+    ch = Channel(transmittance=10**-2.5, misalignment=0.01, noise_click=1e-6)
+    r = DecoyBB84().run(ch, rounds=10**11, seed=9)
+    est = r.estimates()
+    assert est["finite_key_length"] > 0
+    assert est["finite_key_rate"] == pytest.approx(est["finite_key_length"] / 10**11, rel=1e-12, abs=0.0)
+
+
+# ---- run(): what the per-pulse path receives, small runs, refusals ---------------------------------------
+def test_per_pulse_run_refuses_an_eavesdropper_and_other_forms():
+    """The per-pulse path refuses what the protocol cannot model, naming the parameter and its value.
+
+    catches: the eavesdropper or the form not passed to the per-pulse machinery (a run with no attack
+    or with the fast form returned instead)."""
+    proto = DecoyBB84()
+    with pytest.raises(InvalidParameter) as err:
+        proto.run(Channel(transmittance=0.1), rounds=100, seed=1, sampler="pulses", eavesdropper="intercept-resend")
+    assert err.value.name == "eavesdropper"
+    with pytest.raises(InvalidParameter) as err:
+        proto.run(Channel(transmittance=0.1), rounds=100, seed=1, sampler="pulses", form="erasure")
+    assert (err.value.name, err.value.value) == ("form", "erasure")
+
+
+def test_counts_run_of_one_pulse_and_executor_type_refusal():
+    """One pulse is a valid run; a non-executor is refused as InvalidType (executor, its value).
+
+    catches: the rounds minimum raised to 2; the refused value replaced by None."""
+    r = DecoyBB84().run(Channel(transmittance=0.1), rounds=1, seed=1)
+    assert sum(r.counts.sent) == 1 and r.rounds == 1
+    with pytest.raises(InvalidType) as err:
+        DecoyBB84().run(Channel(transmittance=0.1), rounds=10, seed=1, executor="pool")
+    assert (err.value.name, err.value.value) == ("executor", "pool")
+
+
+# ---- expected(): zero gain, tiny Y0, cell probabilities ------------------------------------------------------
+def test_expected_without_clicks_uses_the_no_click_conventions_without_warnings():
+    """A class that never clicks (the vacuum with Y0 = 0) has QBER 1/2 and mismatched agreement 1/2
+    (no signal click to correlate the bases), and a channel with no clicks at all gives the all-class
+    QBERs 1/2; no 0/0 is evaluated (no RuntimeWarning). The tilted rotation makes the clicking
+    classes' agreement differ from 1/2.
+
+    catches: 0/0 evaluated in the discarded branches, the no-click signal share 1, the no-click
+    all-class QBER guard dropped (NaN)."""
+    ch = Channel(transmittance=0.3, noise_click=0.0, rotation_rad=1.1, rotation_axis=(1.0, 0.0, 1.0))
+    proto = DecoyBB84(intensities=(0.6, 0.2, 0.0), probabilities=(0.5, 0.3, 0.2), p_z=0.65)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = proto.expected(ch)
+        dark = proto.expected(Channel(transmittance=0.0, noise_click=0.0))
+    assert got["gain"][2] == 0.0
+    assert got["qber_z_by_class"][2] == got["qber_x_by_class"][2] == 0.5
+    assert got["mismatched_agreement_by_class"][2] == 0.5
+    assert abs(got["mismatched_agreement_by_class"][0] - 0.5) > 0.05
+    assert dark["qber_z"] == dark["qber_x"] == 0.5
+
+
+def test_expected_vacuum_gain_is_y0_to_full_precision_without_afterpulsing():
+    """Without afterpulsing the vacuum gain is Y0 itself; a tiny Y0 (1e-15) must not go through
+    1 - (1 - Y0), which loses it to rounding (1.11e-15, 11 % off).
+
+    catches: the afterpulse branch taken at p_ap = 0."""
+    ch = Channel(transmittance=0.1, noise_click=1e-15)
+    got = DecoyBB84().expected(ch)
+    assert got["gain_vacuum"] == pytest.approx(1e-15, rel=1e-12, abs=0.0)
+
+
+def test_expected_lists_the_cell_probabilities():
+    """cell_probabilities: p_k x P(Alice basis) x 1/2 x P(Bob basis), cell k*8 + (a_basis<<2 | a_bit<<1 |
+    b_basis), written here for biased bases and asymmetric p_k.
+
+    catches: the cell probabilities missing from expected()."""
+    probs, p_z = (0.5, 0.3, 0.2), 0.8
+    want = [probs[k] * (p_z if ab == 0 else 1 - p_z) * 0.5 * (p_z if bb == 0 else 1 - p_z)
+            for k in range(3) for ab in range(2) for bit in range(2) for bb in range(2)]
+    got = DecoyBB84(intensities=(0.6, 0.2, 0.0), probabilities=probs, p_z=p_z).expected(Channel(transmittance=0.1))
+    np.testing.assert_allclose(got["cell_probabilities"], want, rtol=1e-12, atol=0)
