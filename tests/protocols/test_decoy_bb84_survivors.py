@@ -260,25 +260,32 @@ def test_tallies_refuse_wrong_shapes_and_negative_counts_with_name_and_value():
 def test_tallies_refuse_more_errors_than_sifted_rounds_in_either_basis(field):
     """m_z <= n_z and m_x <= n_x per class, each on its own (the other basis consistent).
 
-    catches: the two conditions joined with `and` (one basis' excess errors accepted)."""
+    catches: the two conditions joined with `and` (one basis' excess errors accepted); the refusal's
+    name or value dropped."""
     ok = dict(sent=(10, 10, 10), detected=(6, 6, 6), n_z=(3, 3, 3), n_x=(2, 2, 2), m_z=(1, 1, 1), m_x=(1, 1, 1))
     DecoyTallies(**ok)
     bad = dict(ok, **{field: (1, 4 if field == "m_z" else 3, 1)})
     with pytest.raises(InvalidParameter) as err:
         DecoyTallies(**bad)
-    assert err.value.name == "m_z/m_x"
+    assert (err.value.name, err.value.value, err.value.allowed) == \
+        ("m_z/m_x", (bad["m_z"], bad["m_x"]), "at most n_z/n_x per intensity")
 
 
 def test_tallies_refuse_more_sifted_and_mismatched_rounds_than_detections():
-    """n_z + n_x + mismatched <= detected per class (every click is sifted in Z, in X, or discarded);
+    """n_z + n_x + mismatched <= detected <= sent per class (every click is sifted in Z, in X, or discarded);
     the refusal names detected with its value and the rule.
 
-    catches: mismatched subtracted instead of added; the error's name or value dropped."""
+    catches: mismatched subtracted (or n_x subtracted) instead of added; detected > sent only refused
+    together with an inconsistent sifting (`and`); the error's name or value dropped."""
     DecoyTallies(sent=(9, 9, 9), detected=(3, 0, 0), n_z=(1, 0, 0), n_x=(1, 0, 0), mismatched=(1, 0, 0))
     with pytest.raises(InvalidParameter) as err:
         DecoyTallies(sent=(9, 9, 9), detected=(2, 0, 0), n_z=(1, 0, 0), n_x=(1, 0, 0), mismatched=(1, 0, 0))
     assert (err.value.name, err.value.value, err.value.allowed) == \
         ("detected", (2, 0, 0), "between the sifted counts and sent")
+    # more detections than pulses sent, the sifted counts being consistent
+    with pytest.raises(InvalidParameter) as err:
+        DecoyTallies(sent=(1, 9, 9), detected=(2, 0, 0), n_z=(1, 0, 0))
+    assert (err.value.name, err.value.value) == ("detected", (2, 0, 0))
 
 
 # ---- constructor bounds, circuits --------------------------------------------------------------------
@@ -417,7 +424,8 @@ def test_interrupted_counts_run_cancels_the_chunks_not_started():
     """A progress callback that raises stops the run, and the chunk jobs submitted but not started are
     cancelled at once (run closes its result stream), not left queued in the caller's executor.
 
-    catches: the stream never closed (a misspelt or wrong object's close)."""
+    catches: the stream never closed (a misspelt or wrong object's close); the caller's executor
+    ignored on the counts path (no job submitted to it)."""
 
     class Stop(Exception):
         pass
@@ -603,3 +611,33 @@ def test_expected_lists_the_cell_probabilities():
             for k in range(3) for ab in range(2) for bit in range(2) for bb in range(2)]
     got = DecoyBB84(intensities=(0.6, 0.2, 0.0), probabilities=probs, p_z=p_z).expected(Channel(transmittance=0.1))
     np.testing.assert_allclose(got["cell_probabilities"], want, rtol=1e-12, atol=0)
+
+
+def test_tallies_refuse_fractional_counts_and_accept_numpy_integers():
+    """Counts are integers: 2.5 is refused (InvalidType naming sent[0]), not truncated; numpy integers
+    (and from_cells' float arrays of whole numbers, e.g. built with np.zeros/np.full) become Python ints,
+    so the tallies serialise to JSON.
+
+    catches: every count passed through int() (2.5 silently becomes 2); from_cells not casting its
+    inputs to integers (float counts refused)."""
+    import json
+
+    with pytest.raises(InvalidType) as err:
+        DecoyTallies(sent=(2.5, 0, 0))
+    assert (err.value.name, err.value.value) == ("sent[0]", 2.5)
+    t = DecoyTallies(sent=np.array([5, 6, 7]), detected=np.array([1, 2, 3], dtype=np.int32))
+    assert all(type(x) is int for x in t.sent + t.detected)
+    cells = DecoyTallies.from_cells(np.full(24, 10.0), np.full(24, 4.0), np.full(24, 1.0))
+    # per class: 8 cells; Z-sifted cells (aZ, bZ): 2, errors: a_bit 0 -> ones (1), a_bit 1 -> 4 - 1 = 3
+    assert cells.sent == (80, 80, 80) and cells.detected == (32, 32, 32)
+    assert cells.n_z == (8, 8, 8) and cells.m_z == (4, 4, 4) and cells.mismatched == (16, 16, 16)
+    assert json.loads(json.dumps(cells.to_dict()))["sent"] == [80, 80, 80]
+
+
+def test_noise_model_refuses_an_eavesdropper():
+    """noise_model() has no eavesdropper model: it refuses one by name and value.
+
+    catches: the eavesdropper check dropped from noise_model."""
+    with pytest.raises(InvalidParameter) as err:
+        DecoyBB84().noise_model((Channel(transmittance=0.1),), eavesdropper="intercept-resend")
+    assert (err.value.name, err.value.value) == ("eavesdropper", "intercept-resend")
