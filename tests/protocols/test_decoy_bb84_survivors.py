@@ -309,8 +309,11 @@ def test_circuits_named_by_configuration_and_refuse_an_eavesdropper():
     """Eight circuits in configuration order a_basis << 2 | a_bit << 1 | b_basis, named
     decoy_bb84_a<basis><bit>_b<basis> (names written here); an eavesdropper is refused.
 
-    catches: wrong basis letters in the names; the eavesdropper check dropped from build_circuits."""
-    names = [c.name for c in DecoyBB84().build_circuits()]
+    catches: wrong basis letters in the names, names missing; an idle second qubit; the eavesdropper
+    check dropped from build_circuits."""
+    circuits = DecoyBB84().build_circuits()
+    assert all((c.num_qubits, c.num_clbits) == (1, 1) for c in circuits)  # "eight one-qubit circuits"
+    names = [c.name for c in circuits]
     assert names == ["decoy_bb84_aZ0_bZ", "decoy_bb84_aZ0_bX", "decoy_bb84_aZ1_bZ", "decoy_bb84_aZ1_bX",
                      "decoy_bb84_aX0_bZ", "decoy_bb84_aX0_bX", "decoy_bb84_aX1_bZ", "decoy_bb84_aX1_bX"]
     with pytest.raises(InvalidParameter) as err:
@@ -548,14 +551,17 @@ def test_per_pulse_run_refuses_an_eavesdropper_and_other_forms():
     """The per-pulse path refuses what the protocol cannot model, naming the parameter and its value.
 
     catches: the eavesdropper or the form not passed to the per-pulse machinery (a run with no attack
-    or with the fast form returned instead)."""
+    or with the fast form returned instead); the form refusal's name, value or allowed value lost."""
     proto = DecoyBB84()
     with pytest.raises(InvalidParameter) as err:
         proto.run(Channel(transmittance=0.1), rounds=100, seed=1, sampler="pulses", eavesdropper="intercept-resend")
     assert err.value.name == "eavesdropper"
     with pytest.raises(InvalidParameter) as err:
         proto.run(Channel(transmittance=0.1), rounds=100, seed=1, sampler="pulses", form="erasure")
-    assert (err.value.name, err.value.value) == ("form", "erasure")
+    assert (err.value.name, err.value.value, err.value.allowed) == ("form", "erasure", "'fast'")
+    with pytest.raises(InvalidParameter) as err:
+        proto.run(Channel(transmittance=0.1), rounds=100, seed=1, form="erasure")
+    assert (err.value.name, err.value.value, err.value.allowed) == ("form", "erasure", "'fast'")
 
 
 def test_counts_run_of_one_pulse_and_executor_type_refusal():
