@@ -12,8 +12,10 @@ import numpy as np
 import pytest
 from qiskit.quantum_info import Pauli
 
-from qproto import get_protocol
-from qproto.protocols._secret_sharing import _pauli_product
+from qproto import Channel, get_protocol
+from qproto._results import Estimate
+from qproto.protocols._secret_sharing import HBBResult, _pauli_product
+from qproto.testing import assert_proportion
 
 _P1 = [np.eye(2), np.array([[0, 1], [1, 0]]), np.array([[0, -1j], [1j, 0]]), np.diag([1.0, -1.0])]
 _PHASES = (1.0 + 0j, -1.0 + 0j, 1j, -1j)
@@ -63,3 +65,41 @@ def test_share_state_of_all_five_shares_carries_the_secret_bloch_vector(secret):
     np.testing.assert_allclose(got, want, atol=1e-9)
     # the shares in another order are the same parties: the same state
     np.testing.assert_allclose(t.share_state(secret, [4, 2, 0, 3, 1]).data, rho.data, atol=1e-12)
+
+
+# ---- HBB: noise-only clicks and a record without per-player tallies -------------------------------
+@pytest.mark.parametrize("noisy", [0, 2])
+def test_hbb_noise_only_clicks_randomise_that_partys_bit(noisy):
+    """Party ``noisy`` (the dealer, or player 2) has transmittance 1/2 and noise clicks Y0 = 1/2:
+    it clicks with probability 1/2 + 1/2 x 1/2 = 3/4, and on a third of its clicks (noise alone) it
+    reads a uniformly random bit, so its GHZ correlator is scaled by the signal fraction s = 2/3;
+    player 1 is depolarising p = 0.2 (x 0.8), the third party is perfect. Valid-round error:
+    [1 - (2/3)(0.8)]/2 = 7/30 (docs/conventions.md A8, C.8), detection 3/4; per player, P(b_i = a) = 1/2.
+
+    catches: noise-only clicks left unrandomised (error (1 - 0.8)/2 = 0.1), randomised on another
+    party's column."""
+    chans = [Channel(), Channel(depolarisation=0.2), Channel()]
+    chans[noisy] = Channel(transmittance=0.5, noise_click=0.5)
+    r = get_protocol("hbb-secret-sharing", parties=3).run(chans, rounds=20_000, seed=12)
+    assert_proportion(r.c("detected"), r.rounds, 0.75, what="P_all")
+    assert_proportion(r.c("valid_errors"), r.c("valid"), 7 / 30, what="valid-round error")
+    for i, agree in enumerate(r.counts["single_agree"], start=1):
+        assert_proportion(agree, r.c("detected"), 0.5, what=f"P(b_{i} = a)")
+
+
+def test_hbb_result_without_player_tallies_displays_a_zero_max():
+    """A record with no per-player agreements (no ``parties`` recorded, an empty ``single_agree``) is
+    accepted; its displayed max over players is 0 of the detected rounds (best 0, the interval of
+    0/1000), with no counts, and there is no per-player estimate.
+
+    catches: the empty-tally guard dropped (max of an empty array raises) or 1 shown instead of 0."""
+    counts = {"detected": (1000,), "valid": (500,), "valid_errors": (40,), "invalid": (500,),
+              "invalid_agree": (260,), "single_agree": (), "eve_valid": (300,), "eve_correct": (200,)}
+    r = HBBResult(protocol="hbb-secret-sharing", parameters={}, channels=(Channel(),) * 3, rounds=2000, seed=1,
+                  eavesdropper=None, counts=counts)
+    est = r.estimates()
+    ref = Estimate.binomial(0, 1000, confidence=0.95)
+    m = est["single_player_agreement"]
+    assert (m.low, m.best, m.high, m.confidence) == (0.0, 0.0, ref.high, 0.95)
+    assert m.successes is None and m.trials is None
+    assert not [k for k in est if k.startswith("single_player_agreement_")]
