@@ -335,15 +335,15 @@ def optimise_decoy_parameters(*, n_pulses: ArrayLike, eta: ArrayLike, y0: ArrayL
         mu1_bounds: (lo, hi) range of the signal intensity, mu3 * 2 < lo < hi.
         p_z_bounds: (lo, hi) range of p_Z within (0, 1).
         min_probability: smallest allowed intensity probability, in (0, 1/3).
-        n_starts: number of local optimisations (>= 1), ``initial`` guesses first.
+        n_starts: number of local optimisations (>= 1, default 3), ``initial`` guesses first.
         initial: starting guesses (e.g. a neighbouring window's optimum), refined directly.
         max_evaluations: iterations (SLSQP) or objective evaluations (Nelder-Mead) per start
-            and stage (>= 20).
+            and stage (>= 20, default 600).
         continuation: >= 1; each cold start is first optimised for a pass this many times longer
             and then for the real one, in steps of x10 (default 1: off; module docs).
         screen: size of the Sobol batch whose best points are the cold starts (0: the cold
-            starts are the first Sobol points themselves).
-        seed: seed of the Sobol starting points, >= 0.
+            starts are the first Sobol points themselves; default 256).
+        seed: seed of the Sobol starting points, >= 0 (default 0).
         e_d_x: misalignment error of the X basis (phase estimation) of each slot, in [0, 0.5];
             default ``e_d`` (errors equal in both bases).
         tails: ``"hoeffding"`` (default) or ``"chernoff"``.
