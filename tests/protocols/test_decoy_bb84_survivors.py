@@ -1,10 +1,15 @@
 """protocols/_decoy_bb84.py's own machinery, written against its mutmut survivors (issue 9).
 
-Expected values are written here: the per-pulse sampler's intensity rule from the documented
-threshold contract of ``qproto._random`` (``uniform31 < threshold31(p)`` has probability p, so a
-uniform equal to a cumulative threshold belongs to the next class), the lossless click rule
-(an n-photon pulse over eta = 1 clicks iff n >= 1), the record's documented fields, the repr
-spelled out by hand, and the refusals' exact (name, value, allowed).
+Expected values are written here, never taken from the module: the per-pulse sampler's thresholds
+from the documented contract of ``qproto._random`` (``uniform31 < threshold31(p)`` has probability p
+exactly, so a uniform equal to a threshold belongs to the upper side and probability 0 never fires),
+driven by scripted uniforms; the lossless click rule (an n-photon pulse over eta = 1 clicks iff
+n >= 1); deterministic per-cell 1s on a noiseless channel; closed forms of expected() at its edges
+(no clicks: QBER and mismatched agreement 1/2; vacuum gain Y0 to full precision; cell
+probabilities p_k p_basis 1/2 p_basis); Clopper-Pearson intervals from scipy's beta quantiles;
+the documented plumbing (the caller's engine, executor, block, progress and Aer seeds reach the
+draws; an interrupted run cancels queued chunks) seen through recording stand-ins; the repr and
+circuit names spelled out by hand; and the refusals' exact (name, value, allowed).
 """
 
 from __future__ import annotations
