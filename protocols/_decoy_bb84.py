@@ -618,7 +618,7 @@ class DecoyBB84(Protocol):
 
         The same law as :meth:`sample_cell_counts` slot by slot; when every slot's circuits are
         compiled to their exact distribution the draws are vectorised over slots (one
-        multinomial and three binomial calls for the whole pass), otherwise the slots are
+        multinomial and four binomial calls for the whole pass), otherwise the slots are
         drawn one after the other from ``rng``.
 
         Args:
