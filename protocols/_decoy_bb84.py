@@ -149,6 +149,8 @@ class DecoyTallies:
             if self.n_z[k] + self.n_x[k] + self.mismatched[k] > self.detected[k] \
                     or self.detected[k] > self.sent[k]:
                 raise InvalidParameter("detected", self.detected, "between the sifted counts and sent")
+            if self.mismatched_agree[k] > self.mismatched[k]:
+                raise InvalidParameter("mismatched_agree", self.mismatched_agree, "at most mismatched per intensity")
 
     @classmethod
     def from_matrix(cls, m: np.ndarray) -> DecoyTallies:

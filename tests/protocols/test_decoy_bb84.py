@@ -320,3 +320,15 @@ def test_run_submits_a_bounded_window_of_jobs_to_an_executor():
         DecoyBB84().run(Channel(transmittance=1e-3), rounds=10**18, seed=1, executor=ex, progress=progress)
     assert Recorder.submitted <= 3 + 2
     assert calls == [1 << 40, 2 << 40, 3 << 40]
+
+
+def test_tallies_refuse_more_agreeing_than_mismatched_rounds():
+    """mismatched_agree counts a subset of the mismatched rounds: more is refused, naming the field
+    and its value; equal is accepted.  catches: impossible tallies accepted (no check)."""
+    from qproto._errors import InvalidParameter
+    from qproto.protocols._decoy_bb84 import DecoyTallies
+    ok = dict(sent=(10, 10, 10), detected=(5, 5, 5), mismatched=(2, 2, 2))
+    DecoyTallies(**ok, mismatched_agree=(2, 0, 1))
+    with pytest.raises(InvalidParameter) as err:
+        DecoyTallies(**ok, mismatched_agree=(0, 3, 0))
+    assert err.value.name == "mismatched_agree" and err.value.value == (0, 3, 0)
