@@ -153,10 +153,93 @@ def _export_ref(ref: str, dest: Path) -> None:
             tar.extractall(dest, filter="data")
 
 
-def _sync_file(src: Path, dst: Path) -> bool:
+# Decorators that mutmut 3 would make it skip a function (it mutates only undecorated functions
+# and single @staticmethod/@classmethod ones), and that the staging tree re-applies instead.
+UNDECORATE = ("property", "functools.lru_cache", "lru_cache", "functools.cache", "cache")
+
+
+def _decorator_name(node: ast.expr) -> str:
+    return ast.unparse(node.func if isinstance(node, ast.Call) else node)
+
+
+def undecorate(src: str) -> str:
+    """Staging-tree rewrite so that mutmut mutates properties and cached functions.
+
+    mutmut 3 leaves every function with a decorator unmutated (apart from a lone
+    ``@staticmethod``/``@classmethod``), which took the key-rate properties and the cached
+    tables out of the score.  For each module-level function and each method of a module-level
+    class whose decorators are all in :data:`UNDECORATE`, the decorator lines become comments
+    (line numbers stay those of the repository file) and the decorators are re-applied at the
+    end of the module (``f = functools.lru_cache(maxsize=1)(f)``,
+    ``C.f = property(C.__dict__["f"])``), so the module behaves as before while mutmut sees a
+    plain function.  Property setters and anything else are left as they are.
+    """
+    tree = ast.parse(src)
+    lines = src.splitlines(keepends=True)
+    tail: list[str] = []
+
+    def handle(fn: ast.FunctionDef, owner: str | None) -> None:
+        decs = fn.decorator_list
+        if not decs or not all(_decorator_name(d) in UNDECORATE for d in decs):
+            return
+        for d in decs:  # every decorator on lines of its own, nothing else on them
+            for i in range(d.lineno - 1, d.end_lineno):
+                if i >= fn.lineno - 1:
+                    return
+        for d in decs:
+            for i in range(d.lineno - 2, d.end_lineno):  # from the "@" line (one above the expression)
+                text = lines[i]
+                indent = text[: len(text) - len(text.lstrip())]
+                lines[i] = f"{indent}# (mutate.py: re-applied at the end) {text.strip()}\n"
+        target = fn.name if owner is None else f'{owner}.__dict__["{fn.name}"]'
+        expr = target
+        for d in reversed(decs):
+            expr = f"({ast.unparse(d)})({expr})"
+        tail.append(f"{fn.name if owner is None else owner + '.' + fn.name} = {expr}\n")
+
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            handle(node, None)
+        elif isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef):
+                    handle(item, node.name)
+    if not tail:
+        return src
+    out = "".join(lines)
+    if not out.endswith("\n"):
+        out += "\n"
+    return out + "\n# decorators taken off for mutmut (tools/mutate.py undecorate), re-applied:\n" + "".join(tail)
+
+
+def _in_default_modules(staged: str) -> bool:
+    """Is this staged path one of the files :data:`DEFAULT_MODULES` names (folders: their *.py)?"""
+    if not staged.endswith(".py"):
+        return False
+    for m in DEFAULT_MODULES:
+        s = staged_path(m)
+        if staged == s or (m.endswith("/") and staged.rpartition("/")[0] == s):
+            return True
+    return False
+
+
+def undecorated_functions(staged_src: str) -> set[str]:
+    """mutmut's mangled names (``x_f``, ``xǁCǁf``) of the functions :func:`undecorate` rewrote."""
+    _, marker, tail = staged_src.partition("(tools/mutate.py undecorate), re-applied:\n")
+    names = set()
+    for line in tail.splitlines() if marker else ():
+        target = line.split(" = ", 1)[0]
+        owner, _, name = target.rpartition(".")
+        names.add(f"x\u01c1{owner}\u01c1{name}" if owner else f"x_{name}")
+    return names
+
+
+def _sync_file(src: Path, dst: Path, transform=None) -> bool:
     """Copy when the content differs; an unchanged file keeps its mtime, which is how mutmut
-    knows its mutants of that file are still current."""
+    knows its mutants of that file are still current.  ``transform`` rewrites the text first."""
     data = src.read_bytes()
+    if transform is not None:
+        data = transform(data.decode()).encode()
     if dst.is_file() and dst.read_bytes() == data:
         return False
     dst.parent.mkdir(parents=True, exist_ok=True)
@@ -180,7 +263,8 @@ def stage(ref: str | None, workdir: Path = WORKDIR) -> int:
                     continue
                 rel = src.relative_to(source_root / top)
                 wanted[f"{dest}/{rel.as_posix()}"] = src
-        changed = sum(_sync_file(src, workdir / rel) for rel, src in wanted.items())
+        changed = sum(_sync_file(src, workdir / rel, undecorate if _in_default_modules(rel) else None)
+                      for rel, src in wanted.items())
         for top in ("qproto", "tests"):  # drop files that no longer exist in the source
             for old in sorted((workdir / top).rglob("*"), reverse=True):
                 rel = old.relative_to(workdir).as_posix()
@@ -684,6 +768,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             if keys and not args.with_messages else set()
         retry = {k for k, v in keys.items() if args.retry_timeouts and STATUS.get(v) == "timeout"}
         todo = sorted(k for k, v in keys.items() if (v is None or args.rerun or k in retry) and k not in messages)
+        if args.only_undecorated:  # the functions the staging rewrite took decorators off
+            names = undecorated_functions((workdir / f).read_text())
+            todo = [k for k in todo if k.rsplit("__mutmut_", 1)[0].rpartition(".")[2] in names]
+            print(f"\n{repo_path(f)}: only the mutants of the {len(names)} functions with decorators "
+                  f"taken off by the staging rewrite ({len(todo)} to test)", flush=True)
         if args.sample is not None and len(todo) > args.sample:
             # a uniform random sample of the mutants still to test (mutant sampling): an unbiased
             # estimate of the module's score when a full run does not fit; run again without
@@ -766,6 +855,9 @@ def main(argv: list[str] | None = None) -> int:
                           "(an estimate of the score when a full run does not fit; rerun without it to finish)")
     run.add_argument("--sample-seed", type=int, default=0, metavar="S",
                      help="seed of --sample's draw (default 0; the draw also depends on the module's path)")
+    run.add_argument("--only-undecorated", action="store_true",
+                     help="test only the mutants of properties and cached functions (the functions whose "
+                          "decorators the staging tree takes off so that mutmut mutates them)")
     run.add_argument("--with-messages", action="store_true",
                      help="also run the mutants that only change an error message's text")
     run.add_argument("--deselect-failing", action="store_true",
