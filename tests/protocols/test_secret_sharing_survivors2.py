@@ -103,3 +103,23 @@ def test_hbb_result_without_player_tallies_displays_a_zero_max():
     assert (m.low, m.best, m.high, m.confidence) == (0.0, 0.0, ref.high, 0.95)
     assert m.successes is None and m.trials is None
     assert not [k for k in est if k.startswith("single_player_agreement_")]
+
+
+# ---- ((3,5)): the closed form with an exact Pauli error on one share ------------------------------
+@pytest.mark.parametrize("share, axis", [(0, (0, 0, 1)), (3, (1, 0, 0)), (4, (0, 1, 0))])
+def test_threshold_expected_with_a_pi_rotation_on_one_share(share, axis):
+    """A rotation by pi is a Pauli (Z, X or Y up to a phase) on that share; the other shares are
+    perfect. A subset without that share recovers the secret exactly (F = 1); from a subset with it the
+    recovered qubit is the secret under a Pauli sigma != I: r = T n with T = diag(+1, -1, -1) up to
+    the order of the axes (sigma's own axis kept, the other two flipped), and the six-state average of
+    (1 + n.r)/2 is 1/2 + tr(T)/6 = 1/3. Six of the ten subsets contain the share and every share
+    clicks: F = (6 x 1/3 + 4 x 1)/10 = 0.6 (hand number).
+
+    catches: the closed form skipping terms whose coefficient is exactly 1 (here the flipped share's
+    row entry is exactly -1 and every representative's coefficient -1, so the kept terms are exactly 1:
+    skipping them gives 0.8)."""
+    chans = [Channel()] * 5
+    chans[share] = Channel(rotation_rad=np.pi, rotation_axis=axis)
+    x = get_protocol("threshold-sharing").expected(chans)
+    assert x["detection_rate"] == pytest.approx(1.0, abs=1e-12)
+    assert x["fidelity"] == pytest.approx(0.6, abs=1e-9)
