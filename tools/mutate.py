@@ -780,6 +780,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             todo = sorted(random.Random(f"{args.sample_seed}:{repo_path(f)}").sample(todo, args.sample))
             print(f"\n{repo_path(f)}: a random sample of {len(todo)} of the mutants still to test "
                   f"(--sample {args.sample}, --sample-seed {args.sample_seed})", flush=True)
+        if keys and not todo and args.only_undecorated:
+            continue
         if keys and not todo:
             print(f"\n=== {repo_path(f)}: every mutant has a result (source unchanged); --rerun to test again")
             continue
