@@ -1,0 +1,174 @@
+"""Decorated functions (``@property``, ``functools.lru_cache``) of the protocol modules, written
+against their mutation survivors (issue 9, TESTING.md "Decorated functions").
+
+Every expected value is written here: the LCQ 2012 MDI rate (docs/conventions.md A5, the
+docstring of ``MDIQKDResult.key_rate_infinite_decoy_model``) computed by hand on hand-made
+tallies with mu != sigma, eta_A != eta_B, Y0_A != Y0_B, E_X != E_Z, f_EC != 1, p_Z != 1/2; the
+[[5,1,3]] code built independently with numpy Kronecker products from its stabilisers
+(XZZXI and cyclic shifts, X_L = XXXXX, Z_L = ZZZZZ, Y_L = YYYYY).
+"""
+
+import functools
+import math
+
+import numpy as np
+import pytest
+from _reference import h2
+
+from qproto import Channel
+from qproto.protocols._mdi_qkd import MDIQKDResult
+from qproto.protocols import _secret_sharing as ss
+
+# ---- MDIQKDResult.key_rate_infinite_decoy_model on hand-made tallies ---------------------------
+
+_MDI_T = {"rounds": 10_000, "detected": 4_000, "success": 3_000, "matched_z": 2_000, "sifted_z": 1_500,
+          "errors_z": 30, "matched_x": 1_000, "sifted_x": 700, "errors_x": 42, "eve_sifted": 0,
+          "eve_correct": 0}
+
+
+def _mdi(params, tallies=None, chans=None):
+    t = dict(_MDI_T if tallies is None else tallies)
+    chans = chans or (Channel(transmittance=0.5, noise_click=1e-3), Channel(transmittance=0.8, noise_click=2e-3))
+    return MDIQKDResult(protocol="mdi-qkd", parameters=params, channels=tuple(chans), rounds=t["rounds"],
+                        seed=1, tallies=t)
+
+
+def _lcq(mu, sigma, pz, f_ec, t, eta_a=0.5, y0_a=1e-3, eta_b=0.8, y0_b=2e-3):
+    """R = p_Z^2 [mu sigma e^(-mu-sigma) Y11 (1 - h(E_X)) - Q_A Q_B s f_EC h(E_Z)], clipped at 0."""
+    e_z, e_x = t["errors_z"] / t["sifted_z"], t["errors_x"] / t["sifted_x"]
+    share = eta_a * eta_b / ((eta_a + (1 - eta_a) * y0_a) * (eta_b + (1 - eta_b) * y0_b))
+    y11 = share * t["sifted_z"] / (t["rounds"] * pz * pz)
+    q11 = min(mu * sigma * math.exp(-mu - sigma) * y11, 1.0)
+    q_a = 1 - (1 - y0_a) * math.exp(-mu * eta_a)
+    q_b = 1 - (1 - y0_b) * math.exp(-sigma * eta_b)
+    q_z = min(q_a * q_b * t["sifted_z"] / t["matched_z"], 1.0)
+    return pz * pz * max(0.0, q11 * (1 - h2(min(e_x, 0.5))) - q_z * f_ec * h2(min(e_z, 0.5)))
+
+
+def test_infinite_decoy_model_rate_by_hand_on_asymmetric_tallies():
+    """mu = 0.4 != sigma = 0.25, p_Z = 0.6, f_EC = 1.3, E_X = 0.06 != E_Z = 0.02, unequal legs
+    and noise clicks: any swapped or dropped factor of the LCQ formula moves the rate."""
+    mu, sigma, pz, f_ec = 0.4, 0.25, 0.6, 1.3
+    r = _mdi({"mu": mu, "sigma": sigma, "p_z": pz, "f_ec": f_ec})
+    expected = _lcq(mu, sigma, pz, f_ec, _MDI_T)
+    assert expected > 0
+    assert r.key_rate_infinite_decoy_model == pytest.approx(expected, rel=1e-12)
+
+
+def test_infinite_decoy_model_rate_defaults_are_the_protocols():
+    """A result whose parameters lack mu, sigma, p_Z, f_EC (e.g. read from a user's JSON) uses
+    MDIQKD's defaults mu = sigma = p_Z = 1/2 and f_EC = 1.16."""
+    r = _mdi({})
+    assert r.key_rate_infinite_decoy_model == pytest.approx(_lcq(0.5, 0.5, 0.5, 1.16, _MDI_T), rel=1e-12)
+    # each default alone (the others given, asymmetric)
+    full = {"mu": 0.4, "sigma": 0.25, "p_z": 0.6, "f_ec": 1.3}
+    for name, default in (("mu", 0.5), ("sigma", 0.5), ("p_z", 0.5), ("f_ec", 1.16)):
+        params = {k: v for k, v in full.items() if k != name}
+        args = dict(full, **{name: default})
+        expected = _lcq(args["mu"], args["sigma"], args["p_z"], args["f_ec"], _MDI_T)
+        assert _mdi(params).key_rate_infinite_decoy_model == pytest.approx(expected, rel=1e-12), name
+
+
+@pytest.mark.parametrize("missing", ["matched_z", "sifted_z", "sifted_x"])
+def test_infinite_decoy_model_rate_is_zero_without_data(missing):
+    """0 without Z coincidences, sifted Z bits or sifted X bits (the docstring's "0 without data"),
+    even when the other tallies would give a positive rate."""
+    t = dict(_MDI_T)
+    t[missing] = 0
+    if missing == "sifted_z":
+        t["errors_z"] = 0
+    if missing == "sifted_x":
+        t["errors_x"] = 0
+    assert _mdi({"mu": 0.4, "sigma": 0.25, "p_z": 0.6, "f_ec": 1.3}, t).key_rate_infinite_decoy_model == 0.0
+
+
+def test_infinite_decoy_model_rate_clips_single_photon_gain_at_one():
+    """A short run with p_Z = 0.1 whose 10 rounds all fell in Z-Z and succeeded has
+    Y11 = 10 / (10 * 0.01) = 100, so mu sigma e^(-mu-sigma) Y11 > 1: the gain is clipped to 1
+    (a probability), the rate is 0.01 * [1 - f h(E_Z)] (E_X = 0), not an error."""
+    t = {"rounds": 10, "detected": 10, "success": 10, "matched_z": 10, "sifted_z": 10, "errors_z": 1,
+         "matched_x": 0, "sifted_x": 10, "errors_x": 0, "eve_sifted": 0, "eve_correct": 0}
+    chans = (Channel(transmittance=1.0), Channel(transmittance=1.0))
+    mu, sigma = 0.9, 0.8
+    r = _mdi({"mu": mu, "sigma": sigma, "p_z": 0.1, "f_ec": 1.0}, t, chans)
+    q_z = (1 - math.exp(-mu)) * (1 - math.exp(-sigma)) * 1.0
+    expected = 0.01 * max(0.0, 1.0 - q_z * h2(0.1))
+    assert mu * sigma * math.exp(-mu - sigma) * 100 > 1
+    assert r.key_rate_infinite_decoy_model == pytest.approx(expected, rel=1e-12)
+
+
+# ---- the [[5,1,3]] code's cached tables, against an independent numpy construction --------------
+
+_P = {"I": np.eye(2), "X": np.array([[0, 1], [1, 0]]), "Y": np.array([[0, -1j], [1j, 0]]),
+      "Z": np.diag([1.0, -1.0])}
+
+
+def _pauli(label):
+    """Little-endian (qubit j = character j = bit j of the index), as qiskit's statevectors."""
+    return functools.reduce(np.kron, [_P[c] for c in reversed(label)])
+
+
+@functools.lru_cache(maxsize=1)
+def _code():
+    proj = np.eye(32, dtype=complex)
+    for g in ("XZZXI", "IXZZX", "XIXZZ", "ZXIXZ"):
+        proj = proj @ (np.eye(32) + _pauli(g)) / 2
+    assert np.trace(proj).real == pytest.approx(2.0)
+    zero = proj[:, 0] / np.linalg.norm(proj[:, 0])
+    return proj, zero, _pauli("XXXXX") @ zero
+
+
+def test_five_qubit_code_states_span_the_code_with_the_logical_operators():
+    zero, one = ss.five_qubit_code_states.__wrapped__()
+    proj, _, _ = _code()
+    for v in (zero, one):
+        assert np.linalg.norm(v) == pytest.approx(1.0, abs=1e-12)
+        assert np.allclose(proj @ v, v, atol=1e-12)
+    assert abs(np.vdot(zero, one)) < 1e-12
+    assert np.allclose(_pauli("ZZZZZ") @ zero, zero, atol=1e-12)
+    assert np.allclose(_pauli("ZZZZZ") @ one, -one, atol=1e-12)
+    assert np.allclose(_pauli("XXXXX") @ zero, one, atol=1e-12)
+
+
+def test_encoder_is_a_unitary_whose_first_columns_are_the_code_states():
+    u = ss._encoder.__wrapped__()
+    _, zero, one = _code()
+    assert u.shape == (32, 32)
+    assert np.allclose(u.conj().T @ u, np.eye(32), atol=1e-10)
+    # the code states up to one common global phase
+    phase = np.vdot(zero, u[:, 0])
+    assert abs(phase) == pytest.approx(1.0, abs=1e-10)
+    assert np.allclose(u[:, 0], phase * zero, atol=1e-10)
+    assert np.allclose(u[:, 1], phase * one, atol=1e-10)
+
+
+@pytest.mark.parametrize("shares", [(0, 1, 2), (4, 1, 3), (2, 0, 4)])
+def test_decoder_moves_any_secret_onto_the_first_pooled_share(shares):
+    """Decoding a|0_L> + b|1_L> on three shares leaves the first share in a|0> + b|1> (a pure
+    reduced state), for an asymmetric secret a = 0.6, b = 0.8 e^(0.7 i)."""
+    from qiskit.quantum_info import Operator, Statevector, partial_trace
+
+    w = ss._decoder.__wrapped__(shares)
+    assert np.allclose(w.conj().T @ w, np.eye(8), atol=1e-10)
+    _, zero, one = _code()
+    a, b = 0.6, 0.8 * np.exp(0.7j)
+    out = Statevector(a * zero + b * one).evolve(Operator(w), qargs=list(shares))
+    rho = partial_trace(out, [q for q in range(5) if q != shares[0]]).data
+    secret = np.array([a, b])
+    assert np.allclose(rho, np.outer(secret, secret.conj()), atol=1e-10)
+
+
+def test_normaliser_table_gives_each_logical_class_with_its_phase():
+    """64 strings (16 stabilisers x {I, X_L, Y_L, Z_L}); for each, string restricted to the code
+    equals lam times the logical Pauli P in the basis {|0_L>, |1_L>}."""
+    table = ss._normaliser_table.__wrapped__()
+    assert len(table) == 64
+    _, zero, one = _code()
+    basis = np.stack([zero, one], axis=1)
+    logical = [np.eye(2), _P["X"], _P["Y"], _P["Z"]]
+    counts = [0, 0, 0, 0]
+    for string, (p, lam) in table.items():
+        restricted = basis.conj().T @ _pauli("".join("IXYZ"[c] for c in string)) @ basis
+        assert np.allclose(restricted, lam * logical[p], atol=1e-10), (string, p, lam)
+        counts[p] += 1
+    assert counts == [16, 16, 16, 16]
