@@ -1,0 +1,40 @@
+"""Tests for mutation survivors of decorated functions (properties) in the security modules (issue 9).
+
+Expected values are hand-written ratios of hand-made tallies, never computed by the code under test.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qproto.security._finite_key import DecoyCounts
+
+
+def _batched_counts() -> DecoyCounts:
+    # Shape (3 intensities, 2 batch entries); the two batch entries have different totals and
+    # different error counts, so summing over all axes (instead of the intensity axis) is visible.
+    n_z = np.array([[100, 10], [50, 20], [10, 30]])  # totals 160, 60
+    m_z = np.array([[4, 1], [2, 2], [2, 3]])  # totals 8, 6
+    n_x = np.array([[40, 5], [30, 5], [30, 10]])  # totals 100, 20
+    m_x = np.array([[3, 1], [4, 1], [5, 2]])  # totals 12, 4
+    return DecoyCounts(n_z=n_z, n_x=n_x, m_z=m_z, m_x=m_x)
+
+
+def test_qber_x_batched_sums_over_intensity_axis_only():
+    q = np.asarray(_batched_counts().qber_x)
+    assert q.shape == (2,)
+    np.testing.assert_allclose(q, [12 / 100, 4 / 20], rtol=0, atol=1e-15)
+
+
+def test_qber_z_batched_sums_over_intensity_axis_only():
+    q = np.asarray(_batched_counts().qber_z)
+    assert q.shape == (2,)
+    np.testing.assert_allclose(q, [8 / 160, 6 / 60], rtol=0, atol=1e-15)
+
+
+def test_qber_batched_zero_detections_gives_zero():
+    c = DecoyCounts(n_z=np.array([[0, 4], [0, 4], [0, 2]]), n_x=np.array([[5, 0], [0, 0], [5, 0]]),
+                    m_z=np.array([[0, 1], [0, 1], [0, 1]]), m_x=np.array([[1, 0], [0, 0], [2, 0]]))
+    np.testing.assert_allclose(np.asarray(c.qber_z), [0.0, 3 / 10], rtol=0, atol=1e-15)
+    np.testing.assert_allclose(np.asarray(c.qber_x), [3 / 10, 0.0], rtol=0, atol=1e-15)
