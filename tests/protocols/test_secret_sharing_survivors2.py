@@ -14,7 +14,7 @@ from qiskit.quantum_info import Pauli
 
 from qproto import Channel, get_protocol
 from qproto._results import Estimate
-from qproto.protocols._secret_sharing import HBBResult, _pauli_product
+from qproto.protocols._secret_sharing import HBBResult, _pauli_product, threshold_recovery_bloch
 from qproto.testing import assert_proportion
 
 _P1 = [np.eye(2), np.array([[0, 1], [1, 0]]), np.array([[0, -1j], [1j, 0]]), np.diag([1.0, -1.0])]
@@ -123,3 +123,24 @@ def test_threshold_expected_with_a_pi_rotation_on_one_share(share, axis):
     x = get_protocol("threshold-sharing").expected(chans)
     assert x["detection_rate"] == pytest.approx(1.0, abs=1e-12)
     assert x["fidelity"] == pytest.approx(0.6, abs=1e-9)
+
+
+@pytest.mark.parametrize("share, axis", [(0, (0, 1, 0)), (1, (0, 0, 1))])
+def test_threshold_expected_with_only_shares_012_arriving_and_a_pauli_error(share, axis):
+    """Shares 3 and 4 never click, so only the subset (0, 1, 2) counts (detection 1/10); a pi
+    rotation on pooled share 0 (about y) or 1 (about z) is a Pauli error there, which the decoder
+    turns into a Pauli sigma != I on the recovered qubit: F = 1/2 + tr(T)/6 = 1/2 - 1/6 = 1/3.
+    Here sigma is Z_L (the logical representatives on (0, 1, 2) are Z X Z, X Y X, Y Z Y; Y on share 0
+    and Z on share 1 commute with Y Z Y only), so the Z eigenstates keep fidelity 1 and the X and Y
+    eigenstates 0.
+
+    catches: the Y-basis secrets given the Z Bloch axis in the closed form (2/3 here; averaged over
+    all ten subsets with one Pauli error the axes balance out and it gives 0.6 unchanged)."""
+    chans = [Channel(), Channel(), Channel(), Channel(transmittance=0.0), Channel(transmittance=0.0)]
+    chans[share] = Channel(rotation_rad=np.pi, rotation_axis=axis)
+    x = get_protocol("threshold-sharing").expected(chans)
+    assert x["detection_rate"] == pytest.approx(0.1, abs=1e-12)
+    assert x["fidelity"] == pytest.approx(1 / 3, abs=1e-9)
+    t_mat, t_vec = threshold_recovery_bloch(chans, (0, 1, 2))
+    np.testing.assert_allclose(t_mat, np.diag([-1.0, -1.0, 1.0]), atol=1e-9)
+    np.testing.assert_allclose(t_vec, 0.0, atol=1e-12)
