@@ -38,3 +38,30 @@ def test_qber_batched_zero_detections_gives_zero():
                     m_z=np.array([[0, 1], [0, 1], [0, 1]]), m_x=np.array([[1, 0], [0, 0], [2, 0]]))
     np.testing.assert_allclose(np.asarray(c.qber_z), [0.0, 3 / 10], rtol=0, atol=1e-15)
     np.testing.assert_allclose(np.asarray(c.qber_x), [3 / 10, 0.0], rtol=0, atol=1e-15)
+
+
+def test_qber_single_detection_counts():
+    # One detection in total (an error) in the first batch entry: QBER 1, not the "no detection" 0.
+    c = DecoyCounts(n_z=np.array([[1, 2], [0, 0], [0, 0]]), n_x=np.array([[0, 0], [1, 0], [0, 3]]),
+                    m_z=np.array([[1, 1], [0, 0], [0, 0]]), m_x=np.array([[0, 0], [1, 0], [0, 1]]))
+    np.testing.assert_allclose(np.asarray(c.qber_z), [1.0, 1 / 2], rtol=0, atol=1e-15)
+    np.testing.assert_allclose(np.asarray(c.qber_x), [1.0, 1 / 3], rtol=0, atol=1e-15)
+
+
+def test_qber_unbatched_single_detection_and_none():
+    c = DecoyCounts(n_z=np.array([0, 1, 0]), n_x=np.array([0, 0, 1]), m_z=np.array([0, 1, 0]),
+                    m_x=np.array([0, 0, 1]))
+    assert c.qber_z == 1.0 and c.qber_x == 1.0
+    c0 = DecoyCounts(n_z=np.zeros(3), n_x=np.zeros(3), m_z=np.zeros(3), m_x=np.zeros(3))
+    assert c0.qber_z == 0.0 and c0.qber_x == 0.0
+
+
+def test_has_key_for_a_fractional_key_length():
+    # Documented: has_key is key_length > 0; a key of half a bit is still a (tiny) key.
+    from qproto.security._optimise import DecoyParameters, OptimisedDecoy
+
+    params = DecoyParameters(intensities=(0.5, 0.1, 0.0), probabilities=(0.7, 0.2, 0.1), p_z=0.8)
+    for ell, expected in ((0.5, True), (1e-9, True), (0.0, False), (2.0, True)):
+        o = OptimisedDecoy(parameters=params, key_length=ell, finite_key=None, n_starts=1, n_evaluations=1,
+                           start_values=(ell,))
+        assert o.has_key is expected, ell
