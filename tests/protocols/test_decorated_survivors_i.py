@@ -97,6 +97,36 @@ def test_infinite_decoy_model_rate_clips_single_photon_gain_at_one():
     assert r.key_rate_infinite_decoy_model == pytest.approx(expected, rel=1e-12)
 
 
+def _sp(t, f_ec):
+    """Shor-Preskill rate per round with both bases used for key (A1, A5): each basis's sifted
+    fraction times 1 - h(E_other) - f_EC h(E_basis), each term clipped at 0."""
+    e_z, e_x = t["errors_z"] / t["sifted_z"], t["errors_x"] / t["sifted_x"]
+    fz, fx = t["sifted_z"] / t["rounds"], t["sifted_x"] / t["rounds"]
+    return fz * max(0.0, 1 - h2(e_x) - f_ec * h2(e_z)) + fx * max(0.0, 1 - h2(e_z) - f_ec * h2(e_x))
+
+
+def test_key_rate_uses_the_results_f_ec_default_and_confidence():
+    """MDIQKDResult.key_rate on hand tallies (E_X = 0.06 != E_Z = 0.02, unequal sifted counts):
+    f_EC from the parameters (1.3), 1.16 when absent; the interval at the result's confidence 0.9."""
+    def res(params):
+        return MDIQKDResult(protocol="mdi-qkd", parameters=params, channels=(Channel(), Channel(transmittance=0.7)),
+                            rounds=_MDI_T["rounds"], seed=1, tallies=dict(_MDI_T), confidence=0.9)
+    r13, r_default = res({"f_ec": 1.3}).key_rate, res({}).key_rate
+    assert r13.best == pytest.approx(_sp(_MDI_T, 1.3), rel=1e-12)
+    assert r_default.best == pytest.approx(_sp(_MDI_T, 1.16), rel=1e-12)
+    assert r13.confidence == 0.9 and r_default.confidence == 0.9
+    assert r13.low < r13.best < r13.high
+
+
+def test_infinite_decoy_model_rate_is_zero_when_the_channels_never_click():
+    """Channels with eta = 0 and Y0 = 0 give no coincidence, so a result claiming sifted bits
+    over them (tallies edited by hand) carries no single-photon yield: Y11 = 0 and the rate is
+    0, not a ZeroDivisionError and not a rate computed as if every coincidence were a photon pair."""
+    chans = (Channel(transmittance=0.0), Channel(transmittance=0.0))
+    r = _mdi({"mu": 0.4, "sigma": 0.25, "p_z": 0.6, "f_ec": 1.0}, dict(_MDI_T, errors_z=0), chans)
+    assert r.key_rate_infinite_decoy_model == 0.0
+
+
 # ---- the [[5,1,3]] code's cached tables, against an independent numpy construction --------------
 
 _P = {"I": np.eye(2), "X": np.array([[0, 1], [1, 0]]), "Y": np.array([[0, -1j], [1j, 0]]),
