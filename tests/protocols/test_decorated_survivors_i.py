@@ -202,3 +202,31 @@ def test_normaliser_table_gives_each_logical_class_with_its_phase():
         assert np.allclose(restricted, lam * logical[p], atol=1e-10), (string, p, lam)
         counts[p] += 1
     assert counts == [16, 16, 16, 16]
+
+
+# ---- SwappingResult's properties keep the result's confidence -----------------------------------
+def test_swapping_fidelity_and_chsh_carry_the_results_confidence():
+    """At confidence 0.9 (not the default): the fidelity without YY rounds is the vacuous
+    [0, 1] at 0.9; the CHSH estimate S = E(Z,3) - E(Z,4) + E(X,3) + E(X,4) (A4) is normal with
+    half-width z_0.95 sigma, sigma^2 = sum 4 p (1 - p)/N, p = (agree + 1)/(N + 2)."""
+    from scipy import stats
+
+    from qproto.protocols import Swapping
+    from qproto.protocols._swapping import SwappingResult
+
+    chsh_tallies = {(0, 3): (80, 70), (0, 4): (60, 15), (1, 3): (70, 60), (1, 4): (90, 80)}
+    t = {"rounds": 1000, "heralded": 600, "kept": 500, "n_0_0": 100, "agree_0_0": 90, "n_1_1": 50, "agree_1_1": 40}
+    for (a, b), (n, k) in chsh_tallies.items():
+        t[f"n_{a}_{b}"], t[f"agree_{a}_{b}"] = n, k
+    r = SwappingResult(protocol="swapping", parameters=Swapping().parameters(), channels=(Channel(), Channel()),
+                       rounds=1000, seed=7, tallies=t, confidence=0.9)
+    f = r.fidelity
+    assert (f.low, f.high, f.confidence) == (0.0, 1.0, 0.9) and math.isnan(f.best)
+    e = {ab: (2 * k - n) / n for ab, (n, k) in chsh_tallies.items()}
+    s = e[(0, 3)] - e[(0, 4)] + e[(1, 3)] + e[(1, 4)]
+    sigma = math.sqrt(sum(4 * ((k + 1) / (n + 2)) * (1 - (k + 1) / (n + 2)) / n for n, k in chsh_tallies.values()))
+    z = stats.norm.ppf(0.95)
+    c = r.chsh
+    assert c.confidence == 0.9
+    assert c.best == pytest.approx(s, rel=1e-12)
+    assert (c.low, c.high) == pytest.approx((s - z * sigma, s + z * sigma), rel=1e-12)
