@@ -230,3 +230,40 @@ def test_swapping_fidelity_and_chsh_carry_the_results_confidence():
     assert c.confidence == 0.9
     assert c.best == pytest.approx(s, rel=1e-12)
     assert (c.low, c.high) == pytest.approx((s - z * sigma, s + z * sigma), rel=1e-12)
+
+
+def _swap_result(t, confidence=0.9):
+    from qproto.protocols import Swapping
+    from qproto.protocols._swapping import SwappingResult
+
+    return SwappingResult(protocol="swapping", parameters=Swapping(f_ec=1.2).parameters(),
+                          channels=(Channel(), Channel()), rounds=t["rounds"], seed=7, tallies=t, confidence=confidence)
+
+
+def test_swapping_fidelity_with_data_is_normal_at_the_results_confidence():
+    """F = (1 + E_XX - E_YY + E_ZZ)/4 (B) on XX 40/50, YY 5/40, ZZ 90/100 agreeing, with half-width
+    z_0.95 sigma at confidence 0.9, sigma = sqrt(sum 4 p (1 - p)/N)/4, p = (agree + 1)/(N + 2)."""
+    from scipy import stats
+
+    nk = {(1, 1): (50, 40), (2, 2): (40, 5), (0, 0): (100, 90)}
+    t = {"rounds": 1000, "heralded": 600, "kept": 500}
+    for (a, b), (n, k) in nk.items():
+        t[f"n_{a}_{b}"], t[f"agree_{a}_{b}"] = n, k
+    e = {ab: (2 * k - n) / n for ab, (n, k) in nk.items()}
+    f = (1 + e[(1, 1)] - e[(2, 2)] + e[(0, 0)]) / 4
+    sigma = math.sqrt(sum(4 * ((k + 1) / (n + 2)) * (1 - (k + 1) / (n + 2)) / n for n, k in nk.values())) / 4
+    z = stats.norm.ppf(0.95)
+    est = _swap_result(t).fidelity
+    assert est.confidence == 0.9 and est.best == pytest.approx(f, rel=1e-12)
+    assert (est.low, est.high) == pytest.approx((f - z * sigma, f + z * sigma), rel=1e-12)
+
+
+def test_swapping_key_rate_is_zero_without_data_in_one_basis():
+    """BBM92 needs both error rates (one basis's errors set the other's privacy amplification):
+    with ZZ rounds (E_Z = 0.05) but no XX round the phase error is unknown and the rate is 0, not NaN;
+    with both (E_X = 0.1, f_EC = 1.2) it is n_ZZ/r [1 - h(E_X) - f h(E_Z)] + n_XX/r [1 - h(E_Z) - f h(E_X)]."""
+    t = {"rounds": 1000, "heralded": 600, "kept": 500, "n_0_0": 200, "agree_0_0": 190}
+    assert _swap_result(t).key_rate == 0.0
+    t.update(n_1_1=100, agree_1_1=90)
+    expected = 0.2 * (1 - h2(0.1) - 1.2 * h2(0.05)) + 0.1 * (1 - h2(0.05) - 1.2 * h2(0.1))
+    assert _swap_result(t).key_rate == pytest.approx(expected, rel=1e-12)
