@@ -1,0 +1,87 @@
+"""Tests for mutation survivors of decorated functions (properties) in the protocol modules (issue 9).
+
+``DecoyBB84Result.key_rate_vacuum_weak`` on hand-made tallies, against the closed forms written out
+here: the vacuum + weak decoy bounds of Ma, Qi, Zhao, Lo 2005 (PRA 72 012326)
+
+    Y_1^L = mu/(mu nu - nu^2) [Q_nu e^nu - Q_mu e^mu nu^2/mu^2 - (mu^2 - nu^2)/mu^2 Y_0],
+    e_1^U = (E_nu Q_nu e^nu - Y_0/2) / (Y_1^L nu),
+
+and the GLLP rate R = p_mu1 q {Q_1 [1 - h(e_1)] - f_EC Q_mu h(E_mu)}^+ with Q_1 = Y_1^L mu e^-mu,
+q = p_Z^2, e_1 clipped to [0, 1/2] (the class docstring: key from Z, e_1 from the X decoy QBER).
+Inputs are asymmetric (f_EC = 1.3, E_mu != E_nu, p_Z = 0.8, no vacuum X detection).
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from qproto import Channel
+from qproto.protocols import DecoyBB84
+from qproto.protocols._decoy_bb84 import DecoyBB84Result, DecoyTallies
+
+MU, NU = 0.5, 0.1
+P_Z, F_EC, P_SIGNAL = 0.8, 1.3, 0.7
+
+
+def _h(x: float) -> float:
+    return 0.0 if x in (0.0, 1.0) else -x * math.log2(x) - (1 - x) * math.log2(1 - x)
+
+
+def _expected(sent, detected, n_z0, m_z0, n_x1, m_x1) -> float:
+    q_mu, q_nu, y0 = (d / s for d, s in zip(detected, sent))
+    e_mu, e_nu = m_z0 / n_z0, m_x1 / n_x1
+    y1 = MU / (MU * NU - NU**2) * (q_nu * math.exp(NU) - q_mu * math.exp(MU) * NU**2 / MU**2
+                                   - (MU**2 - NU**2) / MU**2 * y0)
+    e1 = min(max((e_nu * q_nu * math.exp(NU) - 0.5 * y0) / (y1 * NU), 0.0), 0.5)
+    q1 = y1 * MU * math.exp(-MU)
+    return P_SIGNAL * max(0.0, P_Z**2 * (q1 * (1 - _h(e1)) - F_EC * q_mu * _h(e_mu)))
+
+
+def _result(t: DecoyTallies, intensities=(MU, NU, 0.0)) -> DecoyBB84Result:
+    proto = DecoyBB84()
+    params = dict(proto.parameters(), intensities=intensities, probabilities=(P_SIGNAL, 0.2, 0.1), p_z=P_Z,
+                  f_ec=F_EC)
+    return DecoyBB84Result(protocol=proto.name, parameters=params, channels=(Channel(transmittance=0.1),),
+                           rounds=sum(t.sent), seed=1, counts=t)
+
+
+SENT = (10000, 10000, 10000)
+DETECTED = (490, 100, 10)
+
+
+def _tallies(n_z=(300, 40, 3), m_z=(3, 2, 1), n_x=(40, 30, 0), m_x=(2, 4, 0)) -> DecoyTallies:
+    return DecoyTallies(sent=SENT, detected=DETECTED, n_z=n_z, m_z=m_z, n_x=n_x, m_x=m_x,
+                        mismatched=(100, 20, 5), mismatched_agree=(50, 10, 2))
+
+
+def test_vacuum_weak_rate_closed_form_with_f_ec_and_no_vacuum_x_detection():
+    want = _expected(SENT, DETECTED, 300, 3, 30, 4)
+    assert want > 1e-4  # a key, so f_EC and e_1 both enter
+    # e_1^U strictly inside (0, 1/2): the decoy X QBER (4/30) is what bounds it
+    q_nu, y0 = DETECTED[1] / SENT[1], DETECTED[2] / SENT[2]
+    assert 4 / 30 * q_nu * math.exp(NU) - 0.5 * y0 > 0
+    assert _result(_tallies()).key_rate_vacuum_weak == pytest.approx(want, rel=1e-9)
+
+
+def test_vacuum_weak_rate_with_one_signal_z_detection():
+    t = _tallies(n_z=(1, 40, 3), m_z=(0, 2, 1))
+    want = _expected(SENT, DETECTED, 1, 0, 30, 4)
+    assert want > 1e-4
+    assert _result(t).key_rate_vacuum_weak == pytest.approx(want, rel=1e-9)
+
+
+def test_vacuum_weak_rate_no_signal_z_detection_is_zero_whatever_the_decoy():
+    # Documented: 0.0 when no signal detection in Z (nothing to distil), even with decoy Z detections.
+    assert _result(_tallies(n_z=(0, 40, 3), m_z=(0, 2, 1))).key_rate_vacuum_weak == 0.0
+    # ... and when the decoy has no X detection (e_1 cannot be bounded), even with vacuum X detections.
+    assert _result(_tallies(n_x=(40, 0, 2), m_x=(2, 0, 1))).key_rate_vacuum_weak == 0.0
+
+
+def test_vacuum_weak_rate_none_when_a_class_was_never_sent():
+    t = DecoyTallies(sent=(10000, 10000, 0), detected=(490, 100, 0), n_z=(300, 40, 0), m_z=(6, 2, 0),
+                     n_x=(40, 30, 0), m_x=(2, 1, 0), mismatched=(100, 20, 0), mismatched_agree=(50, 10, 0))
+    assert _result(t).key_rate_vacuum_weak is None
+    # and None with mu3 > 0 (no vacuum state), all classes sent
+    assert _result(_tallies(), intensities=(MU, NU, 0.01)).key_rate_vacuum_weak is None
