@@ -267,3 +267,16 @@ def test_swapping_key_rate_is_zero_without_data_in_one_basis():
     t.update(n_1_1=100, agree_1_1=90)
     expected = 0.2 * (1 - h2(0.1) - 1.2 * h2(0.05)) + 0.1 * (1 - h2(0.05) - 1.2 * h2(0.1))
     assert _swap_result(t).key_rate == pytest.approx(expected, rel=1e-12)
+
+
+def test_swapping_key_rate_f_ec_defaults_to_1_16():
+    """A result whose parameters lack f_ec (a user's JSON) uses Swapping's default f_EC = 1.16."""
+    from qproto.protocols import Swapping
+    from qproto.protocols._swapping import SwappingResult
+
+    t = {"rounds": 1000, "heralded": 600, "kept": 500, "n_0_0": 200, "agree_0_0": 190, "n_1_1": 100, "agree_1_1": 90}
+    params = {k: v for k, v in Swapping().parameters().items() if k != "f_ec"}
+    r = SwappingResult(protocol="swapping", parameters=params, channels=(Channel(), Channel()), rounds=1000,
+                       seed=7, tallies=t)
+    expected = 0.2 * (1 - h2(0.1) - 1.16 * h2(0.05)) + 0.1 * (1 - h2(0.05) - 1.16 * h2(0.1))
+    assert r.key_rate == pytest.approx(expected, rel=1e-12)
