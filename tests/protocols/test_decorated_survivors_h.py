@@ -85,3 +85,23 @@ def test_vacuum_weak_rate_none_when_a_class_was_never_sent():
     assert _result(t).key_rate_vacuum_weak is None
     # and None with mu3 > 0 (no vacuum state), all classes sent
     assert _result(_tallies(), intensities=(MU, NU, 0.01)).key_rate_vacuum_weak is None
+
+
+def test_infinite_decoy_rate_phase_error_from_the_x_axis_misalignment():
+    # A coherent rotation by theta about the Bloch X axis leaves X-basis states alone and turns Z by
+    # theta (Channel docs): e_d,Z = (1 - cos theta)/2 for the key's QBER, e_d,X = 0 for the phase error.
+    from qproto.security import decoy_key_rate_infinite
+
+    theta = 0.6
+    ch = Channel(transmittance=0.1, rotation_rad=theta, rotation_axis=(1.0, 0.0, 0.0))
+    r = DecoyBB84Result(protocol="decoy-bb84", parameters=dict(DecoyBB84().parameters(), p_z=P_Z, f_ec=F_EC,
+                                                               probabilities=(P_SIGNAL, 0.2, 0.1)),
+                        channels=(ch,), rounds=10, seed=1, counts=_tallies())
+    want = P_SIGNAL * float(decoy_key_rate_infinite(mu=0.5, eta=ch.total_transmittance, y0=ch.noise_click,
+                                                    e_d=(1 - math.cos(theta)) / 2, e_d_x=0.0, q=P_Z**2,
+                                                    f_ec=F_EC))
+    wrong = P_SIGNAL * float(decoy_key_rate_infinite(mu=0.5, eta=ch.total_transmittance, y0=ch.noise_click,
+                                                     e_d=(1 - math.cos(theta)) / 2,
+                                                     e_d_x=(1 - math.cos(theta)) / 2, q=P_Z**2, f_ec=F_EC))
+    assert want > 0 and abs(want - wrong) > 1e-3 * want
+    assert r.key_rate_infinite_decoy == pytest.approx(want, rel=1e-9)
