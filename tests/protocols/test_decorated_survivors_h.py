@@ -105,3 +105,26 @@ def test_infinite_decoy_rate_phase_error_from_the_x_axis_misalignment():
                                                      e_d_x=(1 - math.cos(theta)) / 2, q=P_Z**2, f_ec=F_EC))
     assert want > 0 and abs(want - wrong) > 1e-3 * want
     assert r.key_rate_infinite_decoy == pytest.approx(want, rel=1e-9)
+
+
+def test_finite_key_uses_the_results_f_ec_leakage_option_and_default_tails():
+    # The property must hand the protocol's own f_EC and EC-leakage option to the Lim et al. analysis:
+    # compared with the analysis called directly with those values spelled out, and the leakage
+    # lambda_EC = f_EC n_Z h(Q_Z) of the "efficiency" option written here by hand.
+    from qproto.security import finite_key_length
+
+    t = _tallies()
+    base = dict(intensities=(MU, NU, 0.0), probabilities=(P_SIGNAL, 0.2, 0.1), n_z=[300.0, 40.0, 3.0],
+                n_x=[40.0, 30.0, 0.0], m_x=[2.0, 4.0, 0.0], qber_z=6 / 343, eps_sec=1e-10, eps_cor=1e-15)
+    r = _result(t)
+    assert float(r.finite_key.lambda_ec) == pytest.approx(F_EC * 343 * _h(6 / 343), rel=1e-12)
+    for leak in ("efficiency", "finite_size"):
+        params = dict(r.parameters, ec_leakage=leak)
+        del params["tails"]  # a result recorded before the tails option: Hoeffding, the documented default
+        rr = DecoyBB84Result(protocol=r.protocol, parameters=params, channels=r.channels, rounds=r.rounds,
+                             seed=1, counts=t)
+        want = finite_key_length(**base, f_ec=F_EC, ec_leakage=leak, tails="hoeffding")
+        got = rr.finite_key
+        for name in ("ell_unclipped", "lambda_ec", "phi_z", "s_z1"):
+            assert float(getattr(got, name)) == pytest.approx(float(getattr(want, name)), rel=1e-12), (leak, name)
+        assert got.tails == "hoeffding"
