@@ -128,3 +128,11 @@ def test_finite_key_uses_the_results_f_ec_leakage_option_and_default_tails():
         for name in ("ell_unclipped", "lambda_ec", "phi_z", "s_z1"):
             assert float(getattr(got, name)) == pytest.approx(float(getattr(want, name)), rel=1e-12), (leak, name)
         assert got.tails == "hoeffding"
+
+
+def test_finite_key_without_z_detections_records_qber_zero():
+    # No Z detection: the QBER is undefined and the analysis gets 0 (the DecoyCounts convention,
+    # "0 where n_Z = 0"), and no key.
+    t = _tallies(n_z=(0, 0, 0), m_z=(0, 0, 0))
+    fk = _result(t).finite_key
+    assert float(fk.qber_z) == 0.0 and float(fk.ell) == 0.0
