@@ -280,3 +280,26 @@ def test_swapping_key_rate_f_ec_defaults_to_1_16():
                        seed=7, tallies=t)
     expected = 0.2 * (1 - h2(0.1) - 1.16 * h2(0.05)) + 0.1 * (1 - h2(0.05) - 1.16 * h2(0.1))
     assert r.key_rate == pytest.approx(expected, rel=1e-12)
+
+
+def test_qsdc_does_not_abort_at_exactly_the_threshold():
+    """The abort rule is "check QBER exceeds the threshold": 11 errors in 100 check rounds with
+    qber_threshold 0.11 continue; 12 abort."""
+    import dataclasses
+
+    from qproto.protocols import QSDCTwoStep
+
+    base = QSDCTwoStep(message=b"a").run((Channel(), Channel()), seed=3)
+    t = dict(base.tallies, check1_rounds=100, check1_errors=11)
+    r = dataclasses.replace(base, tallies=t, qber_threshold=0.11)
+    assert r.check_qber.best == 0.11 and r.aborted is False
+    assert dataclasses.replace(r, tallies=dict(t, check1_errors=12)).aborted is True
+
+
+def test_trusted_relay_key_rate_carries_the_results_confidence():
+    import dataclasses
+
+    from qproto.protocols import TrustedRelay
+
+    r = TrustedRelay(n_links=2).run((Channel(depolarisation=0.02), Channel(depolarisation=0.05)), rounds=400, seed=5)
+    assert dataclasses.replace(r, confidence=0.9).key_rate.confidence == 0.9
