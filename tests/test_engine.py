@@ -30,6 +30,20 @@ def test_shots_path_is_reproducible():
     assert run(5) != run(6)
 
 
+def test_probabilities_of_a_shots_compilation_are_refused_naming_the_mode():
+    """A shots-path compilation has no exact distribution: asking for it names the mode, its value
+    and the path that has one.  catches: the refusal's name, value or allowed text dropped (mutants
+    of the ``probabilities`` property, mutated since the staging tree takes decorators off)."""
+    qc = QuantumCircuit(1, 1)
+    qc.h(0)
+    qc.measure(0, 0)
+    compiled = Engine(mode="shots").compile([qc])
+    assert compiled.mode == "shots"
+    with pytest.raises(InvalidParameter) as err:
+        compiled.probabilities
+    assert (err.value.name, err.value.value, err.value.allowed) == ("mode", "shots", "'distribution'")
+
+
 def test_compiled_probabilities_are_exact_and_sampling_follows_them():
     qc = QuantumCircuit(2, 2)
     qc.ry(2 * np.arccos(np.sqrt(0.3)), 0)  # P(q0 = 0) = 0.3
