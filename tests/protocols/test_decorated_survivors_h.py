@@ -136,3 +136,32 @@ def test_finite_key_without_z_detections_records_qber_zero():
     t = _tallies(n_z=(0, 0, 0), m_z=(0, 0, 0))
     fk = _result(t).finite_key
     assert float(fk.qber_z) == 0.0 and float(fk.ell) == 0.0
+
+
+def test_anonymous_correlators_from_hand_counts():
+    # E_b = P(agree) - P(disagree) = (2 a - n) / n per test basis; NaN where a basis was never tested.
+    from qproto.protocols._anonymous import AnonymousTransmissionResult
+
+    r = AnonymousTransmissionResult(
+        protocol="anonymous-transmission", parameters={"parties": 4, "sender": 0, "receiver": 1,
+                                                       "mode": "entanglement"},
+        channels=(Channel(),) * 4, rounds=200, seed=1,
+        counts={"detected": [110], "tests": [40, 20, 50], "agree": [30, 5, 45]})
+    e = r.correlators
+    assert len(e) == 3
+    assert e == pytest.approx((20 / 40, -10 / 20, 40 / 50), rel=1e-12)
+    r0 = AnonymousTransmissionResult(
+        protocol="anonymous-transmission", parameters=dict(r.parameters), channels=r.channels, rounds=200,
+        seed=1, counts={"detected": [30], "tests": [0, 20, 10], "agree": [0, 15, 1]})
+    e0 = r0.correlators
+    assert math.isnan(e0[0]) and e0[1:] == pytest.approx((10 / 20, -8 / 10), rel=1e-12)
+
+
+def test_ghz_parties_from_the_per_bob_tallies():
+    from qproto.protocols._ghz_cka import GHZConferenceResult
+
+    counts = {"key_rounds": [100], "test_rounds": [80], "errors_ab": [3, 7, 1], "all_equal": [90],
+              "alice_ones": [50], "parity_errors": [10], "eve_rounds": [0], "eve_correct": [0]}
+    r = GHZConferenceResult(protocol="ghz-cka", parameters={"parties": 4}, channels=(Channel(),) * 4,
+                            rounds=200, seed=1, counts=counts)
+    assert r.parties == 4  # Alice and three Bobs
