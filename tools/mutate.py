@@ -187,8 +187,8 @@ def undecorate(src: str) -> str:
                 if i >= fn.lineno - 1:
                     return
         for d in decs:
-            for i in range(d.lineno - 2, d.end_lineno):  # from the "@" line (one above the expression)
-                text = lines[i]
+            for i in range(d.lineno - 1, d.end_lineno):  # the "@" line is the expression's first line
+                text = lines[i].rstrip("\r\n")
                 indent = text[: len(text) - len(text.lstrip())]
                 lines[i] = f"{indent}# (mutate.py: re-applied at the end) {text.strip()}\n"
         target = fn.name if owner is None else f'{owner}.__dict__["{fn.name}"]'
