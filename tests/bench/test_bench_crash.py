@@ -92,6 +92,15 @@ def test_sigkill_at_random_moments_loses_nothing_and_duplicates_nothing(tmp_path
         assert st.counts() == {"done": 24, "failed": 0}
 
 
+def _sigint_default():
+    """In the child before exec: SIGINT's default action, as in a terminal's foreground job.
+
+    A test run launched with SIGINT ignored (a background job of a non-interactive shell, nohup)
+    passes the ignored disposition on, and Python then installs no KeyboardInterrupt handler: the
+    child would rightly ignore the Ctrl-C this test sends."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_to_the_whole_process_group_is_one_line_and_130(tmp_path):
     """A terminal's Ctrl-C reaches every process of the foreground group, the process pool's
     forkserver and workers included: still one line on stderr, status 130, nothing left
@@ -101,7 +110,8 @@ def test_ctrl_c_to_the_whole_process_group_is_one_line_and_130(tmp_path):
     store = tmp_path / "int.db"
     proc = subprocess.Popen([sys.executable, "-m", "qproto", "bench", "run", str(toml), "--store", str(store),
                              "--no-progress", "--processes", "--workers", "2"], start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_sigint_default)
     deadline = time.monotonic() + 120
     while _count(store) == 0 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
