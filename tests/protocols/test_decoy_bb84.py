@@ -297,17 +297,10 @@ def test_run_submits_a_bounded_window_of_jobs_to_an_executor():
     A recording executor stops the run after a few results and checks how many jobs were ever
     submitted: at most the window (2 per worker) plus the ones already collected.
     """
-    import concurrent.futures
+    from _doubles import CountingExecutor
 
     class Stop(Exception):
         pass
-
-    class Recorder(concurrent.futures.ThreadPoolExecutor):
-        submitted = 0
-
-        def submit(self, fn, *args, **kwargs):
-            type(self).submitted += 1
-            return super().submit(fn, *args, **kwargs)
 
     calls = []
 
@@ -316,9 +309,9 @@ def test_run_submits_a_bounded_window_of_jobs_to_an_executor():
         if len(calls) == 3:
             raise Stop
 
-    with Recorder(max_workers=1) as ex, pytest.raises(Stop):
+    with CountingExecutor() as ex, pytest.raises(Stop):
         DecoyBB84().run(Channel(transmittance=1e-3), rounds=10**18, seed=1, executor=ex, progress=progress)
-    assert Recorder.submitted <= 3 + 2
+    assert ex.submitted <= 3 + 2
     assert calls == [1 << 40, 2 << 40, 3 << 40]
 
 

@@ -20,6 +20,7 @@ import warnings
 import numpy as np
 import pytest
 
+from _doubles import CountingExecutor
 from qproto import Channel, Engine
 from qproto._engine import CompiledConfigurations
 from qproto._errors import InvalidParameter, InvalidType
@@ -219,19 +220,12 @@ def test_per_pulse_run_uses_the_callers_engine_and_executor():
 
     catches: engine or executor dropped on the per-pulse path."""
 
-    class Recorder(concurrent.futures.ThreadPoolExecutor):
-        submitted = 0
-
-        def submit(self, fn, *args, **kwargs):
-            type(self).submitted += 1
-            return super().submit(fn, *args, **kwargs)
-
     done = []
-    with Recorder(max_workers=1) as ex:
+    with CountingExecutor() as ex:
         r = DecoyBB84().run(Channel(transmittance=0.1), rounds=2_500, seed=3, sampler="pulses",
                             engine=Engine(chunk_size=1_000), executor=ex, progress=lambda d, t: done.append((d, t)))
     assert done == [(1_000, 2_500), (2_000, 2_500), (2_500, 2_500)]
-    assert Recorder.submitted == 3 and sum(r.counts.sent) == 2_500
+    assert ex.submitted == 3 and sum(r.counts.sent) == 2_500
 
 
 def test_zero_round_result_has_zero_finite_key_rate():
